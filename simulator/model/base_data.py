@@ -1,0 +1,260 @@
+"""Observed data and the base-year (end-2024) node figures derived from them.
+
+Reads ``calibration/data/city_year.csv`` (public statistics with sources, copied from the
+project's shared data), ``supplement.csv`` (a few extra rows in the same format) and
+``age_schedules.csv``. Every derived number below is documented in docs/model.md §Data.
+
+Derivations, in short:
+
+* **Plan-area split.** Each city's 2020 census population is split into plan-area units and the
+  rest (county tables). The partly included Yushu and Dongliao enter the plan area with one common
+  share ``a``; Jilin City's 255,303 unallocated development-zone residents are put in ``JL_P``.
+  Both parts of a city are scaled by that city's 2020→2024 resident change, and ``a`` is solved so
+  that the plan area holds 12.10 million at end-2024 (the plan's base). Result: a ≈ 0.665.
+* **GDP split.** Within a city, GDP per resident outside the plan area is a common fraction ``r``
+  of that inside it, with ``r`` solved so that plan-area GDP is 913.0 bn yuan (plan text).
+* **Rest of Jilin (RJ).** Province minus the four cities for population; GDP per resident of the
+  five other prefectures in the same table (Meihekou and Changbaishan are not itemized).
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import brentq
+
+from .nodes import NODES, N_NODES
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "calibration" / "data"
+BASE_YEAR = 2024
+BASE_YEARS = (2024,)
+AGE_GROUPS: tuple[str, ...] = ("0-4", "5-9", "10-14", "15-19", "20-24", "25-29", "30-34", "35-39",
+                               "40-44", "45-49", "50-54", "55-59", "60-64", "65-69", "70-74",
+                               "75-79", "80-84", "85+")
+N_AGES = len(AGE_GROUPS)
+AGE_LOWER = np.arange(0, 90, 5, dtype=float)
+CENSUS_2020_DATE = 2020 + 305 / 366       # 1 November 2020
+BASE_DATE = 2025.0                        # end of 2024 (t = Y means 31 December of Y)
+
+PLAN_BASE_POPULATION = 12_100_000.0       # 常住人口约1210万人 (plan text)
+PLAN_BASE_GDP = 913.0e9                   # 9130亿元, 2024 (plan text)
+JL_DEV_ZONES_2020 = 255_303.0             # Jilin City residents not allocated to any district
+
+_PLAN_UNITS = {
+    "Changchun": ["Changchun-Nanguan", "Changchun-Kuancheng", "Changchun-Chaoyang", "Changchun-Erdao",
+                  "Changchun-Lvyuan", "Changchun-Shuangyang", "Changchun-Jiutai", "Changchun-Nong_an",
+                  "Changchun-ETDZ", "Changchun-Jingyue", "Changchun-HighTech", "Changchun-AutoZone",
+                  "Changchun-Dehui", "Changchun-Gongzhuling"],
+    "Jilin": ["Jilin-Changyi", "Jilin-Longtan", "Jilin-Chuanying", "Jilin-Fengman"],
+    "Siping": ["Siping-Tiedong", "Siping-Tiexi", "Siping-Yitong"],
+    "Liaoyuan": ["Liaoyuan-Longshan", "Liaoyuan-Xi_an"],
+}
+_PARTIAL_UNIT = {"Changchun": "Changchun-Yushu(PARTIAL in scope)",
+                 "Liaoyuan": "Liaoyuan-Dongliao(PARTIAL in scope)"}
+_CITY_OF_NODE = {"CC": "Changchun", "JL": "Jilin", "SP": "Siping", "LY": "Liaoyuan"}
+_OTHER_PREFECTURES = ("Songyuan", "Baicheng", "Yanbian", "Tonghua", "Baishan")
+
+
+@lru_cache(maxsize=1)
+def observations() -> tuple[dict, ...]:
+    """All rows of city_year.csv and supplement.csv (value as float)."""
+    rows = []
+    for name in ("city_year.csv", "supplement.csv"):
+        with open(DATA_DIR / name, newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                row = dict(row)
+                row["value"] = float(row["value"])
+                rows.append(row)
+    return tuple(rows)
+
+
+def obs(city: str, year: int | str, variable: str) -> float:
+    """One observed value; KeyError naming what is missing."""
+    year = str(year)
+    for row in observations():
+        if row["city"] == city and row["year"] == year and row["variable"] == variable:
+            return row["value"]
+    raise KeyError(f"no observation {city}/{year}/{variable} in {DATA_DIR}")
+
+
+@lru_cache(maxsize=1)
+def age_schedules() -> dict[str, np.ndarray]:
+    """Columns of age_schedules.csv as arrays over the 18 age groups."""
+    with open(DATA_DIR / "age_schedules.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["age_group"] for r in rows] == list(AGE_GROUPS)
+    cols = ("national_population_2020", "mortality_rate_2020", "fertility_share", "female_share",
+            "participation_rate")
+    return {c: np.array([float(r[c]) for r in rows]) for c in cols}
+
+
+def rogers_castro(age: np.ndarray) -> np.ndarray:
+    """Rogers–Castro model migration schedule (Rogers & Castro 1981, 'basic' parameters)."""
+    a1, al1, a2, al2, mu2, la2, c = 0.02, 0.1, 0.06, 0.1, 20.0, 0.4, 0.003
+    return (a1 * np.exp(-al1 * age)
+            + a2 * np.exp(-al2 * (age - mu2) - np.exp(-la2 * (age - mu2))) + c)
+
+
+def migration_age_profile() -> np.ndarray:
+    """Relative migration propensity by age group (Rogers–Castro at group mid-points), mean 1."""
+    r = rogers_castro(AGE_LOWER + 2.5)
+    return r / r.mean()
+
+
+@dataclass(frozen=True)
+class BaseYearData:
+    """End-of-2024 figures per node (arrays in NODES order)."""
+    population: np.ndarray          # persons
+    urban_population: np.ndarray    # persons
+    age_shares: np.ndarray          # (N, G), rows sum to 1
+    gdp: np.ndarray                 # yuan/yr, 2024 current = constant 2024 prices
+    floor_area_per_person: np.ndarray   # m2/person (census 2020, family households)
+    population_2020: np.ndarray     # persons, census 2020 on node units
+    partial_share: float            # share of Yushu and Dongliao inside the plan area
+    gdp_outside_ratio: float        # GDP per resident outside / inside the plan area
+    price_index_growth_2024: np.ndarray  # observed Dec/Dec change of the new-home index 2024
+
+
+def _census_2020_nodes() -> tuple[dict[str, float], dict[str, float], dict[str, tuple[float, float]]]:
+    """2020 census population and urban population of each city's fully-in-plan units and of the
+    partial county, plus whole-city totals."""
+    full, full_urban, partial = {}, {}, {}
+    for city, units in _PLAN_UNITS.items():
+        full[city] = sum(obs(u, 2020, "resident_pop_census") for u in units)
+        full_urban[city] = sum(obs(u, 2020, "urban_resident_pop_census") for u in units)
+        if city in _PARTIAL_UNIT:
+            u = _PARTIAL_UNIT[city]
+            partial[city] = (obs(u, 2020, "resident_pop_census"), obs(u, 2020, "urban_resident_pop_census"))
+        else:
+            partial[city] = (0.0, 0.0)
+    # the unallocated Jilin City development zones are inside the districts (urban)
+    full["Jilin"] += JL_DEV_ZONES_2020
+    full_urban["Jilin"] += JL_DEV_ZONES_2020
+    return full, full_urban, partial
+
+
+@lru_cache(maxsize=1)
+def base_year() -> BaseYearData:
+    """Derive the end-2024 node figures from the observations (see module docstring)."""
+    full, full_urban, partial = _census_2020_nodes()
+    cities = list(_CITY_OF_NODE.values())
+    whole20 = {c: obs(c, 2020, "resident_pop_census") for c in cities}
+    whole24 = {c: obs(c, 2024, "resident_pop") * 1e4 for c in cities}
+    growth = {c: whole24[c] / whole20[c] for c in cities}
+
+    def plan_pop(a: float) -> float:
+        return sum((full[c] + a * partial[c][0]) * growth[c] for c in cities)
+
+    a = brentq(lambda a: plan_pop(a) - PLAN_BASE_POPULATION, 0.0, 1.0)
+    pop20, urb20, pop24 = {}, {}, {}
+    for code, c in _CITY_OF_NODE.items():
+        p_in = full[c] + a * partial[c][0]
+        u_in = full_urban[c] + a * partial[c][1]
+        pop20[f"{code}_P"], pop20[f"{code}_R"] = p_in, whole20[c] - p_in
+        urb20[f"{code}_P"] = u_in
+        urb20[f"{code}_R"] = obs(c, 2020, "urban_resident_pop_census") - u_in
+        pop24[f"{code}_P"], pop24[f"{code}_R"] = p_in * growth[c], (whole20[c] - p_in) * growth[c]
+    prov20 = obs("Jilin_province", 2020, "resident_pop_census")
+    prov24 = obs("Jilin_province", 2024, "resident_pop") * 1e4
+    pop20["RJ"] = prov20 - sum(whole20.values())
+    urb20["RJ"] = obs("Jilin_province", 2020, "urban_resident_pop_census") - sum(
+        obs(c, 2020, "urban_resident_pop_census") for c in cities)
+    pop24["RJ"] = prov24 - sum(whole24.values())
+
+    # urban share: 2020 census share of the node + the province's 2020→2024 change, below the ceiling
+    d_urb = (obs("Jilin_province", 2024, "urbanization_rate") - obs("Jilin_province", 2020, "urbanization_rate")) / 100
+    population = np.array([pop24[n] for n in NODES])
+    share20 = np.array([urb20[n] / pop20[n] for n in NODES])
+    from .parameters import PARAMETERS
+    ceiling = PARAMETERS["urbanization_ceiling"].default_array()
+    share24 = np.minimum(share20 + d_urb, ceiling - 0.02)
+    urban = population * share24
+
+    # GDP: plan part vs rest of each city with a common per-resident ratio r
+    gdp_city = {c: obs(c, 2024, "gdp_current") * 1e8 for c in cities}
+
+    def plan_gdp(r: float) -> float:
+        total = 0.0
+        for code, c in _CITY_OF_NODE.items():
+            pin, pout = pop24[f"{code}_P"], pop24[f"{code}_R"]
+            total += gdp_city[c] * pin / (pin + r * pout)
+        return total
+
+    r = brentq(lambda r: plan_gdp(r) - PLAN_BASE_GDP, 0.05, 5.0)
+    gdp = {}
+    for code, c in _CITY_OF_NODE.items():
+        pin, pout = pop24[f"{code}_P"], pop24[f"{code}_R"]
+        y_in = gdp_city[c] / (pin + r * pout)
+        gdp[f"{code}_P"], gdp[f"{code}_R"] = y_in * pin, r * y_in * pout
+    other_gdp = sum(obs(p, 2024, "gdp_current") for p in _OTHER_PREFECTURES) * 1e8
+    other_pop = sum(obs(p, 2024, "resident_pop") for p in _OTHER_PREFECTURES) * 1e4
+    gdp["RJ"] = other_gdp / other_pop * pop24["RJ"]
+
+    # age structure: national 2020 shape tilted to the city's 0–14 / 65+ census shares, rolled forward
+    sched = age_schedules()
+    shares = np.empty((N_NODES, N_AGES))
+    for i, n in enumerate(NODES):
+        city = _CITY_OF_NODE.get(n[:2], "Jilin_province")
+        s014 = obs(city, 2020, "share_age_0_14") / 100
+        s65 = obs(city, 2020, "share_age_65plus") / 100
+        if n == "RJ":  # province minus the four cities
+            w = np.array([whole20[c] for c in cities])
+            s014 = (prov20 * s014 - sum(w * np.array([obs(c, 2020, "share_age_0_14") / 100 for c in cities]))) / pop20["RJ"]
+            s65 = (prov20 * s65 - sum(w * np.array([obs(c, 2020, "share_age_65plus") / 100 for c in cities]))) / pop20["RJ"]
+        shares[i] = roll_forward(tilt_age_shares(sched["national_population_2020"], s014, s65),
+                                 years=4, tfr=_default_tfr()[i])
+
+    floor = np.array([obs(_CITY_OF_NODE.get(n[:2], "Jilin"), 2020, "per_capita_housing_floor_area_census")
+                      for n in NODES])
+    price_growth = np.full(N_NODES, np.nan)
+    for code, c in (("CC", "Changchun"), ("JL", "Jilin")):
+        g = obs(c, 2024, "house_price_index_new_chained") / obs(c, 2023, "house_price_index_new_chained") - 1
+        price_growth[NODES.index(f"{code}_P")] = g
+    return BaseYearData(population=population, urban_population=urban, age_shares=shares,
+                        gdp=np.array([gdp[n] for n in NODES]), floor_area_per_person=floor,
+                        population_2020=np.array([pop20[n] for n in NODES]), partial_share=a,
+                        gdp_outside_ratio=r, price_index_growth_2024=price_growth)
+
+
+def _default_tfr() -> np.ndarray:
+    from .levers import LEVERS
+    return LEVERS["tfr"].default_array()
+
+
+def tilt_age_shares(reference: np.ndarray, share_0_14: float, share_65plus: float) -> np.ndarray:
+    """Scale a reference age distribution so its 0–14 and 65+ shares equal the given ones."""
+    ref = reference / reference.sum()
+    young, old = slice(0, 3), slice(13, N_AGES)
+    mid = slice(3, 13)
+    out = ref.copy()
+    out[young] *= share_0_14 / ref[young].sum()
+    out[old] *= share_65plus / ref[old].sum()
+    out[mid] *= (1 - share_0_14 - share_65plus) / ref[mid].sum()
+    return out
+
+
+def roll_forward(shares: np.ndarray, years: int, tfr: float) -> np.ndarray:
+    """Age a 5-year-group distribution by whole ``years`` using single years of age.
+
+    Survivors move up one year per year under the base mortality schedule; each year's births are
+    TFR · Σ_g (f_g/5)·φ_g·P_g. Returns shares (sum 1). Used only to move 2020 census shapes to 2024.
+    """
+    sched = age_schedules()
+    single = np.repeat(shares[:-1] / 5.0, 5)                      # ages 0..84
+    tail = 0.8 ** np.arange(15)
+    single = np.concatenate([single, shares[-1] * tail / tail.sum()])   # ages 85..99
+    m = np.concatenate([np.repeat(sched["mortality_rate_2020"][:-1], 5), np.full(15, sched["mortality_rate_2020"][-1])])
+    fert = np.concatenate([np.repeat(sched["fertility_share"][:-1] / 5 * sched["female_share"][:-1], 5), np.zeros(15)])
+    for _ in range(years):
+        births = tfr * np.sum(fert * single)   # TFR·Σ_a (f_g/5)·φ_g·P_a over single ages
+        survivors = single * np.exp(-m)
+        new = np.empty_like(single)
+        new[1:] = survivors[:-1]
+        new[-1] += survivors[-1]
+        new[0] = births * np.exp(-m[0] / 2)
+        single = new
+    grouped = np.concatenate([single[:85].reshape(17, 5).sum(axis=1), [single[85:].sum()]])
+    return grouped / grouped.sum()

@@ -1,0 +1,177 @@
+"""The base-year state built from the data, and the constants that close it.
+
+Everything here uses the *default* lever values, so every scenario starts from the same calibrated
+base year and policy levers act only as deviations from it. Constants closed by identities:
+
+* A0: total factor productivity so that real GDP at t0 equals the observed 2024 GDP of the node;
+* w̄0: the perceived wage at which labour demand equals employment (no transient at t0);
+* ξ, ψ, G_ext: node fixed effects, home premia and the external pool, so that in the base year each
+  node's gross out-migration rate and net migration rate equal their parameters and the rest of
+  China sends ``ext_gross_inflow`` people (a static logit solved by fixed-point iteration);
+* λ_RU: the rural→urban conversion rate that reproduces ``base_urbanization_trend``;
+* reference values (W0, Qacc0, Acc0, ỹ0) for the ratios inside utility and productivity.
+"""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from .functions import softplus
+from .base_data import AGE_LOWER, age_schedules, base_year, migration_age_profile
+from .inputs import default_lever_values
+from .nodes import N_NODES, travel_time_matrix
+from .sectors import economy, migration, services
+from .state import N_PIPELINE
+
+YOUNG_ADULT = ((AGE_LOWER >= 20) & (AGE_LOWER < 35)).astype(float)   # talent programmes: ages 20–34
+
+
+CLOSED_HOME_PREMIUM = 1e3   # ψ of a closed system: π_stay = 1 to machine precision
+
+
+class CalibrationError(ValueError):
+    """The base year cannot be closed with the given parameters (message says which and why)."""
+
+
+def age_constants() -> SimpleNamespace:
+    """Age schedules shared by all members."""
+    s = age_schedules()
+    profile = migration_age_profile()
+    ext_age = profile * s["national_population_2020"]
+    return SimpleNamespace(
+        mortality=s["mortality_rate_2020"],
+        fertility_weight=s["fertility_share"] / 5.0 * s["female_share"],
+        participation=s["participation_rate"],
+        migration_profile=profile,
+        ext_age_distribution=ext_age / ext_age.sum(),
+        young_adult=YOUNG_ADULT,
+    )
+
+
+def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.ndarray | None = None):
+    """Base-year state blocks and calibrated constants for member-stacked parameters ``p``.
+
+    ``population_by_age`` (persons, shape (N, G) or (N, G, k)) replaces the data's base-year population (tests,
+    other base years); urban shares and GDP stay those of the data.
+    """
+    base = base_year()
+    ages = age_constants()
+    lev = default_lever_values(members)
+    M, N = members, N_NODES
+    ones = np.ones((M, N))
+
+    if population_by_age is None:
+        population_by_age = base.population[:, None] * base.age_shares
+    if np.ndim(population_by_age) == 3:        # given per sub-stage (N, G, k)
+        population = ones[..., None, None] * population_by_age
+    else:                                      # spread evenly over the sub-stages of each group
+        population = np.repeat((ones[..., None] * population_by_age)[..., None] / k, k, axis=-1)
+    pop_by_age = population.sum(-1)                                               # (M, N, G)
+    P = pop_by_age.sum(-1)
+    U = P * (base.urban_population / base.population)
+    T = travel_time_matrix(lev.travel_time)
+
+    # economy
+    Y0 = ones * base.gdp
+    K0 = p.capital_output_ratio * Y0
+    LF = economy.labour_force(pop_by_age, ages.participation)
+    x = economy.equilibrium_supply_demand_ratio(p.natural_unemployment, p.max_unemployment,
+                                                p.unemployment_slope)
+    E0 = LF / x
+    u0 = 1 - E0 / LF
+    alpha = p.capital_elasticity
+    A0 = Y0 / (K0 ** alpha * E0 ** (1 - alpha))
+    wage0 = (1 - alpha) * Y0 / E0
+    acc0 = economy.effective_density(LF, T, p.access_decay)
+
+    # public services (steady state of the capacity stock)
+    revenue0 = p.fiscal_revenue_share * Y0
+    QS0 = p.service_spending_share * revenue0 * p.service_capacity_life
+    qacc0 = services.service_access(QS0, P, T, p.service_access_decay)
+
+    # housing
+    h0 = ones * base.floor_area_per_person
+    H0 = U * h0 / (1 - p.base_vacancy)
+    starts0 = p.normal_starts_rate * H0
+    pipeline0 = np.repeat((starts0 * p.construction_time / N_PIPELINE)[..., None], N_PIPELINE, axis=-1)
+
+    xi, psi, ext_scale = calibrate_migration(p, pop_by_age, T, ages)
+    conversion_rate = p.base_urbanization_trend * P / ((P - U) * softplus(1 - U / P / p.urbanization_ceiling))
+
+    blocks = {
+        "population": population, "urban_population": U,
+        "perceived_attractiveness": xi, "perceived_wage": wage0, "capital_stock": K0,
+        "log_tfp": 0.0, "log_deflator": 0.0, "log_national_income": 0.0, "log_rural_income": 0.0,
+        "housing_new": p.new_vintage_share * H0, "housing_old": (1 - p.new_vintage_share) * H0,
+        "construction_pipeline": pipeline0, "house_price": 1.0, "smoothed_income": Y0 / P,
+        "service_capacity": QS0,
+    }
+    constants = SimpleNamespace(
+        ages=ages, tfp0=A0, access0=acc0, expected_income0=wage0 * (1 - u0), service_access0=qacc0,
+        income0=Y0 / P, floor_area0=h0, hukou_base=lev.hukou_ease, fixed_effect=xi, home_premium=psi,
+        ext_scale=ext_scale, base_unemployment=u0, conversion_rate=conversion_rate,
+    )
+    return blocks, constants
+
+
+def calibrate_migration(p, pop_by_age, T, ages, iterations: int = 2000, tol: float = 1e-12):
+    """Solve the base-year logit for ξ (M, N), ψ (M, N) and the external scale G (M, 1).
+
+    Conditions per node o: gross out-migration = m0_o·P_o; in-migration = (n_o + m0_o)·P_o, where
+    m0 and n are the ``base_out_migration_rate`` and ``base_net_migration_rate`` parameters; and
+    Σ_d (inflow from EXT) = ``ext_gross_inflow``. If all three are zero the system is closed: no
+    one moves.
+    """
+    M, N, _ = pop_by_age.shape
+    P = pop_by_age.sum(-1)
+    closed = ((p.base_out_migration_rate == 0).all(-1) & (p.base_net_migration_rate == 0).all(-1)
+              & (p.ext_gross_inflow[:, 0] == 0))
+    if closed.all():
+        # no migration at all: staying is certain (a finite premium large enough that exp underflows)
+        return np.zeros((M, N)), np.full((M, N), CLOSED_HOME_PREMIUM), np.zeros((M, 1))
+    mean_profile = (pop_by_age * ages.migration_profile).sum(-1) / P
+    leave = p.base_out_migration_rate / (p.move_consideration_rate * mean_profile)   # 1 − π_stay
+    if np.any(leave >= 1) or np.any(leave < 0):
+        raise CalibrationError(
+            "base_out_migration_rate must be below move_consideration_rate × the node's mean age "
+            f"propensity; got out-rate {np.max(p.base_out_migration_rate):g} with consideration rate "
+            f"{np.min(p.move_consideration_rate):g}")
+    outflow = p.base_out_migration_rate * P
+    target_in = (p.base_net_migration_rate + p.base_out_migration_rate) * P
+    if np.any(target_in <= 0):
+        raise CalibrationError(
+            "base_out_migration_rate + base_net_migration_rate must be positive for every node "
+            "(in-migration cannot be negative)")
+    total_ext = p.ext_gross_inflow                                     # (M, 1)
+    if np.any(total_ext <= 0):
+        raise CalibrationError("ext_gross_inflow must be positive")
+    needed_ext_out = total_ext[:, 0] - (p.base_net_migration_rate * P).sum(-1)
+    if np.any(needed_ext_out <= 0):
+        raise CalibrationError(
+            "ext_gross_inflow is smaller than the total base-year net migration: the base year "
+            "would need negative moves to the rest of China")
+    cost = migration.migration_cost(T, p.travel_cost_weight, np.zeros((M, 1)), p.ext_move_cost)
+    offdiag = ~np.eye(N, dtype=bool)
+    xi = np.zeros((M, N))
+    for _ in range(iterations):
+        e = np.concatenate([np.exp(xi), np.ones((M, 1))], axis=1)      # EXT utility 0 in the base year
+        attract = e[:, None, :] * np.exp(-cost)                          # (M, o, k)
+        attract[:, :, :N] *= offdiag
+        shares = attract / attract.sum(-1, keepdims=True)
+        inflow = np.einsum("mo,mod->md", outflow, shares[:, :, :N]) + total_ext * np.exp(xi) / np.exp(xi).sum(-1, keepdims=True)
+        step = np.log(target_in / inflow)
+        xi = xi + step
+        if np.max(np.abs(step)) < tol:
+            break
+    else:
+        raise CalibrationError("the base-year migration balance did not converge "
+                               f"(largest log error {np.max(np.abs(step)):.2e})")
+    e = np.concatenate([np.exp(xi), np.ones((M, 1))], axis=1)
+    attract = e[:, None, :] * np.exp(-cost)
+    attract[:, :, :N] *= offdiag
+    S = attract.sum(-1)
+    stay = 1 - leave
+    psi = np.log(S * stay / leave) - xi
+    ext_scale = total_ext / np.exp(xi).sum(-1, keepdims=True)
+    return xi, psi, ext_scale

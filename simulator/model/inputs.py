@@ -1,0 +1,55 @@
+"""Stacking scenarios into member arrays: parameters (constant) and levers (piecewise linear).
+
+Shared parameters become arrays of shape (M, 1) and per-node ones (M, N), so that they broadcast
+against node arrays (M, N) in the sector code. Lever values have shape (M, 1) (scalar levers),
+(M, N) (node levers) or (M, n_pairs) (pair levers).
+"""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from .levers import LEVERS
+from .parameters import PARAMETERS
+
+
+def _as_member_array(values: list[np.ndarray]) -> np.ndarray:
+    arr = np.stack([np.asarray(v, dtype=float) for v in values])
+    return arr[:, None] if arr.ndim == 1 else arr
+
+
+def stack_parameters(parameter_sets: list[dict[str, np.ndarray]]) -> SimpleNamespace:
+    """Member-stacked parameters from resolved parameter dicts (one per member)."""
+    return SimpleNamespace(**{name: _as_member_array([p[name] for p in parameter_sets])
+                              for name in PARAMETERS})
+
+
+def default_lever_values(members: int) -> SimpleNamespace:
+    """Every lever at its default (baseline) value, member-stacked."""
+    return SimpleNamespace(**{name: _as_member_array([spec.default_array()] * members)
+                              for name, spec in LEVERS.items()})
+
+
+def lever_values(schedules: list[dict], t: float, side: str = "right") -> dict[str, np.ndarray]:
+    """Member-stacked lever values at time t (``side`` = limit from the left or right)."""
+    return {name: _as_member_array([s[name].value(t, side=side) for s in schedules]) for name in LEVERS}
+
+
+class LeverSegment:
+    """Lever values on one segment [t0, t1] between breakpoints, where every schedule is linear."""
+
+    def __init__(self, schedules: list[dict], t0: float, t1: float):
+        start = lever_values(schedules, t0, side="right")
+        end = lever_values(schedules, t1, side="left")
+        self.t0 = t0
+        self.start = start
+        self.slope = {n: (end[n] - start[n]) / (t1 - t0) for n in start}
+        self._constant = all(not np.any(s) for s in self.slope.values())
+        self._cache = SimpleNamespace(**start)
+
+    def at(self, t: float) -> SimpleNamespace:
+        if self._constant:
+            return self._cache
+        dt = t - self.t0
+        return SimpleNamespace(**{n: self.start[n] + self.slope[n] * dt for n in self.start})

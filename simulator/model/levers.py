@@ -1,0 +1,98 @@
+"""Policy levers and exogenous paths: inputs that may change over time in a scenario.
+
+Each lever has a *kind*: ``scalar`` (one value for the whole system), ``node`` (one value per
+node) or ``pair`` (one value per unordered node pair, e.g. travel time). The default is the
+baseline value, constant over time; scenarios replace it with schedules (step, ramp, table).
+Utility terms use the *deviation* of a lever from its default, so the base-year calibration of
+node fixed effects does not depend on the scenario.
+
+``seeds`` names the policy levers of ../shared/research/seeds-facts.md §4 (L1–L30).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .nodes import NODES, PAIRS, base_travel_time
+
+
+@dataclass(frozen=True)
+class LeverSpec:
+    name: str
+    kind: str  # "scalar" | "node" | "pair"
+    default: float | dict[str, float]
+    units: str
+    lower: float
+    upper: float
+    description: str
+    seeds: str
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Valid element keys: () for scalar levers, node codes, or pair keys."""
+        return {"scalar": (), "node": NODES, "pair": PAIRS}[self.kind]
+
+    def default_array(self) -> np.ndarray:
+        if self.kind == "scalar":
+            return np.array(float(self.default))
+        keys = self.keys
+        if isinstance(self.default, dict):
+            return np.array([self.default[k] for k in keys], dtype=float)
+        return np.full(len(keys), float(self.default))
+
+
+_TFR = {"CC_P": 0.61, "CC_R": 0.72, "JL_P": 0.55, "JL_R": 0.68, "SP_P": 0.65, "SP_R": 0.72,
+        "LY_P": 0.59, "LY_R": 0.68, "RJ": 0.70}
+
+_SPECS = [
+    LeverSpec("tfr", "node", _TFR, "births/woman", 0.0, 5.0,
+              "total fertility rate", "L24 (childcare, fertility support)"),
+    LeverSpec("hukou_ease", "node", 0.9, "1", 0.0, 1.0,
+              "hukou settlement ease k (1 = no conditions); raises utility and lowers the "
+              "urbanization barrier", "L1, L2, L14"),
+    LeverSpec("talent_bonus", "node", 0.0, "1", -2.0, 2.0,
+              "utility bonus for movers aged 20–34 (talent and graduate programmes)", "L12, L13"),
+    LeverSpec("amenity_bonus", "node", 0.0, "1", -2.0, 2.0,
+              "utility bonus for all movers (amenity, liveability)", "L29"),
+    LeverSpec("metro_integration", "scalar", 0.0, "1", 0.0, 2.0,
+              "ρ_M: cut in migration cost between plan-area nodes (portable insurance, shared "
+              "labour market)", "L16"),
+    LeverSpec("travel_time", "pair", base_travel_time(), "min", 1.0, 2000.0,
+              "generalized travel time between two nodes (rail, expressways)", "L8"),
+    LeverSpec("external_inflow_factor", "scalar", 1.0, "1", 0.0, 10.0,
+              "multiplier on the pool of potential in-migrants from the rest of China", "macro"),
+    LeverSpec("national_income_growth", "scalar", 0.045, "1/yr", -0.2, 0.3,
+              "real growth of expected income in the rest of China (sets its attractiveness)",
+              "macro"),
+    LeverSpec("rural_income_growth", "node", 0.05, "1/yr", -0.2, 0.3,
+              "real growth of rural per-capita income", "L21, L22"),
+    LeverSpec("reclassification", "node", 0.0, "persons/yr", 0.0, 1e6,
+              "administrative rural→urban reclassification (county-seat urbanization)", "L17"),
+    LeverSpec("tfp_growth", "node", 0.02, "1/yr", -0.2, 0.3,
+              "growth of total factor productivity g_A", "L9, L10"),
+    LeverSpec("investment_rate", "node", 0.42, "1", 0.0, 0.9,
+              "gross fixed capital formation / GDP, s", "L19"),
+    LeverSpec("project_investment", "node", 0.0, "yuan/yr", 0.0, 1e13,
+              "major-project investment on top of s·Y (2024 prices)", "L19, L10"),
+    LeverSpec("human_capital", "node", 1.0, "1", 0.1, 5.0,
+              "human-capital index h multiplying labour in production (1 = base year)", "L12, L13"),
+    LeverSpec("output_shock", "node", 1.0, "1", 0.0, 2.0,
+              "multiplier on output (e.g. the 2022 lockdown in historical runs)", "history"),
+    LeverSpec("deflator_growth", "scalar", 0.0, "1/yr", -0.2, 0.5,
+              "growth of the GDP deflator (nominal = real × deflator)", "macro"),
+    LeverSpec("transfers", "node", 0.0, "yuan/yr", 0.0, 1e13,
+              "fiscal transfers from higher levels, added to local revenue (nominal)", "L14, L15"),
+    LeverSpec("service_spending_factor", "node", 1.0, "1", 0.0, 10.0,
+              "multiplier on the share of revenue invested in public services", "L14, L15"),
+    LeverSpec("policy_housing_starts", "node", 0.0, "m2/yr", 0.0, 1e9,
+              "policy (affordable, rental, rebuilt) floor area started on top of market starts", "L5, L6"),
+    LeverSpec("renewal_demolition", "node", 0.0, "m2/yr", 0.0, 1e9,
+              "floor area of old housing demolished for renewal", "L6"),
+    LeverSpec("housing_quality", "node", 0.0, "1", -1.0, 5.0,
+              "housing-quality index raised by renovation of old compounds", "L6"),
+    LeverSpec("land_quota", "node", 1e10, "m2/yr", 0.0, 1e12,
+              "cap on market housing starts from the fixed urban development boundary", "L4"),
+]
+
+LEVERS: dict[str, LeverSpec] = {s.name: s for s in _SPECS}

@@ -1,0 +1,200 @@
+"""Every model parameter: default, units, bounds, whether it can differ by node, and its source.
+
+Parameters are constant over a run (time-varying policy inputs are *levers*, see ``levers.py``).
+A scenario may override any of them with a scalar or, where ``per_node`` is true, a mapping
+node → value. ``resolve`` turns defaults plus overrides into arrays: shape ``()`` for shared
+parameters and ``(N_NODES,)`` for per-node ones. Sources are abbreviated here; docs/model.md has
+the full references.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .nodes import NODES
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    name: str
+    default: float | dict[str, float]
+    units: str
+    lower: float
+    upper: float
+    per_node: bool
+    description: str
+    source: str
+    sector: str
+
+    def default_array(self) -> np.ndarray:
+        if isinstance(self.default, dict):
+            return np.array([self.default[n] for n in NODES], dtype=float)
+        if self.per_node:
+            return np.full(len(NODES), float(self.default))
+        return np.array(float(self.default))
+
+
+def _p(name, default, units, lower, upper, per_node, sector, description, source):
+    return ParameterSpec(name, default, units, lower, upper, per_node, description, source, sector)
+
+
+_NODE_UBAR = {"CC_P": 0.85, "CC_R": 0.75, "JL_P": 0.95, "JL_R": 0.75, "SP_P": 0.90, "SP_R": 0.75,
+              "LY_P": 0.95, "LY_R": 0.75, "RJ": 0.80}
+
+_SPECS = [
+    # --- demography ---------------------------------------------------------------------------
+    _p("mortality_scale", 1.034, "1", 0.0, 3.0, True, "demography",
+       "node multiplier θ on the national age-specific mortality schedule",
+       "fitted so base-year province deaths ≈ 210.0k (2024 Jilin bulletin); see docs/model.md"),
+    _p("mortality_improvement", 0.015, "1/yr", 0.0, 0.05, False, "demography",
+       "annual rate λ_m at which age-specific mortality falls",
+       "judgement: typical Lee–Carter drift (spec §5)"),
+    # --- migration ------------------------------------------------------------------------------
+    _p("move_consideration_rate", 0.10, "1/yr", 0.0, 1.0, True, "migration",
+       "μ: annual probability that a resident considers moving (before choosing to stay or go)",
+       "judgement; spec §5 range 0.02–0.15"),
+    _p("base_out_migration_rate", 0.03, "1/yr", 0.0, 0.5, True, "migration",
+       "gross out-migration rate of each node in the base year; sets the home premium ψ",
+       "judgement: annual inter-county moves in China ≈ 2–4 % of residents (2020 census mobility)"),
+    _p("base_net_migration_rate", {"CC_P": 0.0046, "CC_R": 0.0046, "JL_P": -0.0042, "JL_R": -0.0042,
+                                   "SP_P": -0.0197, "SP_R": -0.0197, "LY_P": -0.0152, "LY_R": -0.0152,
+                                   "RJ": -0.0104},
+       "1/yr", -0.2, 0.2, True, "migration",
+       "net migration rate of each node in the base year; sets the node fixed effect ξ",
+       "derived: 2020 census → 2024 resident population change minus natural change (docs/model.md)"),
+    _p("ext_gross_inflow", 150000.0, "persons/yr", 0.0, 5e6, False, "migration",
+       "base-year gross in-migration from the rest of China into all nine nodes",
+       "judgement: consistent with province net inter-provincial migration −108k (2024), +43k (2023)"),
+    _p("income_weight", 1.5, "1", 0.0, 5.0, False, "migration",
+       "κ: utility weight on ln expected income (and on −θ_H·ln house price)",
+       "Tombe & Zhu 2019 (migration elasticity ≈ 1.5) [verify]"),
+    _p("travel_cost_weight", 1.0, "1", 0.0, 5.0, False, "migration",
+       "γ_T: migration cost per unit of ln(travel time / 60 min)",
+       "gravity literature (Fan 2005; Poncet 2006) [judgement on value]"),
+    _p("ext_move_cost", 2.5, "1", -10.0, 20.0, False, "migration",
+       "c_EXT: migration cost between any node and the rest of China",
+       "judgement (≈ γ_T·ln(720 min / 60 min)); calibrated in the calibration issue"),
+    _p("housing_cost_weight", 0.25, "1", 0.0, 1.0, False, "migration",
+       "θ_H: weight of ln house price relative to ln income in utility (housing budget share)",
+       "judgement, spec §5 (0.2–0.35)"),
+    _p("service_weight", 0.5, "1", 0.0, 3.0, False, "migration",
+       "β_Q: utility weight on ln access-weighted public services per capita",
+       "Gao et al. 2022 (qualitative: migration most sensitive to education resources)"),
+    _p("hukou_weight", 0.2, "1", 0.0, 2.0, False, "migration",
+       "β_k: utility gain per unit of hukou settlement ease above its baseline",
+       "settlement-probability literature (weak effect); spec §5"),
+    _p("housing_quality_weight", 0.1, "1", 0.0, 1.0, False, "migration",
+       "β_HQ: utility gain per unit of the housing-quality (renovation) index",
+       "judgement, spec §5"),
+    _p("attractiveness_perception_time", 3.0, "yr", 0.1, 20.0, False, "migration",
+       "τ_V: time to perceive a change in a node's attractiveness",
+       "Forrester 1969 (AMMPT up to 20 yr); spec §5 range 1–10"),
+    _p("service_access_decay", 0.05, "1/min", 0.0, 1.0, False, "migration",
+       "ν_Q: decay of public-service access with travel time",
+       "judgement, spec §4.3"),
+    # --- urbanization ---------------------------------------------------------------------------
+    _p("base_urbanization_trend", 0.009, "1/yr", 0.0, 0.1, True, "urbanization",
+       "g_u: rural→urban conversion in the base year as a share of the node's population; "
+       "sets the conversion rate λ_RU",
+       "derived: Jilin urbanization +0.8 pp/yr 2020–2024 (62.64→65.76 %), slightly more with "
+       "natural-change and migration composition effects removed [judgement]"),
+    _p("rural_urban_income_sensitivity", 2.0, "1", 0.0, 20.0, False, "urbanization",
+       "η_HT: slope of conversion on the urban–rural ln expected-income gap",
+       "Harris & Todaro 1970 [judgement on value]"),
+    _p("hukou_settlement_cost", 1.0, "1", 0.0, 10.0, False, "urbanization",
+       "fall in the institutional cost χ per unit rise in hukou ease",
+       "judgement"),
+    _p("urbanization_ceiling", _NODE_UBAR, "1", 0.3, 1.0, True, "urbanization",
+       "ū: saturation level of the urbanization rate",
+       "Gu et al. 2017 (0.75–0.85); higher for almost fully urban district nodes [judgement]"),
+    _p("urban_share_weight_births", 0.9, "1", 0.0, 2.0, False, "urbanization",
+       "ζ_B: relative propensity of births to fall in the urban population", "spec §5"),
+    _p("urban_share_weight_deaths", 0.85, "1", 0.0, 2.0, False, "urbanization",
+       "ζ_D: relative propensity of deaths to fall in the urban population", "spec §5"),
+    _p("urban_share_in_migrants", 0.9, "1", 0.0, 1.0, False, "urbanization",
+       "σ_in: share of in-migrants who settle in the urban population", "spec §5"),
+    # --- labour and economy ---------------------------------------------------------------------
+    _p("capital_elasticity", 0.5, "1", 0.2, 0.8, False, "economy",
+       "α: capital elasticity in Cobb–Douglas production",
+       "Chow & Li 2002; Bosworth & Collins 2008; Bai & Qian 2010 (0.4–0.6)"),
+    _p("depreciation", 0.08, "1/yr", 0.0, 0.3, False, "economy",
+       "δ: depreciation rate of productive capital (continuous time)", "Zhang 2008 (0.096); Wu 2015"),
+    _p("capital_output_ratio", 3.0, "yr", 0.5, 10.0, True, "economy",
+       "K/Y in the base year, used to build the initial capital stock", "spec §5 (2.5–4.0), Zhang 2008 method"),
+    _p("agglomeration_elasticity", 0.05, "1", 0.0, 0.3, False, "economy",
+       "ε: elasticity of productivity to effective density (access-weighted labour)",
+       "Melo et al. 2009; Donovan et al. 2021; Combes et al. 2013"),
+    _p("access_decay", 1.0, "1", 0.0, 3.0, False, "economy",
+       "a: exponent of travel time in effective density", "Graham 2007-type effective density [verify]"),
+    _p("natural_unemployment", 0.05, "1", 0.01, 0.2, True, "economy",
+       "u*: unemployment rate when labour supply equals demand",
+       "Jilin City registered unemployment ≤ 4.5 % (seeds 2C); spec §5"),
+    _p("max_unemployment", 0.25, "1", 0.05, 0.9, False, "economy",
+       "u_max: upper asymptote of the unemployment function", "spec §5"),
+    _p("unemployment_slope", 2.0, "1", 0.0, 10.0, False, "economy",
+       "φ_u: elasticity of the unemployment odds to labour supply / demand", "spec §5"),
+    _p("wage_perception_time", 2.0, "yr", 0.1, 10.0, False, "economy",
+       "τ_w: adjustment time of the perceived wage (sets labour demand)", "judgement, spec §5"),
+    _p("income_smoothing_time", 3.0, "yr", 0.1, 10.0, False, "economy",
+       "τ_y: smoothing time of per-capita income for housing demand", "World3 ieat = 3 yr"),
+    _p("fiscal_revenue_share", 0.08, "1", 0.0, 0.5, False, "economy",
+       "τ_f: local general budget revenue / nominal GDP", "Changchun 2023 ≈ 8.2 % [derived]"),
+    _p("service_capacity_life", 25.0, "yr", 1.0, 100.0, False, "economy",
+       "τ_Q: mean life of public-service capacity", "judgement, spec §5"),
+    _p("service_spending_share", 0.3, "1", 0.0, 1.0, False, "economy",
+       "ϑ: share of revenue (incl. transfers) invested in public-service capacity", "judgement"),
+    # --- housing --------------------------------------------------------------------------------
+    _p("housing_income_elasticity", 0.9, "1", 0.0, 2.0, False, "housing",
+       "η_y: income elasticity of desired floor area per person", "Chow & Niu 2015; Zheng & Liu 2005"),
+    _p("housing_price_elasticity", 0.8, "1", 0.1, 3.0, False, "housing",
+       "η_p: price elasticity of desired floor area per person", "Chow & Niu 2015/2014"),
+    _p("price_adjustment_time", 1.5, "yr", 0.1, 10.0, False, "housing",
+       "τ_p: time constant of house-price adjustment to market clearing", "judgement, spec §5"),
+    _p("natural_vacancy", 0.10, "1", 0.0, 0.5, False, "housing",
+       "v*: vacancy rate at which prices are stable", "judgement, spec §5"),
+    _p("base_vacancy", 0.15, "1", 0.0, 0.6, True, "housing",
+       "vacancy of the urban residential stock in the base year",
+       "judgement: above v*, consistent with falling prices in Changchun and Jilin since 2021 "
+       "(70-city index, calibration/data)"),
+    _p("starts_price_elasticity", 2.0, "1", 0.0, 6.0, False, "housing",
+       "ε_q: elasticity of housing starts to Tobin's q", "Topel & Rosen 1988; Mayer & Somerville 2000"),
+    _p("normal_starts_rate", 0.03, "1/yr", 0.0, 0.2, True, "housing",
+       "s0: starts as a share of the stock when q = 1", "Forrester 1969 (normal construction ≈ 3 %/yr)"),
+    _p("construction_time", 2.5, "yr", 0.3, 10.0, False, "housing",
+       "τ_c: mean time from start to completion (3-stage pipeline)", "judgement, spec §5"),
+    _p("vintage_aging_time", 25.0, "yr", 1.0, 100.0, False, "housing",
+       "τ_age: time for new floor area to become old", "judgement, spec §5"),
+    _p("demolition_rate_new", 0.003, "1/yr", 0.0, 0.2, False, "housing",
+       "δ_N: demolition rate of the newer vintage", "Zhou et al. 2019; Liu et al. 2014 (mean life ≈ 34 yr)"),
+    _p("demolition_rate_old", 0.03, "1/yr", 0.0, 0.3, False, "housing",
+       "δ_O: demolition rate of the older vintage", "Zhou et al. 2019; Liu et al. 2014 (mean life ≈ 34 yr)"),
+    _p("new_vintage_share", 0.5, "1", 0.0, 1.0, True, "housing",
+       "share of the base-year stock in the newer vintage", "judgement (census building-age tables pending)"),
+    # --- numerics -------------------------------------------------------------------------------
+    _p("min_drain_time", 0.25, "yr", 0.01, 5.0, False, "numerics",
+       "τ_min: shortest time in which an exogenous absolute outflow may drain its stock", "spec §4"),
+]
+
+PARAMETERS: dict[str, ParameterSpec] = {s.name: s for s in _SPECS}
+
+
+def resolve(overrides: dict[str, float | dict[str, float]] | None = None) -> dict[str, np.ndarray]:
+    """Defaults plus overrides as arrays (``()`` shared, ``(N_NODES,)`` per node).
+
+    ``overrides`` values are already validated: a number, or (per-node parameters) a complete
+    mapping node → number.
+    """
+    out = {name: spec.default_array() for name, spec in PARAMETERS.items()}
+    for name, value in (overrides or {}).items():
+        spec = PARAMETERS[name]
+        if isinstance(value, dict):
+            arr = out[name].copy()
+            for node, v in value.items():
+                arr[NODES.index(node)] = float(v)
+            out[name] = arr
+        elif spec.per_node:
+            out[name] = np.full(len(NODES), float(value))
+        else:
+            out[name] = np.array(float(value))
+    return out

@@ -1,0 +1,162 @@
+"""The assembled right-hand side: sector flows → d(state)/dt, vectorized over ensemble members.
+
+Evaluation order (no algebraic loops; every feedback passes through a stock):
+1. stocks and the levers at t;  2. labour force, effective density, productivity, labour demand,
+unemployment, employment, output, wage;  3. public services;  4. housing;  5. attractiveness (feeds
+only dVp/dt);  6. migration from the perceived attractiveness Vp;  7. births, deaths, ageing;
+8. the urban coflow;  9. capital, indices and accumulators.
+"""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from .functions import smooth_min
+from .nodes import N_NODES, travel_time_matrix
+from .sectors import demography, economy, housing, migration, services, urbanization
+from .state import StateLayout
+
+
+class Model:
+    """d(state)/dt for ``members`` stacked parameter sets.
+
+    ``p``: member-stacked parameters; ``c``: calibrated constants from ``initial.initialize``.
+    """
+
+    def __init__(self, layout: StateLayout, p: SimpleNamespace, c: SimpleNamespace, members: int):
+        self.layout, self.p, self.c, self.members = layout, p, c, members
+
+    def derivatives(self, t: float, y: np.ndarray, lev: SimpleNamespace, want_auxiliaries: bool = False):
+        p, c, M, N = self.p, self.c, self.members, N_NODES
+        s = self.layout.unpack(y, M)
+        dy = self.layout.empty(M)
+        d = self.layout.unpack(dy, M)
+
+        P = s["population"]
+        pop_by_age = P.sum(-1)
+        pop = pop_by_age.sum(-1)
+        U = s["urban_population"]
+        rural = pop - U
+        T = travel_time_matrix(lev.travel_time)
+
+        # --- economy -------------------------------------------------------------------------
+        alpha = p.capital_elasticity
+        K, wbar = s["capital_stock"], s["perceived_wage"]
+        labour = economy.labour_force(pop_by_age, c.ages.participation)
+        access = economy.effective_density(labour, T, p.access_decay)
+        tfp = c.tfp0 * np.exp(s["log_tfp"]) * lev.output_shock * (access / c.access0) ** p.agglomeration_elasticity
+        demand = economy.labour_demand(alpha, tfp, K, lev.human_capital, wbar)
+        unemp = economy.unemployment(labour, demand, p.natural_unemployment, p.max_unemployment,
+                                     p.unemployment_slope)
+        employment = labour * (1 - unemp)
+        gdp = economy.output(tfp, K, lev.human_capital, employment, alpha)
+        wage = (1 - alpha) * gdp / employment
+        deflator = np.exp(s["log_deflator"])
+        gdp_nominal = gdp * deflator
+
+        # --- public services -----------------------------------------------------------------
+        revenue = p.fiscal_revenue_share * gdp_nominal + lev.transfers
+        QS = s["service_capacity"]
+        d["service_capacity"][:] = (p.service_spending_share * lev.service_spending_factor * revenue / deflator
+                                    - QS / p.service_capacity_life)
+        access_services = services.service_access(QS, pop, T, p.service_access_decay)
+
+        # --- housing -------------------------------------------------------------------------
+        income = gdp / pop
+        ytil = s["smoothed_income"]
+        d["smoothed_income"][:] = (income - ytil) / p.income_smoothing_time
+        price = s["house_price"]
+        HN, HO = s["housing_new"], s["housing_old"]
+        stock = HN + HO
+        floor_pp = housing.desired_floor_area(c.floor_area0, ytil / c.income0, p.housing_income_elasticity,
+                                              price, p.housing_price_elasticity)
+        demand_area = U * floor_pp
+        d["house_price"][:] = housing.price_change(price, demand_area, stock, p.natural_vacancy,
+                                                   p.price_adjustment_time, p.housing_price_elasticity)
+        starts = housing.starts(p.normal_starts_rate, stock, price, p.starts_price_elasticity,
+                                lev.land_quota, lev.policy_housing_starts)
+        d["construction_pipeline"][:], completions = housing.pipeline(s["construction_pipeline"], starts,
+                                                                      p.construction_time)
+        renewal = smooth_min(lev.renewal_demolition, HO / p.min_drain_time)
+        d["housing_new"][:] = completions - HN / p.vintage_aging_time - p.demolition_rate_new * HN
+        d["housing_old"][:] = HN / p.vintage_aging_time - p.demolition_rate_old * HO - renewal
+
+        # --- attractiveness (perceived with delay τ_V) ---------------------------------------
+        expected_income = wage * (1 - unemp)
+        hukou_gain = lev.hukou_ease - c.hukou_base
+        V = migration.attractiveness(p.income_weight, expected_income / c.expected_income0,
+                                     p.housing_cost_weight, price, p.service_weight,
+                                     access_services / c.service_access0, p.hukou_weight, hukou_gain,
+                                     p.housing_quality_weight, lev.housing_quality, c.fixed_effect)
+        Vp = s["perceived_attractiveness"]
+        d["perceived_attractiveness"][:] = (V - Vp) / p.attractiveness_perception_time
+
+        # --- migration -----------------------------------------------------------------------
+        ext_utility = p.income_weight * s["log_national_income"]                    # (M, 1)
+        bonus = lev.amenity_bonus[..., None] + lev.talent_bonus[..., None] * c.ages.young_adult
+        cost = migration.migration_cost(T, p.travel_cost_weight, lev.metro_integration, p.ext_move_cost)
+        prob = migration.choice_probabilities(Vp, bonus, c.home_premium, cost, ext_utility)
+        moves, out_rate = migration.flows(p.move_consideration_rate, c.ages.migration_profile,
+                                          pop_by_age, prob)
+        ext_in = migration.external_inflow(c.ext_scale, lev.external_inflow_factor,
+                                           c.ages.ext_age_distribution, Vp, bonus, ext_utility)
+        in_by_age = moves[:, :, :N, :].sum(axis=1) + ext_in                        # (M, N, G)
+        out_by_cell = P * out_rate[..., None]
+
+        # --- demography ----------------------------------------------------------------------
+        k = P.shape[-1]
+        births = demography.births(lev.tfr, pop_by_age, c.ages.fertility_weight)
+        deaths_by_cell = P * demography.death_rates(p.mortality_scale, c.ages.mortality,
+                                                    p.mortality_improvement, t)[..., None]
+        dP = d["population"]
+        dP[:] = demography.ageing(P) - deaths_by_cell - out_by_cell + in_by_age[..., None] / k
+        dP[:, :, 0, 0] += births
+
+        # --- urbanization (coflow) -----------------------------------------------------------
+        deaths = deaths_by_cell.sum(axis=(2, 3))
+        inflow = in_by_age.sum(-1)
+        outflow = out_by_cell.sum(axis=(2, 3))
+        income_gap = (np.log(expected_income / c.expected_income0) - s["log_rural_income"]
+                      + p.hukou_settlement_cost * hukou_gain)
+        urban_share = U / pop
+        conversion = urbanization.conversion(c.conversion_rate, rural, income_gap,
+                                             p.rural_urban_income_sensitivity, urban_share,
+                                             p.urbanization_ceiling)
+        reclass = urbanization.reclassification(lev.reclassification, rural, p.min_drain_time)
+        d["urban_population"][:] = (
+            births * urbanization.urban_share_of(p.urban_share_weight_births, U, rural)
+            - deaths * urbanization.urban_share_of(p.urban_share_weight_deaths, U, rural)
+            + p.urban_share_in_migrants * inflow - urban_share * outflow + conversion + reclass)
+
+        # --- capital, wages, indices ---------------------------------------------------------
+        d["capital_stock"][:] = lev.investment_rate * gdp + lev.project_investment - p.depreciation * K
+        d["perceived_wage"][:] = (wage - wbar) / p.wage_perception_time
+        d["log_tfp"][:] = lev.tfp_growth
+        d["log_deflator"][:] = lev.deflator_growth
+        d["log_national_income"][:] = lev.national_income_growth
+        d["log_rural_income"][:] = lev.rural_income_growth
+
+        # --- accumulators --------------------------------------------------------------------
+        d["cum_births"][:] = births
+        d["cum_deaths"][:] = deaths
+        cm = d["cum_migration"]
+        cm[:, :N, :] = moves.sum(-1)
+        cm[:, N, :N] = ext_in.sum(-1)
+        d["cum_urbanization"][:] = conversion + reclass
+        d["cum_gdp_real"][:] = gdp
+        d["cum_gdp_nominal"][:] = gdp_nominal
+        d["cum_starts"][:] = starts
+        d["cum_completions"][:] = completions
+        d["cum_demolition"][:] = p.demolition_rate_new * HN + p.demolition_rate_old * HO + renewal
+
+        if not want_auxiliaries:
+            return dy
+        aux = dict(labour_force=labour, employment=employment, unemployment_rate=unemp, wage=wage,
+                   gdp_real_rate=gdp, gdp_nominal_rate=gdp_nominal, deflator=deflator * np.ones_like(gdp),
+                   tfp=tfp, attractiveness=V, expected_income=expected_income,
+                   service_access=access_services, desired_floor_area=floor_pp,
+                   housing_demand=demand_area, housing_starts_rate=starts,
+                   housing_completions_rate=completions, births_rate=births, deaths_rate=deaths,
+                   in_migration_rate=inflow, out_migration_rate=outflow)
+        return dy, aux

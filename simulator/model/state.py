@@ -1,0 +1,86 @@
+"""The state-vector layout: named blocks, and views of a flat vector shaped (members, ...).
+
+``solve_ivp`` integrates one flat vector. For an ensemble of M members it holds M member vectors
+back to back; ``StateLayout.unpack`` returns, for each block, a numpy *view* of shape
+``(M, *block_shape)`` with no copying, so sector code reads like the equations.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .base_data import N_AGES
+from .nodes import N_NODES
+
+N_PIPELINE = 3   # construction stages (third-order delay)
+N_LABELS = N_NODES + 1   # migration origins/destinations incl. the rest of China
+
+#: block name -> (shape given k sub-stages, units, long name)
+def block_shapes(k: int) -> dict[str, tuple[int, ...]]:
+    N = N_NODES
+    return {
+        "population": (N, N_AGES, k),
+        "urban_population": (N,),
+        "perceived_attractiveness": (N,),
+        "perceived_wage": (N,),
+        "capital_stock": (N,),
+        "log_tfp": (N,),
+        "log_deflator": (1,),
+        "log_national_income": (1,),
+        "log_rural_income": (N,),
+        "housing_new": (N,),
+        "housing_old": (N,),
+        "construction_pipeline": (N, N_PIPELINE),
+        "house_price": (N,),
+        "smoothed_income": (N,),
+        "service_capacity": (N,),
+        # accumulators (integrals of flows since the start of the run)
+        "cum_births": (N,),
+        "cum_deaths": (N,),
+        "cum_migration": (N_LABELS, N_LABELS),
+        "cum_urbanization": (N,),
+        "cum_gdp_real": (N,),
+        "cum_gdp_nominal": (N,),
+        "cum_starts": (N,),
+        "cum_completions": (N,),
+        "cum_demolition": (N,),
+    }
+
+
+@dataclass(frozen=True)
+class StateLayout:
+    """Offsets of each block in one member's state vector."""
+    k: int
+    shapes: dict[str, tuple[int, ...]] = field(init=False)
+    slices: dict[str, slice] = field(init=False)
+    size: int = field(init=False)
+
+    def __post_init__(self):
+        shapes = block_shapes(self.k)
+        slices, offset = {}, 0
+        for name, shape in shapes.items():
+            n = int(np.prod(shape))
+            slices[name] = slice(offset, offset + n)
+            offset += n
+        object.__setattr__(self, "shapes", shapes)
+        object.__setattr__(self, "slices", slices)
+        object.__setattr__(self, "size", offset)
+
+    def unpack(self, y: np.ndarray, members: int) -> dict[str, np.ndarray]:
+        """Views of a flat vector (members*size,) as {block: (members, *shape)}."""
+        y2 = y.reshape(members, self.size)
+        return {name: y2[:, sl].reshape((members,) + self.shapes[name])
+                for name, sl in self.slices.items()}
+
+    def pack(self, blocks: dict[str, np.ndarray], members: int) -> np.ndarray:
+        """Flat vector from {block: array broadcastable to (members, *shape)}."""
+        out = np.zeros((members, self.size))
+        for name, sl in self.slices.items():
+            if name not in blocks and name.startswith("cum_"):
+                continue   # accumulators start at zero
+            out[:, sl] = np.broadcast_to(blocks[name], (members,) + self.shapes[name]).reshape(members, -1)
+        return out.reshape(-1)
+
+    def empty(self, members: int) -> np.ndarray:
+        return np.zeros(members * self.size)

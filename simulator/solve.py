@@ -1,0 +1,152 @@
+"""Integration: piecewise ``solve_ivp`` between lever breakpoints, members stacked in one state.
+
+Every step, ramp end and table knot of any lever is a segment boundary, so the adaptive solver
+cannot step over a policy pulse; inside a segment every lever is linear in time. The final state of
+one segment is the initial state of the next. Annual flows come from accumulator states.
+"""
+from __future__ import annotations
+
+import time as _time
+from types import SimpleNamespace
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from .model.initial import initialize
+from .model.inputs import LeverSegment, lever_values, stack_parameters
+from .model.rhs import Model
+from .model.state import StateLayout
+
+
+class SolverError(RuntimeError):
+    """The integration failed (message names the segment and scipy's reason)."""
+
+
+@dataclass
+class Trajectory:
+    """Raw solution at the output times (arrays with leading dims (time, member))."""
+    scenarios: list
+    times: np.ndarray
+    states: dict[str, np.ndarray]
+    rates: dict[str, np.ndarray]          # d(state)/dt at the output times (for first-year flows)
+    auxiliaries: dict[str, np.ndarray]
+    levers: dict[str, np.ndarray]
+    constants: object
+    layout: StateLayout
+    stats: dict = field(default_factory=dict)
+
+
+def absolute_tolerance(layout: StateLayout, y0: np.ndarray, dy0: np.ndarray, members: int,
+                       atol: float) -> np.ndarray:
+    """Per-state atol: ``atol`` × the typical size of the state's block (level or one year of flow)."""
+    scale = np.empty(layout.size * members)
+    s0, r0 = layout.unpack(y0, members), layout.unpack(dy0, members)
+    sc = layout.unpack(scale, members)
+    for name in layout.shapes:
+        level = np.abs(s0[name]).reshape(members, -1).mean(axis=1)
+        flow = np.abs(r0[name]).reshape(members, -1).mean(axis=1)
+        typical = np.maximum(np.maximum(level, flow), 1e-6)
+        sc[name][...] = typical.reshape((members,) + (1,) * len(layout.shapes[name]))
+    return atol * scale
+
+
+def check_members(scenarios) -> None:
+    first = scenarios[0]
+    for s in scenarios[1:]:
+        if (s.start, s.end, s.output_step, s.age_substages, s.solver) != (
+                first.start, first.end, first.output_step, first.age_substages, first.solver):
+            raise ValueError("all members of one integration must share time span, output step, "
+                             "age sub-stages and solver settings")
+
+
+def simulate(scenarios, population_by_age: np.ndarray | None = None) -> Trajectory:
+    """Integrate one scenario or a list of scenarios (members) stacked in one state vector.
+
+    ``population_by_age`` (persons, (N, G)) replaces the base-year population from the data.
+    """
+    if not isinstance(scenarios, (list, tuple)):
+        scenarios = [scenarios]
+    scenarios = list(scenarios)
+    check_members(scenarios)
+    first = scenarios[0]
+    M = len(scenarios)
+    layout = StateLayout(first.age_substages)
+    p = stack_parameters([s.parameters for s in scenarios])
+    blocks, constants = initialize(p, M, first.age_substages, population_by_age)
+    y = layout.pack(blocks, M)
+    model = Model(layout, p, constants, M)
+    schedules = [s.levers for s in scenarios]
+
+    out_times = np.asarray(first.output_times, dtype=float)
+    bps = sorted(set().union(*[set(np.asarray(s.breakpoints()).tolist()) for s in scenarios]))
+    edges = [first.start] + [b for b in bps if first.start < b < first.end] + [first.end]
+
+    seg0 = LeverSegment(schedules, edges[0], edges[1])
+    dy0 = model.derivatives(edges[0], y, seg0.at(edges[0]))
+    atol = absolute_tolerance(layout, y, dy0, M, first.solver.atol)
+
+    saved: dict[float, np.ndarray] = {}
+    nfev, t_wall = 0, _time.perf_counter()
+    for a, b in zip(edges[:-1], edges[1:]):
+        seg = LeverSegment(schedules, a, b)
+        wanted = out_times[(out_times >= a) & (out_times <= b)]
+        t_eval = np.union1d(wanted, [b])            # always end at b: the next segment starts there
+        sol = solve_ivp(lambda t, yy: model.derivatives(t, yy, seg.at(t)), (a, b), y,
+                        method=first.solver.method, rtol=first.solver.rtol, atol=atol, t_eval=t_eval)
+        nfev += sol.nfev
+        if sol.status < 0:
+            raise SolverError(f"integration failed on segment [{a:g}, {b:g}]: {sol.message}")
+        for tt, yy in zip(sol.t, sol.y.T):
+            if np.any(wanted == tt):
+                saved.setdefault(float(tt), yy.copy())
+        y = sol.y[:, -1].copy()
+    wall = _time.perf_counter() - t_wall
+
+    missing = [t for t in out_times if float(t) not in saved]
+    if missing:
+        raise SolverError(f"no solution at output times {missing}")
+    Y = np.stack([saved[float(t)] for t in out_times])
+    states_t = {name: [] for name in layout.shapes}
+    rates_t = {name: [] for name in layout.shapes}
+    aux_t: dict[str, list] = {}
+    lev_t: dict[str, list] = {}
+    for i, t in enumerate(out_times):
+        side = "left" if np.isclose(t, first.end) else "right"
+        lv = lever_values(schedules, float(t), side=side)
+        dy, aux = model.derivatives(float(t), Y[i], SimpleNamespace(**lv), want_auxiliaries=True)
+        for name, v in layout.unpack(Y[i], M).items():
+            states_t[name].append(v.copy())
+        for name, v in layout.unpack(dy, M).items():
+            rates_t[name].append(v.copy())
+        for name, v in aux.items():
+            aux_t.setdefault(name, []).append(np.broadcast_to(v, v.shape).copy())
+        for name, v in lv.items():
+            lev_t.setdefault(name, []).append(v)
+    stats = dict(method=first.solver.method, rtol=first.solver.rtol, atol=first.solver.atol,
+                 nfev=int(nfev), segments=len(edges) - 1, breakpoints=[float(b) for b in edges[1:-1]],
+                 members=M, state_size=layout.size, integration_seconds=wall)
+    traj = Trajectory(scenarios=scenarios, times=out_times,
+                      states={k: np.stack(v) for k, v in states_t.items()},
+                      rates={k: np.stack(v) for k, v in rates_t.items()},
+                      auxiliaries={k: np.stack(v) for k, v in aux_t.items()},
+                      levers={k: np.stack(v) for k, v in lev_t.items()},
+                      constants=constants, layout=layout, stats=stats)
+    check_nonnegative(traj)
+    return traj
+
+
+STOCKS_NONNEGATIVE = ("population", "urban_population", "capital_stock", "housing_new", "housing_old",
+                      "construction_pipeline", "house_price", "service_capacity")
+
+
+def check_nonnegative(traj: Trajectory, rel_tol: float = 1e-6) -> None:
+    """Raise if a stock went negative beyond solver tolerance (a diagnostic: stocks are never clipped)."""
+    for name in STOCKS_NONNEGATIVE:
+        v = traj.states[name]
+        scale = np.abs(v).max() or 1.0
+        if v.min() < -rel_tol * scale:
+            raise SolverError(f"stock '{name}' went negative ({v.min():.4g}); this is a model bug")
+    urban, pop = traj.states["urban_population"], traj.states["population"].sum(axis=(-1, -2))
+    if np.any(urban > pop * (1 + 1e-9)):
+        raise SolverError("urban population exceeded total population; this is a model bug")
