@@ -88,6 +88,10 @@ def format_summary(s: dict) -> str:
     lines.append("")
     for t in s["targets"]:
         scale, unit = (1e4, "万人") if t["target"] == "population" else (1e8, "亿元")
+        if t["simulated"] is None:
+            lines.append(f"{t['year']} target {t['target']:<12} {t['value'] / scale:10.0f} {unit}   "
+                         "not simulated (the target year is not an output time of this run)")
+            continue
         verdict = "MET" if t["met"] else "NOT MET"
         lines.append(f"{t['year']} target {t['target']:<12} {t['value'] / scale:10.0f} {unit}   simulated "
                      f"{t['simulated'] / scale:10.1f}   gap {t['gap'] / scale:+10.1f} ({t['gap_percent']:+.1f} %)   {verdict}")

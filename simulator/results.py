@@ -213,6 +213,10 @@ def target_check(ds: xr.Dataset) -> list[dict]:
     for name, var, target, unit in (
             ("population", "metro_population", ds.attrs["target_population"], "persons"),
             ("gdp_nominal", "metro_gdp_nominal", ds.attrs["target_gdp_nominal"], "yuan/yr")):
+        if year not in set(np.asarray(ds.time.values).tolist()):
+            rows.append(dict(target=name, year=year, units=unit, value=float(target), simulated=None,
+                             gap=None, gap_percent=None, met=None))
+            continue
         sim = float(ds[var].sel(time=year))
         rows.append(dict(target=name, year=year, units=unit, value=float(target), simulated=sim,
                          gap=sim - float(target), gap_percent=100 * (sim / float(target) - 1),

@@ -14,7 +14,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from .model.initial import initialize
-from .model.inputs import LeverSegment, lever_values, stack_parameters
+from .model.inputs import LeverSegment, MemberLevers, stack_parameters
 from .model.rhs import Model
 from .model.state import StateLayout
 
@@ -76,20 +76,20 @@ def simulate(scenarios, population_by_age: np.ndarray | None = None) -> Trajecto
     blocks, constants = initialize(p, M, first.age_substages, population_by_age)
     y = layout.pack(blocks, M)
     model = Model(layout, p, constants, M)
-    schedules = [s.levers for s in scenarios]
+    levers = MemberLevers([s.levers for s in scenarios])
 
     out_times = np.asarray(first.output_times, dtype=float)
-    bps = sorted(set().union(*[set(np.asarray(s.breakpoints()).tolist()) for s in scenarios]))
+    bps = levers.breakpoints()
     edges = [first.start] + [b for b in bps if first.start < b < first.end] + [first.end]
 
-    seg0 = LeverSegment(schedules, edges[0], edges[1])
+    seg0 = LeverSegment(levers, edges[0], edges[1])
     dy0 = model.derivatives(edges[0], y, seg0.at(edges[0]))
     atol = absolute_tolerance(layout, y, dy0, M, first.solver.atol)
 
     saved: dict[float, np.ndarray] = {}
     nfev, t_wall = 0, _time.perf_counter()
     for a, b in zip(edges[:-1], edges[1:]):
-        seg = LeverSegment(schedules, a, b)
+        seg = LeverSegment(levers, a, b)
         wanted = out_times[(out_times >= a) & (out_times <= b)]
         t_eval = np.union1d(wanted, [b])            # always end at b: the next segment starts there
         sol = solve_ivp(lambda t, yy: model.derivatives(t, yy, seg.at(t)), (a, b), y,
@@ -113,7 +113,7 @@ def simulate(scenarios, population_by_age: np.ndarray | None = None) -> Trajecto
     lev_t: dict[str, list] = {}
     for i, t in enumerate(out_times):
         side = "left" if np.isclose(t, first.end) else "right"
-        lv = lever_values(schedules, float(t), side=side)
+        lv = levers.values(float(t), side=side)
         dy, aux = model.derivatives(float(t), Y[i], SimpleNamespace(**lv), want_auxiliaries=True)
         for name, v in layout.unpack(Y[i], M).items():
             states_t[name].append(v.copy())

@@ -8,7 +8,7 @@ from simulator import scenario_from_dict
 from simulator.model import nodes
 from simulator.model.base_data import N_AGES, base_year
 from simulator.model.initial import age_constants, initialize
-from simulator.model.inputs import LeverSegment, stack_parameters
+from simulator.model.inputs import LeverSegment, MemberLevers, stack_parameters
 from simulator.model.rhs import Model
 from simulator.model.state import StateLayout
 from simulator.solve import simulate
@@ -116,7 +116,7 @@ def test_identical_nodes_stay_identical(monkeypatch):
         arr[:, j] = arr[:, i]
         setattr(c, name, arr)
     model = Model(layout, p, c, M)
-    seg = LeverSegment([sc.levers], sc.start, sc.end)
+    seg = LeverSegment(MemberLevers([sc.levers]), sc.start, sc.end)
     y0 = layout.pack(blocks, M)
     sol = solve_ivp(lambda t, y: model.derivatives(t, y, seg.at(t)), (sc.start, sc.end), y0,
                     rtol=1e-9, atol=1e-6)

@@ -45,7 +45,8 @@ def age_constants() -> SimpleNamespace:
         participation=s["participation_rate"],
         migration_profile=profile,
         ext_age_distribution=ext_age / ext_age.sum(),
-        young_adult=YOUNG_ADULT,
+        age_class=YOUNG_ADULT.astype(int),        # bonus class of each age group: 1 = talent-eligible
+        class_talent=np.array([0.0, 1.0]),        # talent-bonus weight of each class
     )
 
 

@@ -31,17 +31,41 @@ def default_lever_values(members: int) -> SimpleNamespace:
                               for name, spec in LEVERS.items()})
 
 
-def lever_values(schedules: list[dict], t: float, side: str = "right") -> dict[str, np.ndarray]:
-    """Member-stacked lever values at time t (``side`` = limit from the left or right)."""
-    return {name: _as_member_array([s[name].value(t, side=side) for s in schedules]) for name in LEVERS}
+class MemberLevers:
+    """Lever schedules of all members, evaluated once per distinct schedule.
+
+    Ensemble members usually share most schedules; members with equal schedules (equal
+    ``cache_key``) are evaluated together, so the cost grows with the number of distinct
+    schedules, not with the number of members.
+    """
+
+    def __init__(self, schedules: list[dict]):
+        self.groups = {}
+        for name in LEVERS:
+            first: dict = {}
+            index = np.empty(len(schedules), dtype=int)
+            for m, member in enumerate(schedules):
+                index[m] = first.setdefault(member[name].cache_key, len(first))
+            uniques = [None] * len(first)
+            for m, member in enumerate(schedules):
+                uniques[index[m]] = member[name]
+            self.groups[name] = (uniques, index)
+
+    def values(self, t: float, side: str = "right") -> dict[str, np.ndarray]:
+        """Member-stacked lever values at time t (``side`` = limit from the left or right)."""
+        return {name: _as_member_array([u.value(t, side=side) for u in uniques])[index]
+                for name, (uniques, index) in self.groups.items()}
+
+    def breakpoints(self) -> list[float]:
+        return sorted({t for uniques, _ in self.groups.values() for u in uniques for t in u.breakpoints()})
 
 
 class LeverSegment:
     """Lever values on one segment [t0, t1] between breakpoints, where every schedule is linear."""
 
-    def __init__(self, schedules: list[dict], t0: float, t1: float):
-        start = lever_values(schedules, t0, side="right")
-        end = lever_values(schedules, t1, side="left")
+    def __init__(self, levers: MemberLevers, t0: float, t1: float):
+        start = levers.values(t0, side="right")
+        end = levers.values(t1, side="left")
         self.t0 = t0
         self.start = start
         self.slope = {n: (end[n] - start[n]) / (t1 - t0) for n in start}

@@ -26,6 +26,7 @@ class Model:
 
     def __init__(self, layout: StateLayout, p: SimpleNamespace, c: SimpleNamespace, members: int):
         self.layout, self.p, self.c, self.members = layout, p, c, members
+        self._ones_k = np.ones(layout.k)
 
     def derivatives(self, t: float, y: np.ndarray, lev: SimpleNamespace, want_auxiliaries: bool = False):
         p, c, M, N = self.p, self.c, self.members, N_NODES
@@ -34,7 +35,7 @@ class Model:
         d = self.layout.unpack(dy, M)
 
         P = s["population"]
-        pop_by_age = P.sum(-1)
+        pop_by_age = P @ self._ones_k                                            # Σ over sub-stages
         pop = pop_by_age.sum(-1)
         U = s["urban_population"]
         rural = pop - U
@@ -94,29 +95,25 @@ class Model:
 
         # --- migration -----------------------------------------------------------------------
         ext_utility = p.income_weight * s["log_national_income"]                    # (M, 1)
-        bonus = lev.amenity_bonus[..., None] + lev.talent_bonus[..., None] * c.ages.young_adult
+        bonus = lev.amenity_bonus[..., None] + lev.talent_bonus[..., None] * c.ages.class_talent  # (M, N, 2)
         cost = migration.migration_cost(T, p.travel_cost_weight, lev.metro_integration, p.ext_move_cost)
         prob = migration.choice_probabilities(Vp, bonus, c.home_premium, cost, ext_utility)
-        moves, out_rate = migration.flows(p.move_consideration_rate, c.ages.migration_profile,
-                                          pop_by_age, prob)
+        moves_in, moves, out_rate = migration.flows(p.move_consideration_rate, c.ages.migration_profile,
+                                                    pop_by_age, prob, c.ages.age_class)
         ext_in = migration.external_inflow(c.ext_scale, lev.external_inflow_factor,
-                                           c.ages.ext_age_distribution, Vp, bonus, ext_utility)
-        in_by_age = moves[:, :, :N, :].sum(axis=1) + ext_in                        # (M, N, G)
-        out_by_cell = P * out_rate[..., None]
+                                           c.ages.ext_age_distribution, Vp, bonus, ext_utility,
+                                           c.ages.age_class)
+        in_by_age = moves_in[:, :N, :] + ext_in                                    # (M, N, G)
 
         # --- demography ----------------------------------------------------------------------
-        k = P.shape[-1]
         births = demography.births(lev.tfr, pop_by_age, c.ages.fertility_weight)
-        deaths_by_cell = P * demography.death_rates(p.mortality_scale, c.ages.mortality,
-                                                    p.mortality_improvement, t)[..., None]
-        dP = d["population"]
-        dP[:] = demography.ageing(P) - deaths_by_cell - out_by_cell + in_by_age[..., None] / k
-        dP[:, :, 0, 0] += births
+        death_rate = demography.death_rates(p.mortality_scale, c.ages.mortality, p.mortality_improvement, t)
+        demography.population_change(P, death_rate + out_rate, in_by_age, births, out=d["population"])
 
         # --- urbanization (coflow) -----------------------------------------------------------
-        deaths = deaths_by_cell.sum(axis=(2, 3))
+        deaths = (death_rate * pop_by_age).sum(-1)
         inflow = in_by_age.sum(-1)
-        outflow = out_by_cell.sum(axis=(2, 3))
+        outflow = (out_rate * pop_by_age).sum(-1)
         income_gap = (np.log(expected_income / c.expected_income0) - s["log_rural_income"]
                       + p.hukou_settlement_cost * hukou_gain)
         urban_share = U / pop
@@ -141,7 +138,7 @@ class Model:
         d["cum_births"][:] = births
         d["cum_deaths"][:] = deaths
         cm = d["cum_migration"]
-        cm[:, :N, :] = moves.sum(-1)
+        cm[:, :N, :] = moves
         cm[:, N, :N] = ext_in.sum(-1)
         d["cum_urbanization"][:] = conversion + reclass
         d["cum_gdp_real"][:] = gdp

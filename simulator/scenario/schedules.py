@@ -9,6 +9,7 @@ representable, so evaluation is exact and linear between consecutive breakpoints
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -106,6 +107,11 @@ class LeverSchedule:
     @property
     def keys(self) -> tuple:
         return self.spec.keys
+
+    @cached_property
+    def cache_key(self) -> tuple:
+        """Hashable identity of the schedule's content (equal schedules have equal keys)."""
+        return (self.spec.name,) + tuple(self.schedules[k] for k in (self.spec.keys or ((),)))
 
     def value(self, t: float, side: Side = "right") -> np.ndarray:
         """Shape ``()`` for scalar levers, ``(n_keys,)`` otherwise (``t.shape + ...`` for arrays)."""

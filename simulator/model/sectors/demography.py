@@ -2,7 +2,9 @@
 
     Births[i]     = TFR[i](t) · Σ_g (f_g/5)·φ_g · P[i,g]                       [persons/yr]
     Deaths[i,g,j] = θ_i · m_g^2020 · exp(−λ_m (t − 2020)) · P[i,g,j]          [persons/yr]
-    Ageing[i,g,j] = P[i,g,j] · k/5   (sub-stage j → j+1, last sub-stage of g → g+1; none from 85+)
+    Ageing[i,g,j] = P[i,g,j] · k/5   (sub-stage j → j+1, last sub-stage of g → g+1; none out of the
+                                       last sub-stage of 85+)
+    dP[i,g,j]/dt  = Ageing_in − Ageing − Deaths − Out-migration + In-migration[i,g]/k + Births·1{first cell}
 """
 from __future__ import annotations
 
@@ -20,16 +22,22 @@ def death_rates(mortality_scale: np.ndarray, base_rates: np.ndarray, improvement
     return mortality_scale[..., None] * base_rates * np.exp(-improvement[..., None] * (t - 2020.0))
 
 
-def ageing(population: np.ndarray) -> np.ndarray:
-    """Net ageing flow into each (group, sub-stage) [persons/yr], same shape as population (M, N, G, k).
+def population_change(population: np.ndarray, loss_rate: np.ndarray, inflow_by_age: np.ndarray,
+                      births: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """dP/dt of the ageing chain, written into ``out`` (shape (M, N, G, k)) [persons/yr].
 
-    The chain over (G·k) cells moves people at rate k/5 per year from each cell to the next; the
-    last cell (oldest sub-stage of 85+) has no ageing outflow.
+        dP[g,j]/dt = Ageing_in − P[g,j]·(k/5 + loss_g) + In[g]/k + Births·1{g = 0, j = 1}
+
+    ``loss_rate`` (M, N, G) is the per-person rate of deaths plus out-migration; ageing moves people
+    at rate k/5 from each (group, sub-stage) cell to the next; the last cell (oldest sub-stage of
+    85+) has no ageing outflow; in-migrants spread evenly over the sub-stages of their group.
     """
     M, N, G, k = population.shape
-    chain = population.reshape(M, N, G * k)
-    out = chain * (k / 5.0)
-    out[..., -1] = 0.0
-    net = -out
-    net[..., 1:] += out[..., :-1]
-    return net.reshape(M, N, G, k)
+    rate = k / 5.0
+    np.multiply(population, -(loss_rate + rate)[..., None], out=out)
+    chain, d_chain = population.reshape(M, N, G * k), out.reshape(M, N, G * k)
+    d_chain[..., 1:] += rate * chain[..., :-1]
+    d_chain[..., -1] += rate * chain[..., -1]          # no ageing out of the open-ended last cell
+    out += (inflow_by_age / k)[..., None]
+    out[:, :, 0, 0] += births
+    return out
