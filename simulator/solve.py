@@ -69,14 +69,26 @@ def simulate(scenarios, population_by_age: np.ndarray | None = None) -> Trajecto
         scenarios = [scenarios]
     scenarios = list(scenarios)
     check_members(scenarios)
-    first = scenarios[0]
-    M = len(scenarios)
-    layout = StateLayout(first.age_substages)
     p = stack_parameters([s.parameters for s in scenarios])
+    levers = MemberLevers([s.levers for s in scenarios])
+    return integrate(scenarios, p, levers, population_by_age)
+
+
+def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None = None) -> Trajectory:
+    """Integrate member-stacked inputs.
+
+    ``scenarios``: the member scenarios (or one template scenario whose time span, output step,
+    sub-stages and solver are used for all members); ``p``: member-stacked parameters (see
+    ``model.inputs.stack_parameters``), which fix the member count M; ``levers``: an object with
+    ``values(t, side) -> {lever: (M, ...) array}`` and ``breakpoints() -> list`` (e.g.
+    ``model.inputs.MemberLevers``).
+    """
+    first = scenarios[0]
+    M = p.capital_elasticity.shape[0]
+    layout = StateLayout(first.age_substages)
     blocks, constants = initialize(p, M, first.age_substages, population_by_age)
     y = layout.pack(blocks, M)
     model = Model(layout, p, constants, M)
-    levers = MemberLevers([s.levers for s in scenarios])
 
     out_times = np.asarray(first.output_times, dtype=float)
     bps = levers.breakpoints()

@@ -2,7 +2,7 @@
 
 Reads ``calibration/data/city_year.csv`` (public statistics with sources, copied from the
 project's shared data), ``supplement.csv`` (a few extra rows in the same format) and
-``age_schedules.csv``. Every derived number below is documented in docs/model.md §Data.
+``age_schedules.csv``. Every derived number below is documented in docs/model.md §8 (base-year construction).
 
 Derivations, in short:
 
@@ -37,7 +37,7 @@ AGE_GROUPS: tuple[str, ...] = ("0-4", "5-9", "10-14", "15-19", "20-24", "25-29",
 N_AGES = len(AGE_GROUPS)
 AGE_LOWER = np.arange(0, 90, 5, dtype=float)
 CENSUS_2020_DATE = 2020 + 305 / 366       # 1 November 2020
-BASE_DATE = 2025.0                        # end of 2024 (t = Y means 31 December of Y)
+BASE_DATE = 2025.0                        # 31 Dec 2024 as a calendar decimal year (model time 2024)
 
 PLAN_BASE_POPULATION = 12_100_000.0       # 常住人口约1210万人 (plan text)
 PLAN_BASE_GDP = 913.0e9                   # 9130亿元, 2024 (plan text)
@@ -99,7 +99,11 @@ def rogers_castro(age: np.ndarray) -> np.ndarray:
 
 
 def migration_age_profile() -> np.ndarray:
-    """Relative migration propensity by age group (Rogers–Castro at group mid-points), mean 1."""
+    """Relative migration propensity by age group (Rogers–Castro at group mid-points).
+
+    Scaled to an unweighted mean of 1 over the groups; the level is absorbed by the base-year
+    calibration of the home premium ψ, so only the shape matters.
+    """
     r = rogers_castro(AGE_LOWER + 2.5)
     return r / r.mean()
 
@@ -207,8 +211,9 @@ def base_year() -> BaseYearData:
         shares[i] = roll_forward(tilt_age_shares(sched["national_population_2020"], s014, s65),
                                  years=4, tfr=_default_tfr()[i])
 
-    floor = np.array([obs(_CITY_OF_NODE.get(n[:2], "Jilin"), 2020, "per_capita_housing_floor_area_census")
-                      for n in NODES])
+    floor_city = {c: obs(c, 2020, "per_capita_housing_floor_area_census") for c in cities}
+    floor_rj = sum(floor_city[c] * whole20[c] for c in cities) / sum(whole20.values())   # four-city mean
+    floor = np.array([floor_city[_CITY_OF_NODE[n[:2]]] if n != "RJ" else floor_rj for n in NODES])
     price_growth = np.full(N_NODES, np.nan)
     for code, c in (("CC", "Changchun"), ("JL", "Jilin")):
         g = obs(c, 2024, "house_price_index_new_chained") / obs(c, 2023, "house_price_index_new_chained") - 1

@@ -3,8 +3,9 @@
 Each lever has a *kind*: ``scalar`` (one value for the whole system), ``node`` (one value per
 node) or ``pair`` (one value per unordered node pair, e.g. travel time). The default is the
 baseline value, constant over time; scenarios replace it with schedules (step, ramp, table).
-Utility terms use the *deviation* of a lever from its default, so the base-year calibration of
-node fixed effects does not depend on the scenario.
+The base-year closures (node fixed effects, productivity level, …) are computed with every lever
+at its default, so a scenario's levers act only through their change from the default: utility
+uses hukou ease minus its default, and the bonus, quality and policy levers default to 0.
 
 ``seeds`` names the policy levers of ../shared/research/seeds-facts.md §4 (L1–L30).
 """
@@ -42,12 +43,15 @@ class LeverSpec:
         return np.full(len(keys), float(self.default))
 
 
-_TFR = {"CC_P": 0.61, "CC_R": 0.72, "JL_P": 0.55, "JL_R": 0.68, "SP_P": 0.65, "SP_R": 0.72,
-        "LY_P": 0.59, "LY_R": 0.68, "RJ": 0.70}
+# relative node levels: judgement (rural counties above urban districts); common level fitted to the
+# province's 2024 births (97.0k) by calibration/base_year_fit.py
+_TFR = {"CC_P": 0.605, "CC_R": 0.714, "JL_P": 0.546, "JL_R": 0.675, "SP_P": 0.645, "SP_R": 0.714,
+        "LY_P": 0.585, "LY_R": 0.675, "RJ": 0.694}
 
 _SPECS = [
     LeverSpec("tfr", "node", _TFR, "births/woman", 0.0, 5.0,
-              "total fertility rate", "L24 (childcare, fertility support)"),
+              "total fertility rate (default: fitted to 2024 province births, see calibration/base_year_fit.py)",
+              "L24 (childcare, fertility support)"),
     LeverSpec("hukou_ease", "node", 0.9, "1", 0.0, 1.0,
               "hukou settlement ease k (1 = no conditions); raises utility and lowers the "
               "urbanization barrier", "L1, L2, L14"),
@@ -96,3 +100,29 @@ _SPECS = [
 ]
 
 LEVERS: dict[str, LeverSpec] = {s.name: s for s in _SPECS}
+
+#: mathematical symbol of each lever, as in docs/model.md
+SYMBOL: dict[str, str] = {
+    'tfr': 'TFR',
+    'hukou_ease': 'k',
+    'talent_bonus': 'Ω (ages 20–34)',
+    'amenity_bonus': 'Ω (all ages)',
+    'metro_integration': 'ρ_M',
+    'travel_time': 'T',
+    'external_inflow_factor': 'F_ext',
+    'national_income_growth': 'd ln W_ext/dt',
+    'rural_income_growth': 'd ln w_R/dt',
+    'reclassification': 'Rec',
+    'tfp_growth': 'g_A',
+    'investment_rate': 's',
+    'project_investment': 'I_proj',
+    'human_capital': 'h',
+    'output_shock': 'S',
+    'deflator_growth': 'd ln D/dt',
+    'transfers': 'Tr',
+    'service_spending_factor': 'F_Q',
+    'policy_housing_starts': 'SPol',
+    'renewal_demolition': 'RenewPol',
+    'housing_quality': 'hq',
+    'land_quota': 'Quota',
+}

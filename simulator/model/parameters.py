@@ -44,9 +44,9 @@ _NODE_UBAR = {"CC_P": 0.85, "CC_R": 0.75, "JL_P": 0.95, "JL_R": 0.75, "SP_P": 0.
 
 _SPECS = [
     # --- demography ---------------------------------------------------------------------------
-    _p("mortality_scale", 1.034, "1", 0.0, 3.0, True, "demography",
+    _p("mortality_scale", 1.037, "1", 0.0, 3.0, True, "demography",
        "node multiplier θ on the national age-specific mortality schedule",
-       "fitted so base-year province deaths ≈ 210.0k (2024 Jilin bulletin); see docs/model.md"),
+       "fitted so base-year province deaths = 210.0k (2024 Jilin bulletin); calibration/base_year_fit.py"),
     _p("mortality_improvement", 0.015, "1/yr", 0.0, 0.05, False, "demography",
        "annual rate λ_m at which age-specific mortality falls",
        "judgement: typical Lee–Carter drift (spec §5)"),
@@ -58,7 +58,7 @@ _SPECS = [
        "gross out-migration rate of each node in the base year; sets the home premium ψ",
        "judgement: annual inter-county moves in China ≈ 2–4 % of residents (2020 census mobility)"),
     _p("base_net_migration_rate", {"CC_P": 0.0050, "CC_R": 0.0043, "JL_P": -0.0025, "JL_R": -0.0033,
-                                   "SP_P": -0.0189, "SP_R": -0.0194, "LY_P": -0.0142, "LY_R": -0.0148,
+                                   "SP_P": -0.0189, "SP_R": -0.0194, "LY_P": -0.0143, "LY_R": -0.0149,
                                    "RJ": -0.0107},
        "1/yr", -0.2, 0.2, True, "migration",
        "net migration rate of each node in the base year; sets the node fixed effect ξ",
@@ -122,14 +122,17 @@ _SPECS = [
     _p("depreciation", 0.08, "1/yr", 0.0, 0.3, False, "economy",
        "δ: depreciation rate of productive capital (continuous time)", "Zhang 2008 (0.096); Wu 2015"),
     _p("capital_output_ratio", 3.0, "yr", 0.5, 10.0, True, "economy",
-       "K/Y in the base year, used to build the initial capital stock", "spec §5 (2.5–4.0), Zhang 2008 method"),
+       "K/Y in the base year: initial capital stock K0 = (K/Y)·Y0",
+       "judgement within Zhang 2008 provincial estimates (K/Y 2.5–4.0); no perpetual-inventory "
+       "series is available for the nodes yet"),
     _p("agglomeration_elasticity", 0.05, "1", 0.0, 0.3, False, "economy",
        "ε: elasticity of productivity to effective density (access-weighted labour)",
        "Melo et al. 2009; Donovan et al. 2021; Combes et al. 2013"),
     _p("access_decay", 1.0, "1", 0.0, 3.0, False, "economy",
        "a: exponent of travel time in effective density", "Graham 2007-type effective density [verify]"),
     _p("natural_unemployment", 0.05, "1", 0.01, 0.2, True, "economy",
-       "u*: unemployment rate when labour supply equals demand",
+       "u*: unemployment rate at which labour supply equals labour demand (the base year, with the "
+       "wage at its equilibrium, sits slightly above it: ≈ 5.5 % for u* = 5 %)",
        "Jilin City registered unemployment ≤ 4.5 % (seeds 2C); spec §5"),
     _p("max_unemployment", 0.25, "1", 0.05, 0.9, False, "economy",
        "u_max: upper asymptote of the unemployment function", "spec §5"),
@@ -154,10 +157,12 @@ _SPECS = [
        "τ_p: time constant of house-price adjustment to market clearing", "judgement, spec §5"),
     _p("natural_vacancy", 0.10, "1", 0.0, 0.5, False, "housing",
        "v*: vacancy rate at which prices are stable", "judgement, spec §5"),
-    _p("base_vacancy", 0.15, "1", 0.0, 0.6, True, "housing",
+    _p("base_vacancy", {"CC_P": 0.141, "CC_R": 0.141, "JL_P": 0.153, "JL_R": 0.153, "SP_P": 0.147,
+                        "SP_R": 0.147, "LY_P": 0.147, "LY_R": 0.147, "RJ": 0.147}, "1", 0.0, 0.6, True, "housing",
        "vacancy of the urban residential stock in the base year",
-       "judgement: above v*, consistent with falling prices in Changchun and Jilin since 2021 "
-       "(70-city index, calibration/data)"),
+       "derived: the vacancy at which the price equation reproduces the Dec 2024/Dec 2023 new-home "
+       "price change (70-city index: Changchun −3.8 %, Jilin City −5.0 %; other nodes their mean); "
+       "calibration/base_year_fit.py"),
     _p("starts_price_elasticity", 2.0, "1", 0.0, 6.0, False, "housing",
        "ε_q: elasticity of housing starts to Tobin's q", "Topel & Rosen 1988; Mayer & Somerville 2000"),
     _p("normal_starts_rate", 0.03, "1/yr", 0.0, 0.2, True, "housing",
@@ -178,6 +183,58 @@ _SPECS = [
 ]
 
 PARAMETERS: dict[str, ParameterSpec] = {s.name: s for s in _SPECS}
+
+#: mathematical symbol of each parameter, as in docs/model.md
+SYMBOL: dict[str, str] = {
+    'mortality_scale': 'θ_i',
+    'mortality_improvement': 'λ_m',
+    'move_consideration_rate': 'μ',
+    'base_out_migration_rate': 'm0_o',
+    'base_net_migration_rate': 'n_o',
+    'ext_gross_inflow': 'M_ext,0',
+    'income_weight': 'κ',
+    'travel_cost_weight': 'γ_T',
+    'ext_move_cost': 'c_EXT',
+    'housing_cost_weight': 'θ_H',
+    'service_weight': 'β_Q',
+    'hukou_weight': 'β_k',
+    'housing_quality_weight': 'β_HQ',
+    'attractiveness_perception_time': 'τ_V',
+    'service_access_decay': 'ν_Q',
+    'base_urbanization_trend': 'g_u',
+    'rural_urban_income_sensitivity': 'η_HT',
+    'hukou_settlement_cost': 'χ_k',
+    'urbanization_ceiling': 'ū',
+    'urban_share_weight_births': 'ζ_B',
+    'urban_share_weight_deaths': 'ζ_D',
+    'urban_share_in_migrants': 'σ_in',
+    'capital_elasticity': 'α',
+    'depreciation': 'δ',
+    'capital_output_ratio': '(K/Y)_0',
+    'agglomeration_elasticity': 'ε',
+    'access_decay': 'a',
+    'natural_unemployment': 'u*',
+    'max_unemployment': 'u_max',
+    'unemployment_slope': 'φ_u',
+    'wage_perception_time': 'τ_w',
+    'income_smoothing_time': 'τ_y',
+    'fiscal_revenue_share': 'τ_f',
+    'service_capacity_life': 'τ_Q',
+    'service_spending_share': 'ϑ',
+    'housing_income_elasticity': 'η_y',
+    'housing_price_elasticity': 'η_p',
+    'price_adjustment_time': 'τ_p',
+    'natural_vacancy': 'v*',
+    'base_vacancy': 'v0',
+    'starts_price_elasticity': 'ε_q',
+    'normal_starts_rate': 's0',
+    'construction_time': 'τ_c',
+    'vintage_aging_time': 'τ_age',
+    'demolition_rate_new': 'δ_N',
+    'demolition_rate_old': 'δ_O',
+    'new_vintage_share': 'HN0/H0',
+    'min_drain_time': 'τ_min',
+}
 
 
 def resolve(overrides: dict[str, float | dict[str, float]] | None = None) -> dict[str, np.ndarray]:

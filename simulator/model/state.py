@@ -16,7 +16,7 @@ from .nodes import N_NODES
 N_PIPELINE = 3   # construction stages (third-order delay)
 N_LABELS = N_NODES + 1   # migration origins/destinations incl. the rest of China
 
-#: block name -> (shape given k sub-stages, units, long name)
+#: block name -> shape (per member) given k age sub-stages; units and meaning: docs/model.md §4
 def block_shapes(k: int) -> dict[str, tuple[int, ...]]:
     N = N_NODES
     return {

@@ -1,7 +1,8 @@
 """Demography: births, deaths and ageing along a chain of 5-year groups with k sub-stages.
 
     Births[i]     = TFR[i](t) · Σ_g (f_g/5)·φ_g · P[i,g]                       [persons/yr]
-    Deaths[i,g,j] = θ_i · m_g^2020 · exp(−λ_m (t − 2020)) · P[i,g,j]          [persons/yr]
+    Deaths[i,g,j] = θ_i · m_g^2020 · exp(−λ_m (t − 2019.5)) · P[i,g,j]        [persons/yr]
+                    (the 2020 life table describes mid-2020 = model time 2019.5)
     Ageing[i,g,j] = P[i,g,j] · k/5   (sub-stage j → j+1, last sub-stage of g → g+1; none out of the
                                        last sub-stage of 85+)
     dP[i,g,j]/dt  = Ageing_in − Ageing − Deaths − Out-migration + In-migration[i,g]/k + Births·1{first cell}
@@ -19,7 +20,7 @@ def births(tfr: np.ndarray, population_by_age: np.ndarray, fertility_weight: np.
 def death_rates(mortality_scale: np.ndarray, base_rates: np.ndarray, improvement: np.ndarray,
                 t: float) -> np.ndarray:
     """Age-specific death rates [1/yr], shape (M, N, G)."""
-    return mortality_scale[..., None] * base_rates * np.exp(-improvement[..., None] * (t - 2020.0))
+    return mortality_scale[..., None] * base_rates * np.exp(-improvement[..., None] * (t - 2019.5))
 
 
 def population_change(population: np.ndarray, loss_rate: np.ndarray, inflow_by_age: np.ndarray,
