@@ -83,10 +83,10 @@ def calibrated_table() -> str:
     _, c = initialize(stack_parameters([sc.parameters]), 1, sc.age_substages)
     rows = ["| node | ξ | ψ | A0 | λ_RU [1/yr] | u0 |", "|---|---|---|---|---|---|"]
     for i, n in enumerate(NODES):
-        rows.append(f"| {n} | {c.fixed_effect[0, i]:.3f} | {c.home_premium[0, i]:.3f} | {c.tfp0[0, i]:.4g} | "
-                    f"{c.conversion_rate[0, i]:.4f} | {c.base_unemployment[0, i]:.4f} |")
+        rows.append(f"| {n} | {c.fixed_effect[i, 0]:.3f} | {c.home_premium[i, 0]:.3f} | {c.tfp0[i, 0]:.4g} | "
+                    f"{c.conversion_rate[i, 0]:.4f} | {c.base_unemployment[i, 0]:.4f} |")
     rows.append("")
-    rows.append(f"G_ext = {float(c.ext_scale[0, 0]):,.0f} persons/yr (with default parameters and levers).")
+    rows.append(f"G_ext = {float(c.ext_scale[0]):,.0f} persons/yr (with default parameters and levers).")
     return "\n".join(rows)
 
 

@@ -187,9 +187,9 @@ def provenance(traj: Trajectory) -> dict:
         "scenario_resolved": json.dumps(s.to_dict(), ensure_ascii=False, sort_keys=True),
         "parameters": json.dumps({k: np.asarray(v).tolist() for k, v in s.parameters.items()}, sort_keys=True),
         "calibrated_constants": json.dumps({
-            "node_fixed_effect_xi": c.fixed_effect[0].tolist(), "home_premium_psi": c.home_premium[0].tolist(),
-            "external_scale": float(c.ext_scale[0, 0]), "tfp_level_A0": c.tfp0[0].tolist(),
-            "rural_urban_rate": c.conversion_rate[0].tolist()}),
+            "node_fixed_effect_xi": c.fixed_effect[:, 0].tolist(), "home_premium_psi": c.home_premium[:, 0].tolist(),
+            "external_scale": float(c.ext_scale[0]), "tfp_level_A0": c.tfp0[:, 0].tolist(),
+            "rural_urban_rate": c.conversion_rate[:, 0].tolist()}),
         "solver": json.dumps({k: v for k, v in traj.stats.items() if k != "integration_seconds"}),
         "seed": "none (deterministic model run)",
         "package": "simulator",

@@ -25,7 +25,8 @@ class SolverError(RuntimeError):
 
 @dataclass
 class Trajectory:
-    """Raw solution at the output times (arrays with leading dims (time, member))."""
+    """Raw solution at the output times: arrays with leading dims (time, member), then the block's
+    own shape (the integration itself keeps the member axis last; it is moved first here)."""
     scenarios: list
     times: np.ndarray
     states: dict[str, np.ndarray]
@@ -44,10 +45,9 @@ def absolute_tolerance(layout: StateLayout, y0: np.ndarray, dy0: np.ndarray, mem
     s0, r0 = layout.unpack(y0, members), layout.unpack(dy0, members)
     sc = layout.unpack(scale, members)
     for name in layout.shapes:
-        level = np.abs(s0[name]).reshape(members, -1).mean(axis=1)
-        flow = np.abs(r0[name]).reshape(members, -1).mean(axis=1)
-        typical = np.maximum(np.maximum(level, flow), 1e-6)
-        sc[name][...] = typical.reshape((members,) + (1,) * len(layout.shapes[name]))
+        level = np.abs(s0[name]).reshape(-1, members).mean(axis=0)
+        flow = np.abs(r0[name]).reshape(-1, members).mean(axis=0)
+        sc[name][...] = np.maximum(np.maximum(level, flow), 1e-6)          # (M,) broadcast over the block
     return atol * scale
 
 
@@ -84,7 +84,7 @@ def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None =
     ``model.inputs.MemberLevers``).
     """
     first = scenarios[0]
-    M = p.capital_elasticity.shape[0]
+    M = p.capital_elasticity.shape[-1]
     layout = StateLayout(first.age_substages)
     blocks, constants = initialize(p, M, first.age_substages, population_by_age)
     y = layout.pack(blocks, M)
@@ -128,13 +128,13 @@ def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None =
         lv = levers.values(float(t), side=side)
         dy, aux = model.derivatives(float(t), Y[i], SimpleNamespace(**lv), want_auxiliaries=True)
         for name, v in layout.unpack(Y[i], M).items():
-            states_t[name].append(v.copy())
+            states_t[name].append(np.moveaxis(v, -1, 0).copy())
         for name, v in layout.unpack(dy, M).items():
-            rates_t[name].append(v.copy())
+            rates_t[name].append(np.moveaxis(v, -1, 0).copy())
         for name, v in aux.items():
-            aux_t.setdefault(name, []).append(np.broadcast_to(v, v.shape).copy())
+            aux_t.setdefault(name, []).append(np.moveaxis(np.asarray(v), -1, 0).copy())
         for name, v in lv.items():
-            lev_t.setdefault(name, []).append(v)
+            lev_t.setdefault(name, []).append(np.moveaxis(v, -1, 0))
     stats = dict(method=first.solver.method, rtol=first.solver.rtol, atol=first.solver.atol,
                  nfev=int(nfev), segments=len(edges) - 1, breakpoints=[float(b) for b in edges[1:-1]],
                  members=M, state_size=layout.size, integration_seconds=wall)

@@ -35,50 +35,54 @@ class CalibrationError(ValueError):
 
 
 def age_constants() -> SimpleNamespace:
-    """Age schedules shared by all members."""
+    """Age schedules shared by all members, as column vectors (G, 1) that broadcast against
+    arrays by age (N, G, M)."""
     s = age_schedules()
     profile = migration_age_profile()
     ext_age = profile * s["national_population_2020"]
+    col = lambda v: np.asarray(v, dtype=float)[:, None]   # noqa: E731
     return SimpleNamespace(
-        mortality=s["mortality_rate_2020"],
-        fertility_weight=s["fertility_share"] / 5.0 * s["female_share"],
-        participation=s["participation_rate"],
-        migration_profile=profile,
-        ext_age_distribution=ext_age / ext_age.sum(),
+        mortality=col(s["mortality_rate_2020"]),
+        fertility_weight=col(s["fertility_share"] / 5.0 * s["female_share"]),
+        participation=col(s["participation_rate"]),
+        migration_profile=col(profile),
+        ext_age_distribution=col(ext_age / ext_age.sum()),
         age_class=YOUNG_ADULT.astype(int),        # bonus class of each age group: 1 = talent-eligible
-        class_talent=np.array([0.0, 1.0]),        # talent-bonus weight of each class
+        class_talent=np.array([[0.0], [1.0]]),    # talent-bonus weight of each class, (V, 1)
     )
 
 
 def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.ndarray | None = None):
     """Base-year state blocks and calibrated constants for member-stacked parameters ``p``.
 
-    ``population_by_age`` (persons, shape (N, G) or (N, G, k)) replaces the data's base-year population (tests,
-    other base years); urban shares and GDP stay those of the data.
+    Arrays have the member axis last: node arrays (N, M). ``population_by_age`` (persons, shape
+    (N, G) or (N, G, k)) replaces the data's base-year population (tests, other base years); urban
+    shares and GDP stay those of the data.
     """
     base = base_year()
     ages = age_constants()
     lev = default_lever_values(members)
     M, N = members, N_NODES
-    ones = np.ones((M, N))
+    ones = np.ones((N, M))
 
     if population_by_age is None:
         population_by_age = base.population[:, None] * base.age_shares
     if np.ndim(population_by_age) == 3:        # given per sub-stage (N, G, k)
-        population = ones[..., None, None] * population_by_age
+        population = np.asarray(population_by_age, dtype=float)[..., None] * np.ones(M)
     else:                                      # spread evenly over the sub-stages of each group
-        population = np.repeat((ones[..., None] * population_by_age)[..., None] / k, k, axis=-1)
-    pop_by_age = population.sum(-1)                                               # (M, N, G)
-    P = pop_by_age.sum(-1)
-    U = P * (base.urban_population / base.population)
+        pba = np.asarray(population_by_age, dtype=float)[:, :, None, None] * np.ones(M)
+        population = np.repeat(pba / k, k, axis=2)
+    pop_by_age = population.sum(axis=2)                                           # (N, G, M)
+    P = pop_by_age.sum(axis=1)
+    U = P * (base.urban_population / base.population)[:, None]
     T = travel_time_matrix(lev.travel_time)
 
     # economy
-    Y0 = ones * base.gdp
+    Y0 = base.gdp[:, None] * ones
     K0 = p.capital_output_ratio * Y0
     LF = economy.labour_force(pop_by_age, ages.participation)
     x = economy.equilibrium_supply_demand_ratio(p.natural_unemployment, p.max_unemployment,
-                                                p.unemployment_slope)
+                                                p.unemployment_slope) * ones
     E0 = LF / x
     u0 = 1 - E0 / LF
     alpha = p.capital_elasticity
@@ -92,10 +96,10 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
     qacc0 = services.service_access(QS0, P, T, p.service_access_decay)
 
     # housing
-    h0 = ones * base.floor_area_per_person
+    h0 = base.floor_area_per_person[:, None] * ones
     H0 = U * h0 / (1 - p.base_vacancy)
     starts0 = p.normal_starts_rate * H0
-    pipeline0 = np.repeat((starts0 * p.construction_time / N_PIPELINE)[..., None], N_PIPELINE, axis=-1)
+    pipeline0 = np.repeat((starts0 * p.construction_time / N_PIPELINE)[:, None, :], N_PIPELINE, axis=1)
 
     xi, psi, ext_scale = calibrate_migration(p, pop_by_age, T, ages)
     conversion_rate = p.base_urbanization_trend * P / ((P - U) * softplus(1 - U / P / p.urbanization_ceiling))
@@ -117,50 +121,56 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
 
 
 def calibrate_migration(p, pop_by_age, T, ages, iterations: int = 2000, tol: float = 1e-12):
-    """Solve the base-year logit for ξ (M, N), ψ (M, N) and the external scale G (M, 1).
+    """Solve the base-year logit for ξ (N, M), ψ (N, M) and the external scale G (M,).
 
     Conditions per node o: gross out-migration = m0_o·P_o; in-migration = (n_o + m0_o)·P_o, where
     m0 and n are the ``base_out_migration_rate`` and ``base_net_migration_rate`` parameters; and
     Σ_d (inflow from EXT) = ``ext_gross_inflow``. If all three are zero the system is closed: no
     one moves.
     """
-    M, N, _ = pop_by_age.shape
-    P = pop_by_age.sum(-1)
-    closed = ((p.base_out_migration_rate == 0).all(-1) & (p.base_net_migration_rate == 0).all(-1)
-              & (p.ext_gross_inflow[:, 0] == 0))
+    N, _, M = pop_by_age.shape
+    P = pop_by_age.sum(axis=1)
+    m0 = p.base_out_migration_rate * np.ones((N, M))
+    net = p.base_net_migration_rate * np.ones((N, M))
+    total_ext = p.ext_gross_inflow * np.ones(M)                        # (M,)
+    closed = (m0 == 0).all(axis=0) & (net == 0).all(axis=0) & (total_ext == 0)
     if closed.all():
         # no migration at all: staying is certain (a finite premium large enough that exp underflows)
-        return np.zeros((M, N)), np.full((M, N), CLOSED_HOME_PREMIUM), np.zeros((M, 1))
-    mean_profile = (pop_by_age * ages.migration_profile).sum(-1) / P
-    leave = p.base_out_migration_rate / (p.move_consideration_rate * mean_profile)   # 1 − π_stay
+        return np.zeros((N, M)), np.full((N, M), CLOSED_HOME_PREMIUM), np.zeros(M)
+    mean_profile = (pop_by_age * ages.migration_profile).sum(axis=1) / P
+    leave = m0 / (p.move_consideration_rate * mean_profile)             # 1 − π_stay
     if np.any(leave >= 1) or np.any(leave < 0):
         raise CalibrationError(
             "base_out_migration_rate must be below move_consideration_rate × the node's mean age "
-            f"propensity; got out-rate {np.max(p.base_out_migration_rate):g} with consideration rate "
+            f"propensity; got out-rate {np.max(m0):g} with consideration rate "
             f"{np.min(p.move_consideration_rate):g}")
-    outflow = p.base_out_migration_rate * P
-    target_in = (p.base_net_migration_rate + p.base_out_migration_rate) * P
+    outflow = m0 * P
+    target_in = (net + m0) * P
     if np.any(target_in <= 0):
         raise CalibrationError(
             "base_out_migration_rate + base_net_migration_rate must be positive for every node "
             "(in-migration cannot be negative)")
-    total_ext = p.ext_gross_inflow                                     # (M, 1)
     if np.any(total_ext <= 0):
         raise CalibrationError("ext_gross_inflow must be positive")
-    needed_ext_out = total_ext[:, 0] - (p.base_net_migration_rate * P).sum(-1)
-    if np.any(needed_ext_out <= 0):
+    if np.any(total_ext - (net * P).sum(axis=0) <= 0):
         raise CalibrationError(
             "ext_gross_inflow is smaller than the total base-year net migration: the base year "
             "would need negative moves to the rest of China")
-    cost = migration.migration_cost(T, p.travel_cost_weight, np.zeros((M, 1)), p.ext_move_cost)
-    offdiag = ~np.eye(N, dtype=bool)
-    xi = np.zeros((M, N))
+    cost = migration.migration_cost(T, p.travel_cost_weight, np.zeros(M), p.ext_move_cost)
+    offdiag = ~np.eye(N, dtype=bool)[..., None]
+    xi = np.zeros((N, M))
+
+    def attraction(xi):
+        e = np.concatenate([np.exp(xi), np.ones((1, M))], axis=0)       # EXT utility 0 in the base year
+        a = e[None] * np.exp(-cost)                                      # (o, k, M)
+        a[:, :N] *= offdiag
+        return a
+
     for _ in range(iterations):
-        e = np.concatenate([np.exp(xi), np.ones((M, 1))], axis=1)      # EXT utility 0 in the base year
-        attract = e[:, None, :] * np.exp(-cost)                          # (M, o, k)
-        attract[:, :, :N] *= offdiag
-        shares = attract / attract.sum(-1, keepdims=True)
-        inflow = np.einsum("mo,mod->md", outflow, shares[:, :, :N]) + total_ext * np.exp(xi) / np.exp(xi).sum(-1, keepdims=True)
+        attract = attraction(xi)
+        shares = attract / attract.sum(axis=1, keepdims=True)
+        inflow = ((outflow[:, None, :] * shares[:, :N]).sum(axis=0)
+                  + total_ext * np.exp(xi) / np.exp(xi).sum(axis=0))
         step = np.log(target_in / inflow)
         xi = xi + step
         if np.max(np.abs(step)) < tol:
@@ -168,11 +178,8 @@ def calibrate_migration(p, pop_by_age, T, ages, iterations: int = 2000, tol: flo
     else:
         raise CalibrationError("the base-year migration balance did not converge "
                                f"(largest log error {np.max(np.abs(step)):.2e})")
-    e = np.concatenate([np.exp(xi), np.ones((M, 1))], axis=1)
-    attract = e[:, None, :] * np.exp(-cost)
-    attract[:, :, :N] *= offdiag
-    S = attract.sum(-1)
+    S = attraction(xi).sum(axis=1)
     stay = 1 - leave
     psi = np.log(S * stay / leave) - xi
-    ext_scale = total_ext / np.exp(xi).sum(-1, keepdims=True)
+    ext_scale = total_ext / np.exp(xi).sum(axis=0)
     return xi, psi, ext_scale

@@ -1,8 +1,8 @@
 """Stacking scenarios into member arrays: parameters (constant) and levers (piecewise linear).
 
-Shared parameters become arrays of shape (M, 1) and per-node ones (M, N), so that they broadcast
-against node arrays (M, N) in the sector code. Lever values have shape (M, 1) (scalar levers),
-(M, N) (node levers) or (M, n_pairs) (pair levers).
+The ensemble member axis is last. Shared parameters become arrays of shape (M,) and per-node ones
+(N, M), so that they broadcast against node arrays (N, M) in the sector code. Lever values have
+shape (M,) (scalar levers), (N, M) (node levers) or (n_pairs, M) (pair levers).
 """
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from .parameters import PARAMETERS
 
 
 def _as_member_array(values: list[np.ndarray]) -> np.ndarray:
-    arr = np.stack([np.asarray(v, dtype=float) for v in values])
-    return arr[:, None] if arr.ndim == 1 else arr
+    """Stack per-member values along a new last axis: () → (M,), (N,) → (N, M)."""
+    return np.stack([np.asarray(v, dtype=float) for v in values], axis=-1)
 
 
 def stack_parameters(parameter_sets: list[dict[str, np.ndarray]]) -> SimpleNamespace:
@@ -53,7 +53,7 @@ class MemberLevers:
 
     def values(self, t: float, side: str = "right") -> dict[str, np.ndarray]:
         """Member-stacked lever values at time t (``side`` = limit from the left or right)."""
-        return {name: _as_member_array([u.value(t, side=side) for u in uniques])[index]
+        return {name: _as_member_array([u.value(t, side=side) for u in uniques])[..., index]
                 for name, (uniques, index) in self.groups.items()}
 
     def breakpoints(self) -> list[float]:

@@ -82,16 +82,16 @@ def base_travel_time() -> dict[str, float]:
 
 
 def travel_time_matrix(pair_values: np.ndarray) -> np.ndarray:
-    """Symmetric (..., N, N) travel-time matrix [min] from values in PAIRS order (..., n_pairs).
+    """Symmetric (N, N, ...) travel-time matrix [min] from values in PAIRS order (n_pairs, ...).
 
-    The diagonal holds the internal commute time.
+    The diagonal holds the internal commute time. Trailing axes (ensemble members) are kept.
     """
     pair_values = np.asarray(pair_values, dtype=float)
-    shape = pair_values.shape[:-1]
-    T = np.empty(shape + (N_NODES, N_NODES))
+    rest = pair_values.shape[1:]
+    T = np.empty((N_NODES, N_NODES) + rest)
     iu = np.triu_indices(N_NODES, k=1)
-    T[(...,) + iu] = pair_values
-    T[(...,) + (iu[1], iu[0])] = pair_values
+    T[iu] = pair_values
+    T[iu[1], iu[0]] = pair_values
     diag = np.array([INTERNAL_COMMUTE_MIN[n] for n in NODES], dtype=float)
-    T[..., np.arange(N_NODES), np.arange(N_NODES)] = diag
+    T[np.arange(N_NODES), np.arange(N_NODES)] = diag.reshape((N_NODES,) + (1,) * len(rest))
     return T

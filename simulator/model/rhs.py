@@ -19,14 +19,13 @@ from .state import StateLayout
 
 
 class Model:
-    """d(state)/dt for ``members`` stacked parameter sets.
+    """d(state)/dt for ``members`` stacked parameter sets (member axis last in every array).
 
     ``p``: member-stacked parameters; ``c``: calibrated constants from ``initial.initialize``.
     """
 
     def __init__(self, layout: StateLayout, p: SimpleNamespace, c: SimpleNamespace, members: int):
         self.layout, self.p, self.c, self.members = layout, p, c, members
-        self._ones_k = np.ones(layout.k)
 
     def derivatives(self, t: float, y: np.ndarray, lev: SimpleNamespace, want_auxiliaries: bool = False):
         p, c, M, N = self.p, self.c, self.members, N_NODES
@@ -34,9 +33,9 @@ class Model:
         dy = self.layout.empty(M)
         d = self.layout.unpack(dy, M)
 
-        P = s["population"]
-        pop_by_age = P @ self._ones_k                                            # Σ over sub-stages
-        pop = pop_by_age.sum(-1)
+        P = s["population"]                                                     # (N, G, k, M)
+        pop_by_age = P.sum(axis=2)                                              # (N, G, M)
+        pop = pop_by_age.sum(axis=1)                                            # (N, M)
         U = s["urban_population"]
         rural = pop - U
         T = travel_time_matrix(lev.travel_time)
@@ -94,8 +93,8 @@ class Model:
         d["perceived_attractiveness"][:] = (V - Vp) / p.attractiveness_perception_time
 
         # --- migration -----------------------------------------------------------------------
-        ext_utility = p.income_weight * s["log_national_income"]                    # (M, 1)
-        bonus = lev.amenity_bonus[..., None] + lev.talent_bonus[..., None] * c.ages.class_talent  # (M, N, 2)
+        ext_utility = p.income_weight * s["log_national_income"]                    # (1, M)
+        bonus = lev.amenity_bonus[:, None, :] + lev.talent_bonus[:, None, :] * c.ages.class_talent  # (N, 2, M)
         cost = migration.migration_cost(T, p.travel_cost_weight, lev.metro_integration, p.ext_move_cost)
         prob = migration.choice_probabilities(Vp, bonus, c.home_premium, cost, ext_utility)
         moves_in, moves, out_rate = migration.flows(p.move_consideration_rate, c.ages.migration_profile,
@@ -103,7 +102,7 @@ class Model:
         ext_in = migration.external_inflow(c.ext_scale, lev.external_inflow_factor,
                                            c.ages.ext_age_distribution, Vp, bonus, ext_utility,
                                            c.ages.age_class)
-        in_by_age = moves_in[:, :N, :] + ext_in                                    # (M, N, G)
+        in_by_age = moves_in[:N] + ext_in                                          # (N, G, M)
 
         # --- demography ----------------------------------------------------------------------
         births = demography.births(lev.tfr, pop_by_age, c.ages.fertility_weight)
@@ -111,9 +110,9 @@ class Model:
         demography.population_change(P, death_rate + out_rate, in_by_age, births, out=d["population"])
 
         # --- urbanization (coflow) -----------------------------------------------------------
-        deaths = (death_rate * pop_by_age).sum(-1)
-        inflow = in_by_age.sum(-1)
-        outflow = (out_rate * pop_by_age).sum(-1)
+        deaths = (death_rate * pop_by_age).sum(axis=1)
+        inflow = in_by_age.sum(axis=1)
+        outflow = (out_rate * pop_by_age).sum(axis=1)
         income_gap = (np.log(expected_income / c.expected_income0) - s["log_rural_income"]
                       + p.hukou_settlement_cost * hukou_gain)
         urban_share = U / pop
@@ -138,8 +137,8 @@ class Model:
         d["cum_births"][:] = births
         d["cum_deaths"][:] = deaths
         cm = d["cum_migration"]
-        cm[:, :N, :] = moves
-        cm[:, N, :N] = ext_in.sum(-1)
+        cm[:N] = moves
+        cm[N, :N] = ext_in.sum(axis=1)
         d["cum_urbanization"][:] = conversion + reclass
         d["cum_gdp_real"][:] = gdp
         d["cum_gdp_nominal"][:] = gdp_nominal

@@ -1,8 +1,10 @@
 """The state-vector layout: named blocks, and views of a flat vector shaped (members, ...).
 
-``solve_ivp`` integrates one flat vector. For an ensemble of M members it holds M member vectors
-back to back; ``StateLayout.unpack`` returns, for each block, a numpy *view* of shape
-``(M, *block_shape)`` with no copying, so sector code reads like the equations.
+``solve_ivp`` integrates one flat vector. For an ensemble of M members it is the C-order flattening
+of a (size, M) array: the member axis is last, so every numpy operation in the right-hand side runs
+its inner loop over members (contiguous, vectorized), whatever the block's own shape.
+``StateLayout.unpack`` returns, for each block, a numpy *view* of shape ``(*block_shape, M)`` with
+no copying, so sector code reads like the equations.
 """
 from __future__ import annotations
 
@@ -68,18 +70,18 @@ class StateLayout:
         object.__setattr__(self, "size", offset)
 
     def unpack(self, y: np.ndarray, members: int) -> dict[str, np.ndarray]:
-        """Views of a flat vector (members*size,) as {block: (members, *shape)}."""
-        y2 = y.reshape(members, self.size)
-        return {name: y2[:, sl].reshape((members,) + self.shapes[name])
+        """Views of a flat vector (size*members,) as {block: (*shape, members)}."""
+        y2 = y.reshape(self.size, members)
+        return {name: y2[sl].reshape(self.shapes[name] + (members,))
                 for name, sl in self.slices.items()}
 
     def pack(self, blocks: dict[str, np.ndarray], members: int) -> np.ndarray:
-        """Flat vector from {block: array broadcastable to (members, *shape)}."""
-        out = np.zeros((members, self.size))
+        """Flat vector from {block: array broadcastable to (*shape, members)}."""
+        out = np.zeros((self.size, members))
         for name, sl in self.slices.items():
             if name not in blocks and name.startswith("cum_"):
                 continue   # accumulators start at zero
-            out[:, sl] = np.broadcast_to(blocks[name], (members,) + self.shapes[name]).reshape(members, -1)
+            out[sl] = np.broadcast_to(blocks[name], self.shapes[name] + (members,)).reshape(-1, members)
         return out.reshape(-1)
 
     def empty(self, members: int) -> np.ndarray:

@@ -17,13 +17,14 @@ import numpy as np
 
 
 def labour_force(population_by_age: np.ndarray, participation: np.ndarray) -> np.ndarray:
-    return (population_by_age * participation).sum(axis=-1)
+    """LF (N, M) from population (N, G, M) and participation ℓ_g (G, 1)."""
+    return (population_by_age * participation).sum(axis=1)
 
 
 def effective_density(labour: np.ndarray, travel_time: np.ndarray, access_decay: np.ndarray) -> np.ndarray:
-    """Acc[j] = Σ_i LF[i]·(T[i,j]/60)^(−a), shape (M, N)."""
-    weights = (travel_time / 60.0) ** (-access_decay[..., None])
-    return np.einsum("mi,mij->mj", labour, weights)
+    """Acc[j] = Σ_i LF[i]·(T[i,j]/60)^(−a), shape (N, M); travel_time is (N, N, M)."""
+    weights = (travel_time / 60.0) ** (-access_decay)
+    return (labour[:, None, :] * weights).sum(axis=0)
 
 
 def labour_demand(alpha, productivity, capital, human_capital, perceived_wage):

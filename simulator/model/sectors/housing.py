@@ -30,9 +30,9 @@ def starts(normal_rate, stock, q, elasticity, quota, policy_starts):
 
 
 def pipeline(pipeline_stocks, starts_rate, construction_time):
-    """(d pipeline/dt with shape (M, N, 3), completions (M, N))."""
-    out = pipeline_stocks * (3.0 / construction_time[..., None])
+    """(d pipeline/dt with shape (N, 3, M), completions (N, M))."""
+    out = pipeline_stocks * (3.0 / construction_time)
     d = -out
-    d[..., 0] += starts_rate
-    d[..., 1:] += out[..., :-1]
-    return d, out[..., -1]
+    d[:, 0] += starts_rate
+    d[:, 1:] += out[:, :-1]
+    return d, out[:, -1]

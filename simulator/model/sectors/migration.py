@@ -14,7 +14,7 @@ computed for those two age classes only and expanded to age groups by ``age_clas
 The rest of China is large, so its choice probabilities are in the small-share limit of the logit
 (a constant denominator folded into the calibrated scale G_ext). Every flow between nodes is
 subtracted from its origin and added to its destination with the same age vector: people are
-conserved by construction.
+conserved by construction. Arrays have the ensemble member axis last.
 """
 from __future__ import annotations
 
@@ -22,81 +22,79 @@ import numpy as np
 
 from ..nodes import N_NODES, PLAN_MASK
 
-_PLAN_PAIR = (PLAN_MASK[:, None] & PLAN_MASK[None, :]).astype(float)
-_OFF_DIAG = ~np.eye(N_NODES, dtype=bool)
+_PLAN_PAIR = (PLAN_MASK[:, None] & PLAN_MASK[None, :]).astype(float)[..., None]     # (N, N, 1)
+_OFF_DIAG = ~np.eye(N_NODES, dtype=bool)[..., None]
+_IDX = np.arange(N_NODES)
 
 
 def migration_cost(travel_time: np.ndarray, travel_cost_weight: np.ndarray,
                    metro_integration: np.ndarray, ext_move_cost: np.ndarray) -> np.ndarray:
-    """Cost c[o,k] of moving from node o to alternative k ∈ nodes ∪ {EXT}, shape (M, N, N+1).
+    """Cost c[o,k] of moving from node o to alternative k ∈ nodes ∪ {EXT}, shape (N, N+1, M).
 
     The diagonal (o → o) is 0: staying has no moving cost.
     """
-    M = travel_time.shape[0]
-    cost = np.empty((M, N_NODES, N_NODES + 1))
-    node_cost = (travel_cost_weight[..., None] * np.log(travel_time / 60.0)
-                 - metro_integration[..., None] * _PLAN_PAIR)
-    cost[:, :, :N_NODES] = np.where(_OFF_DIAG, node_cost, 0.0)
-    cost[:, :, N_NODES] = ext_move_cost
+    M = travel_time.shape[-1]
+    cost = np.empty((N_NODES, N_NODES + 1, M))
+    node_cost = travel_cost_weight * np.log(travel_time / 60.0) - metro_integration * _PLAN_PAIR
+    cost[:, :N_NODES] = np.where(_OFF_DIAG, node_cost, 0.0)
+    cost[:, N_NODES] = ext_move_cost
     return cost
 
 
 def choice_probabilities(perceived: np.ndarray, bonus: np.ndarray, home_premium: np.ndarray,
                          cost: np.ndarray, ext_utility: np.ndarray) -> np.ndarray:
-    """π[o,k,v], shape (M, N, N+1, V): probability that a mover-candidate of bonus class v in o picks k.
+    """π[o,k,v], shape (N, N+1, V, M): probability that a mover-candidate of bonus class v in o picks k.
 
-    perceived: Vp (M, N); bonus: Ω by bonus class (M, N, V) — the age groups fall into V classes
-    (here: all ages, and ages 20–34 who also get the talent bonus); home_premium: ψ (M, N);
-    cost (M, N, N+1); ext_utility: V_EXT (M, 1). k = o is staying.
+    perceived: Vp (N, M); bonus: Ω by bonus class (N, V, M) — the age groups fall into V classes
+    (here: all ages, and ages 20–34 who also get the talent bonus); home_premium: ψ (N, M);
+    cost (N, N+1, M); ext_utility: V_EXT (1, M). k = o is staying.
     """
-    M, N, V = bonus.shape
-    dest = np.empty((M, N + 1, V))
-    dest[:, :N, :] = perceived[..., None] + bonus
-    dest[:, N, :] = ext_utility
-    util = dest[:, None, :, :] - cost[..., None]                       # (M, o, k, V)
-    idx = np.arange(N)
-    util[:, idx, idx, :] += home_premium[..., None]
-    util -= util.max(axis=2, keepdims=True)
+    N, V, M = bonus.shape
+    dest = np.empty((N + 1, V, M))
+    dest[:N] = perceived[:, None, :] + bonus
+    dest[N] = ext_utility
+    util = dest[None] - cost[:, :, None, :]                              # (o, k, V, M)
+    util[_IDX, _IDX] += home_premium[:, None, :]
+    util -= util.max(axis=1, keepdims=True)
     e = np.exp(util)
-    return e / e.sum(axis=2, keepdims=True)
+    return e / e.sum(axis=1, keepdims=True)
 
 
 def flows(move_rate: np.ndarray, age_profile: np.ndarray, population_by_age: np.ndarray,
           probabilities: np.ndarray, age_class: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Moves out of every node, M[o,k,g] = μ_o·r_g·P[o,g]·π[o,k,class(g)], aggregated two ways.
 
-    Returns (inflow by destination and age Σ_o M[o,d,g], shape (M, N+1, G) [persons/yr];
-    origin–destination matrix Σ_g M[o,k,g], shape (M, N, N+1) with a zero diagonal [persons/yr];
-    out-migration rate per person by (o, g), shape (M, N, G) [1/yr]).
+    Returns (inflow by destination and age Σ_o M[o,d,g], shape (N+1, G, M) [persons/yr];
+    origin–destination matrix Σ_g M[o,k,g], shape (N, N+1, M) with a zero diagonal [persons/yr];
+    out-migration rate per person by (o, g), shape (N, G, M) [1/yr]).
+    ``age_profile`` r_g has shape (G, 1); ``age_class`` (G,) maps age groups to bonus classes.
     """
-    N = population_by_age.shape[1]
-    idx = np.arange(N)
-    stay = probabilities[:, idx, idx, :]                                # (M, N, V)
-    out_rate = move_rate[..., None] * age_profile * (1.0 - stay[..., age_class])
-    candidates = move_rate[..., None] * age_profile * population_by_age   # (M, N, G) considering a move
+    stay = probabilities[_IDX, _IDX]                                     # (N, V, M)
+    out_rate = move_rate[:, None, :] * age_profile * (1.0 - stay[:, age_class, :])
+    candidates = move_rate[:, None, :] * age_profile * population_by_age   # (N, G, M) considering a move
     going = probabilities.copy()
-    going[:, idx, idx, :] = 0.0
+    going[_IDX, _IDX] = 0.0
     inflow = 0.0
     matrix = 0.0
-    for v in range(probabilities.shape[-1]):
-        in_class = candidates * (age_class == v)
-        inflow = inflow + np.matmul(going[..., v].transpose(0, 2, 1), in_class)
-        matrix = matrix + going[..., v] * in_class.sum(-1)[..., None]
+    for v in range(probabilities.shape[2]):
+        in_class = candidates * (age_class == v)[:, None]
+        inflow = inflow + np.einsum("okm,ogm->kgm", going[:, :, v], in_class)
+        matrix = matrix + going[:, :, v] * in_class.sum(axis=1)[:, None, :]
     return inflow, matrix, out_rate
 
 
 def external_inflow(scale: np.ndarray, inflow_factor: np.ndarray, age_distribution: np.ndarray,
                     perceived: np.ndarray, bonus: np.ndarray, ext_utility: np.ndarray,
                     age_class: np.ndarray) -> np.ndarray:
-    """In-migration from the rest of China M[EXT,d,g], shape (M, N, G) [persons/yr]."""
-    pull = np.exp(perceived[..., None] + bonus - ext_utility[..., None])          # (M, N, V)
-    return (scale * inflow_factor)[..., None] * age_distribution * pull[..., age_class]
+    """In-migration from the rest of China M[EXT,d,g], shape (N, G, M) [persons/yr]."""
+    pull = np.exp(perceived[:, None, :] + bonus - ext_utility)                    # (N, V, M)
+    return scale * inflow_factor * age_distribution * pull[:, age_class, :]
 
 
 def attractiveness(income_weight, expected_income_ratio, housing_cost_weight, price_ratio,
                    service_weight, service_ratio, hukou_weight, hukou_gain, quality_weight,
                    housing_quality, fixed_effect) -> np.ndarray:
-    """Utility V[d] of living in node d (dimensionless), shape (M, N).
+    """Utility V[d] of living in node d (dimensionless), shape (N, M).
 
     V = κ·(ln(W/W0) − θ_H·ln(p/p0)) + β_Q·ln(Qacc/Qacc0) + β_k·(k − k_base) + β_HQ·hq + ξ
     """

@@ -10,5 +10,6 @@ import numpy as np
 
 
 def service_access(capacity, population, travel_time, decay):
-    w = np.exp(-decay[..., None] * travel_time)
-    return np.einsum("mdj,mj->md", w, capacity) / np.einsum("mdj,mj->md", w, population)
+    """Qacc (N, M) from capacity and population (N, M) and travel time (N, N, M)."""
+    w = np.exp(-decay * travel_time)
+    return (w * capacity[None]).sum(axis=1) / (w * population[None]).sum(axis=1)
