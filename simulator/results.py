@@ -81,8 +81,9 @@ def annual_flows(traj: Trajectory, name: str) -> np.ndarray:
     return out
 
 
-def to_dataset(traj: Trajectory, member_dim: str = "run") -> xr.Dataset:
-    """The trajectory as a Dataset; dims (run, time, ...) for ensembles, (time, ...) for one run."""
+def to_dataset(traj: Trajectory, squeeze: bool | None = None) -> xr.Dataset:
+    """The trajectory as a Dataset with dims (run, time, ...); the ``run`` dim is dropped when there
+    is one member (``squeeze=None``) or when ``squeeze`` is true."""
     st, aux = traj.states, traj.auxiliaries
     N = N_NODES
     by_age = st["population"].sum(-1)                             # (T, M, N, G)
@@ -167,7 +168,7 @@ def to_dataset(traj: Trajectory, member_dim: str = "run") -> xr.Dataset:
     for name, (units, long_name) in VARIABLES.items():
         ds[name].attrs.update(units=units, long_name=long_name)
     ds = ds.transpose("run", "time", ...)
-    if len(traj.scenarios) == 1:
+    if squeeze or (squeeze is None and ds.sizes["run"] == 1):
         ds = ds.isel(run=0, drop=True)
     ds.attrs.update(provenance(traj))
     return ds
