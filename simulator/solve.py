@@ -86,7 +86,7 @@ def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None =
     first = scenarios[0]
     M = p.capital_elasticity.shape[-1]
     layout = StateLayout(first.age_substages)
-    blocks, constants = initialize(p, M, first.age_substages, population_by_age)
+    blocks, constants = initialize(p, M, first.age_substages, population_by_age, start_year=int(first.start))
     y = layout.pack(blocks, M)
     model = Model(layout, p, constants, M)
 

@@ -417,7 +417,7 @@ def test_end_not_after_start():
 
 
 def test_unsupported_start_year():
-    assert_mentions(error_of({"time": {"start": 2020}}), "time.start", "2020", "unsupported start year", "2024")
+    assert_mentions(error_of({"time": {"start": 2019}}), "time.start", "2019", "unsupported start year", "2024")
 
 
 def test_output_step_must_divide_run():

@@ -15,6 +15,10 @@ Derivations, in short:
   of that inside it, with ``r`` solved so that plan-area GDP is 913.0 bn yuan (plan text).
 * **Rest of Jilin (RJ).** Province minus the four cities for population; GDP per resident of the
   five other prefectures in the same table (Meihekou and Changbaishan are not itemized).
+* **2020 (start of historical runs).** The census node units themselves; 2020 age shapes without the
+  roll-forward; 2020 nominal GDP of each city split with the same r as 2024; RJ GDP = province
+  (geometric mean of 2019 and 2021) minus the four cities. Real values of a run are at the prices
+  of its start year (the deflator is 1 at t0).
 """
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ from .nodes import NODES, N_NODES
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "calibration" / "data"
 BASE_YEAR = 2024
-BASE_YEARS = (2024,)
+BASE_YEARS = (2020, 2024)   # start years with an initial state from the data
 AGE_GROUPS: tuple[str, ...] = ("0-4", "5-9", "10-14", "15-19", "20-24", "25-29", "30-34", "35-39",
                                "40-44", "45-49", "50-54", "55-59", "60-64", "65-69", "70-74",
                                "75-79", "80-84", "85+")
@@ -140,9 +144,12 @@ def _census_2020_nodes() -> tuple[dict[str, float], dict[str, float], dict[str, 
     return full, full_urban, partial
 
 
-@lru_cache(maxsize=1)
-def base_year() -> BaseYearData:
-    """Derive the end-2024 node figures from the observations (see module docstring)."""
+@lru_cache(maxsize=4)
+def base_year(year: int = BASE_YEAR) -> BaseYearData:
+    """Node figures at the end of ``year`` (2024, the default base, or 2020, the census year used to
+    start historical runs) derived from the observations (see module docstring)."""
+    if year not in BASE_YEARS:
+        raise ValueError(f"no base-year data for {year}; available: {BASE_YEARS}")
     full, full_urban, partial = _census_2020_nodes()
     cities = list(_CITY_OF_NODE.values())
     whole20 = {c: obs(c, 2020, "resident_pop_census") for c in cities}
@@ -201,13 +208,7 @@ def base_year() -> BaseYearData:
     sched = age_schedules()
     shares = np.empty((N_NODES, N_AGES))
     for i, n in enumerate(NODES):
-        city = _CITY_OF_NODE.get(n[:2], "Jilin_province")
-        s014 = obs(city, 2020, "share_age_0_14") / 100
-        s65 = obs(city, 2020, "share_age_65plus") / 100
-        if n == "RJ":  # province minus the four cities
-            w = np.array([whole20[c] for c in cities])
-            s014 = (prov20 * s014 - sum(w * np.array([obs(c, 2020, "share_age_0_14") / 100 for c in cities]))) / pop20["RJ"]
-            s65 = (prov20 * s65 - sum(w * np.array([obs(c, 2020, "share_age_65plus") / 100 for c in cities]))) / pop20["RJ"]
+        s014, s65 = _age_shares_2020(n, prov20, pop20, whole20)
         shares[i] = roll_forward(tilt_age_shares(sched["national_population_2020"], s014, s65),
                                  years=4, tfr=_default_tfr()[i])
 
@@ -216,12 +217,52 @@ def base_year() -> BaseYearData:
     floor = np.array([floor_city[_CITY_OF_NODE[n[:2]]] if n != "RJ" else floor_rj for n in NODES])
     price_growth = np.full(N_NODES, np.nan)
     for code, c in (("CC", "Changchun"), ("JL", "Jilin")):
-        g = obs(c, 2024, "house_price_index_new_chained") / obs(c, 2023, "house_price_index_new_chained") - 1
+        g = obs(c, year, "house_price_index_new_chained") / obs(c, year - 1, "house_price_index_new_chained") - 1
         price_growth[NODES.index(f"{code}_P")] = g
+    population_2020 = np.array([pop20[n] for n in NODES])
+    if year == 2020:
+        # census year: node units as counted (1 Nov 2020, taken as the end of 2020), 2020 shapes
+        # without roll-forward, 2020 nominal GDP split with the same plan/rest ratio r as 2024
+        shares20 = np.array([tilt_age_shares(sched["national_population_2020"], *_age_shares_2020(n, prov20, pop20, whole20))
+                             for n in NODES])
+        gdp20 = {c: _gdp_2020(c) for c in cities}
+        gdp_nodes = {}
+        for code, c in _CITY_OF_NODE.items():
+            pin, pout = pop20[f"{code}_P"], pop20[f"{code}_R"]
+            y_in = gdp20[c] / (pin + r * pout)
+            gdp_nodes[f"{code}_P"], gdp_nodes[f"{code}_R"] = y_in * pin, r * y_in * pout
+        prov_gdp20 = np.sqrt(obs("Jilin_province", 2019, "gdp_current") * obs("Jilin_province", 2021, "gdp_current")) * 1e8
+        gdp_nodes["RJ"] = prov_gdp20 - sum(gdp20.values())
+        return BaseYearData(population=population_2020, urban_population=np.array([urb20[n] for n in NODES]),
+                            age_shares=shares20, gdp=np.array([gdp_nodes[n] for n in NODES]),
+                            floor_area_per_person=floor, population_2020=population_2020, partial_share=a,
+                            gdp_outside_ratio=r, price_index_growth_2024=price_growth)
     return BaseYearData(population=population, urban_population=urban, age_shares=shares,
                         gdp=np.array([gdp[n] for n in NODES]), floor_area_per_person=floor,
-                        population_2020=np.array([pop20[n] for n in NODES]), partial_share=a,
+                        population_2020=population_2020, partial_share=a,
                         gdp_outside_ratio=r, price_index_growth_2024=price_growth)
+
+
+def _gdp_2020(city: str) -> float:
+    """2020 nominal GDP [yuan]: the final verified figure where the data have one."""
+    try:
+        return obs(city, 2020, "gdp_current_final") * 1e8
+    except KeyError:
+        return obs(city, 2020, "gdp_current") * 1e8
+
+
+def _age_shares_2020(node: str, prov20: float, pop20: dict, whole20: dict) -> tuple[float, float]:
+    """2020 census shares of ages 0–14 and 65+ for a node (its city's; RJ: province minus cities)."""
+    cities = list(_CITY_OF_NODE.values())
+    if node != "RJ":
+        c = _CITY_OF_NODE[node[:2]]
+        return obs(c, 2020, "share_age_0_14") / 100, obs(c, 2020, "share_age_65plus") / 100
+    w = np.array([whole20[c] for c in cities])
+    out = []
+    for var in ("share_age_0_14", "share_age_65plus"):
+        prov = obs("Jilin_province", 2020, var) / 100
+        out.append((prov20 * prov - sum(w * np.array([obs(c, 2020, var) / 100 for c in cities]))) / pop20["RJ"])
+    return tuple(out)
 
 
 def _default_tfr() -> np.ndarray:

@@ -52,14 +52,15 @@ def age_constants() -> SimpleNamespace:
     )
 
 
-def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.ndarray | None = None):
+def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.ndarray | None = None,
+               start_year: int = 2024):
     """Base-year state blocks and calibrated constants for member-stacked parameters ``p``.
 
     Arrays have the member axis last: node arrays (N, M). ``population_by_age`` (persons, shape
     (N, G) or (N, G, k)) replaces the data's base-year population (tests, other base years); urban
     shares and GDP stay those of the data.
     """
-    base = base_year()
+    base = base_year(int(start_year))
     ages = age_constants()
     lev = default_lever_values(members)
     M, N = members, N_NODES
