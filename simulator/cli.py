@@ -154,5 +154,13 @@ def params(sector: str | None) -> None:
                    f" — seeds {spec.seeds}")
 
 
+def _register() -> None:
+    """Commands that live in their own modules."""
+    from .cli_calibrate import calibrate_cmd
+    main.add_command(calibrate_cmd)
+
+
+_register()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -44,3 +44,53 @@ def population_change(population: np.ndarray, loss_rate: np.ndarray, inflow_by_a
     out += (inflow_by_age / k)[:, :, None, :]
     out[:, 0, 0] += births
     return out
+
+
+# =====================================================================================================
+# Exported equations (XMILE / Vensim) — generated into files by ``simulator.export``; they mirror the
+# numpy code above and tests/test_export.py runs them in PySD against ``solve_ivp``.
+# Rows: (name, subscripts, equation, units, documentation). Stocks: (name, subscripts, net rate,
+# initial value, units, documentation). Equations use the Vensim syntax subset shared with XMILE.
+# Dimensions: node, dest (a copy of node), age, age2, sub, sub2 (age sub-stages 1..k).
+# =====================================================================================================
+EXPORT_EQUATIONS = [
+    ("population_by_age", "node, age", "SUM(population[node, age, sub!])", "persons",
+     "P[i,g] = sum over sub-stages"),
+    ("total_population", "node", "SUM(population_by_age[node, age!])", "persons", "P[i]"),
+    ("births", "node", "tfr[node] * SUM(population_by_age[node, age!] * fertility_weight[age!])",
+     "persons/yr", "Births[i] = TFR[i](t) * sum_g (f_g/5)*phi_g * P[i,g]"),
+    ("death_rate", "node, age",
+     "mortality_scale[node] * mortality_rate_2020[age] * EXP(-mortality_improvement * (Time - 2019.5))",
+     "1/yr", "theta_i * m_g^2020 * exp(-lambda_m (t - 2019.5))"),
+    ("deaths_by_age", "node, age", "death_rate[node, age] * population_by_age[node, age]", "persons/yr",
+     "Deaths[i,g]"),
+    ("deaths", "node", "SUM(deaths_by_age[node, age!])", "persons/yr", "Deaths[i] (node total)"),
+    ("ageing_rate", "", "age_substages / 5", "1/yr", "k/5: rate of moving to the next sub-stage"),
+    ("cell_number", "age, sub", "(age_index[age] - 1) * age_substages + sub_index[sub]", "Dmnl",
+     "position of (group, sub-stage) along the ageing chain, 1 .. G*k"),
+    ("cell_number2", "age2, sub2", "(age_index2[age2] - 1) * age_substages + sub_index2[sub2]", "Dmnl",
+     "cell_number over the copy dimensions"),
+    ("chain_link", "age, sub, age2, sub2",
+     "IF THEN ELSE(cell_number[age, sub] = cell_number2[age2, sub2] + 1, 1, 0)", "Dmnl",
+     "1 where cell (age2, sub2) feeds cell (age, sub) by ageing"),
+    ("open_cell", "age, sub", "IF THEN ELSE(cell_number[age, sub] < number_of_ages * age_substages, 1, 0)",
+     "Dmnl", "0 for the open-ended last cell (last sub-stage of 85+): no ageing out of it"),
+    ("first_cell", "age, sub", "IF THEN ELSE(cell_number[age, sub] = 1, 1, 0)", "Dmnl",
+     "1 for the first sub-stage of 0-4, where births enter"),
+    ("ageing_out", "node, age, sub", "ageing_rate * open_cell[age, sub] * population[node, age, sub]",
+     "persons/yr", "Ageing[i,g,j] = P[i,g,j]*k/5 (none out of the last cell)"),
+    ("ageing_in", "node, age, sub", "SUM(ageing_out[node, age2!, sub2!] * chain_link[age, sub, age2!, sub2!])",
+     "persons/yr", "ageing inflow from the previous cell of the chain"),
+    ("loss_rate", "node, age", "death_rate[node, age] + out_migration_rate[node, age]", "1/yr",
+     "per-person rate of deaths plus out-migration"),
+]
+
+EXPORT_STOCKS = [
+    ("population", "node, age, sub",
+     "ageing_in[node, age, sub] - ageing_out[node, age, sub] - loss_rate[node, age] * population[node, age, sub]"
+     " + in_migration_by_age[node, age] / age_substages + births[node] * first_cell[age, sub]",
+     "initial_population_by_age[node, age] / age_substages", "persons",
+     "P[i,g,j]: residents by node, 5-year age group and sub-stage"),
+    ("cum_births", "node", "births[node]", "0", "persons", "accumulated births"),
+    ("cum_deaths", "node", "deaths[node]", "0", "persons", "accumulated deaths"),
+]

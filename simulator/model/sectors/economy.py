@@ -51,3 +51,54 @@ def equilibrium_supply_demand_ratio(natural, maximum, slope, iterations: int = 6
         f = x * (1 - u) - 1
         x = x - f / ((1 - u) - x * du)
     return x
+
+
+# =====================================================================================================
+# Exported equations (XMILE / Vensim) — generated into files by ``simulator.export``; they mirror the
+# numpy code above (and its assembly in rhs.py). Format: see the end of sectors/demography.py.
+# =====================================================================================================
+EXPORT_EQUATIONS = [
+    ("labour_force", "node", "SUM(population_by_age[node, age!] * participation_rate[age!])", "persons",
+     "LF[i] = sum_g l_g P[i,g]"),
+    ("access_weight", "node, dest", "(travel_time[node, dest] / 60) ^ (-access_decay)", "Dmnl",
+     "(T[i,j]/60 min)^(-a)"),
+    ("effective_density", "node", "SUM(access_weight[node, dest!] * labour_force_at_dest[dest!])", "persons",
+     "Acc[j] = sum_i LF[i] (T[i,j]/60)^(-a) (T is symmetric)"),
+    ("labour_force_at_dest", "dest", "SUM(labour_force[node!] * node_identity[node!, dest])", "persons",
+     "LF over the copy dimension dest"),
+    ("tfp", "node",
+     "tfp0[node] * EXP(log_tfp[node]) * output_shock[node]"
+     " * (effective_density[node] / access0[node]) ^ agglomeration_elasticity", "Dmnl",
+     "Atot = A0 exp(lnA) S(t) (Acc/Acc0)^eps"),
+    ("labour_demand", "node",
+     "((1 - capital_elasticity) * tfp[node] * capital_stock[node] ^ capital_elasticity"
+     " * human_capital[node] ^ (1 - capital_elasticity) / perceived_wage[node]) ^ (1 / capital_elasticity)",
+     "persons", "J = ((1-alpha) Atot K^alpha h^(1-alpha) / wbar)^(1/alpha)"),
+    ("unemployment_odds", "node",
+     "natural_unemployment[node] / (max_unemployment - natural_unemployment[node])"
+     " * (labour_force[node] / labour_demand[node]) ^ unemployment_slope", "Dmnl",
+     "z = u*/(u_max - u*) (LF/J)^phi_u"),
+    ("unemployment_rate", "node", "max_unemployment * unemployment_odds[node] / (1 + unemployment_odds[node])",
+     "Dmnl", "u = u_max z/(1+z)"),
+    ("employment", "node", "labour_force[node] * (1 - unemployment_rate[node])", "persons", "E = LF (1-u)"),
+    ("gdp_real", "node",
+     "tfp[node] * capital_stock[node] ^ capital_elasticity"
+     " * (human_capital[node] * employment[node]) ^ (1 - capital_elasticity)", "yuan/yr",
+     "Y = Atot K^alpha (h E)^(1-alpha), 2024 prices"),
+    ("wage", "node", "(1 - capital_elasticity) * gdp_real[node] / employment[node]", "yuan/worker/yr",
+     "w = (1-alpha) Y/E"),
+    ("deflator", "", "EXP(log_deflator)", "Dmnl", "D = exp(ln D), 2024 = 1"),
+    ("gdp_nominal", "node", "gdp_real[node] * deflator", "yuan/yr", "Ynom = Y D"),
+]
+
+EXPORT_STOCKS = [
+    ("capital_stock", "node",
+     "investment_rate[node] * gdp_real[node] + project_investment[node] - depreciation * capital_stock[node]",
+     "initial_capital_stock[node]", "yuan", "K: productive capital, 2024 prices"),
+    ("perceived_wage", "node", "(wage[node] - perceived_wage[node]) / wage_perception_time",
+     "initial_perceived_wage[node]", "yuan/worker/yr", "wbar: wage that sets labour demand"),
+    ("log_tfp", "node", "tfp_growth[node]", "0", "Dmnl", "ln A: integral of TFP growth"),
+    ("log_deflator", "", "deflator_growth", "0", "Dmnl", "ln D: integral of deflator growth"),
+    ("cum_gdp_real", "node", "gdp_real[node]", "0", "yuan", "accumulated real GDP"),
+    ("cum_gdp_nominal", "node", "gdp_nominal[node]", "0", "yuan", "accumulated nominal GDP"),
+]

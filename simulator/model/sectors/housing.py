@@ -36,3 +36,63 @@ def pipeline(pipeline_stocks, starts_rate, construction_time):
     d[:, 0] += starts_rate
     d[:, 1:] += out[:, :-1]
     return d, out[:, -1]
+
+
+# =====================================================================================================
+# Exported equations (XMILE / Vensim) — generated into files by ``simulator.export``; they mirror the
+# numpy code above (and its assembly in rhs.py). Format: see the end of sectors/demography.py.
+# smin(a, b) = (a^-8 + b^-8)^(-1/8) is written as min(a,b)*(1 + (min/max)^8)^(-1/8), the same
+# function without 0^-8 (division by zero) when a lever is 0.
+# =====================================================================================================
+def _smin(a: str, b: str) -> str:
+    lo, hi = f"MIN({a}, {b})", f"MAX(MAX({a}, {b}), 1e-300)"
+    return f"{lo} * (1 + ({lo} / {hi}) ^ 8) ^ (-1 / 8)"
+
+
+EXPORT_EQUATIONS = [
+    ("income_per_person", "node", "gdp_real[node] / total_population[node]", "yuan/person/yr",
+     "real GDP per resident"),
+    ("housing_stock", "node", "housing_new[node] + housing_old[node]", "m2", "H = HN + HO"),
+    ("desired_floor_area", "node",
+     "floor_area0[node] * (smoothed_income[node] / income0[node]) ^ housing_income_elasticity"
+     " * house_price[node] ^ (-housing_price_elasticity)", "m2/person",
+     "h = h0 (ytil/ytil0)^eta_y p^(-eta_p)"),
+    ("housing_demand", "node", "urban_population[node] * desired_floor_area[node]", "m2", "Dm = U h"),
+    ("market_starts", "node",
+     "normal_starts_rate[node] * housing_stock[node] * house_price[node] ^ starts_price_elasticity", "m2/yr",
+     "s0 H q^eps_q (q = p)"),
+    ("housing_starts", "node", _smin("market_starts[node]", "land_quota[node]") + " + policy_housing_starts[node]",
+     "m2/yr", "Starts = smin(s0 H p^eps_q, Quota(t)) + SPol(t)"),
+    ("housing_completions", "node", "3 * construction_stage_3[node] / construction_time", "m2/yr",
+     "Compl = 3 C3/tau_c"),
+    ("renewal_flow", "node", _smin("renewal_demolition[node]", "housing_old[node] / min_drain_time"), "m2/yr",
+     "Renew = smin(RenewPol(t), HO/tau_min)"),
+]
+
+EXPORT_STOCKS = [
+    ("smoothed_income", "node", "(income_per_person[node] - smoothed_income[node]) / income_smoothing_time",
+     "income0[node]", "yuan/person/yr", "ytil: smoothed real GDP per resident"),
+    ("house_price", "node",
+     "house_price[node] / (price_adjustment_time * housing_price_elasticity)"
+     " * LN(housing_demand[node] / ((1 - natural_vacancy) * housing_stock[node]))",
+     "1", "Dmnl", "p: real house-price index (2024 = 1)"),
+    ("construction_stage_1", "node", "housing_starts[node] - 3 * construction_stage_1[node] / construction_time",
+     "initial_construction_stage[node]", "m2", "C1: floor area under construction, stage 1"),
+    ("construction_stage_2", "node",
+     "3 * (construction_stage_1[node] - construction_stage_2[node]) / construction_time",
+     "initial_construction_stage[node]", "m2", "C2: floor area under construction, stage 2"),
+    ("construction_stage_3", "node",
+     "3 * (construction_stage_2[node] - construction_stage_3[node]) / construction_time",
+     "initial_construction_stage[node]", "m2", "C3: floor area under construction, stage 3"),
+    ("housing_new", "node",
+     "housing_completions[node] - housing_new[node] / vintage_aging_time - demolition_rate_new * housing_new[node]",
+     "initial_housing_new[node]", "m2", "HN: urban residential floor area, newer vintage"),
+    ("housing_old", "node",
+     "housing_new[node] / vintage_aging_time - demolition_rate_old * housing_old[node] - renewal_flow[node]",
+     "initial_housing_old[node]", "m2", "HO: urban residential floor area, older vintage"),
+    ("cum_starts", "node", "housing_starts[node]", "0", "m2", "accumulated starts"),
+    ("cum_completions", "node", "housing_completions[node]", "0", "m2", "accumulated completions"),
+    ("cum_demolition", "node",
+     "demolition_rate_new * housing_new[node] + demolition_rate_old * housing_old[node] + renewal_flow[node]",
+     "0", "m2", "accumulated demolition incl. renewal"),
+]

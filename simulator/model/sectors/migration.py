@@ -101,3 +101,75 @@ def attractiveness(income_weight, expected_income_ratio, housing_cost_weight, pr
     return (income_weight * (np.log(expected_income_ratio) - housing_cost_weight * np.log(price_ratio))
             + service_weight * np.log(service_ratio) + hukou_weight * hukou_gain
             + quality_weight * housing_quality + fixed_effect)
+
+
+# =====================================================================================================
+# Exported equations (XMILE / Vensim) — generated into files by ``simulator.export``; they mirror the
+# numpy code above (and its assembly in rhs.py). Format: see the end of sectors/demography.py.
+# The logit is written per age group (Omega depends on age only through the talent class, so this
+# is the same arithmetic as the two-class numpy code). node_identity[o, d] = 1{o = d}.
+# =====================================================================================================
+EXPORT_EQUATIONS = [
+    ("expected_income", "node", "wage[node] * (1 - unemployment_rate[node])", "yuan/worker/yr",
+     "W = w*(1 - u)"),
+    ("hukou_gain", "node", "hukou_ease[node] - hukou_ease_base[node]", "Dmnl", "k - k_base"),
+    ("attractiveness", "node",
+     "income_weight * (LN(expected_income[node] / expected_income0[node]) - housing_cost_weight * LN(house_price[node]))"
+     " + service_weight * LN(service_access[node] / service_access0[node]) + hukou_weight * hukou_gain[node]"
+     " + housing_quality_weight * housing_quality[node] + fixed_effect[node]", "Dmnl",
+     "V = kappa*(ln(W/W0) - theta_H*ln p) + beta_Q*ln(Qacc/Qacc0) + beta_k*(k - k_base) + beta_HQ*hq + xi"),
+    ("ext_utility", "", "income_weight * log_national_income", "Dmnl", "V_EXT = kappa * ln(W_ext/W_ext0)"),
+    ("bonus", "node, age", "amenity_bonus[node] + talent_bonus[node] * talent_age[age]", "Dmnl",
+     "Omega[d,g] = amenity bonus + talent bonus * 1{20 <= age < 35}"),
+    ("migration_cost", "node, dest",
+     "(1 - node_identity[node, dest]) * (travel_cost_weight * LN(travel_time[node, dest] / 60)"
+     " - metro_integration * plan_pair[node, dest])", "Dmnl",
+     "c[o,d] = gamma_T ln(T/60) - rho_M 1{both in plan area}; 0 on the diagonal"),
+    ("choice_weight", "node, dest, age",
+     "EXP(perceived_attractiveness[dest] + bonus[dest, age] - migration_cost[node, dest]"
+     " + node_identity[node, dest] * home_premium[node])", "Dmnl",
+     "exp(u[o,d,g]); the stay alternative (d = o) carries psi_o"),
+    ("ext_choice_weight", "", "EXP(ext_utility - ext_move_cost)", "Dmnl", "exp(u[o,EXT]) = exp(V_EXT - c_EXT)"),
+    ("choice_denominator", "node, age", "SUM(choice_weight[node, dest!, age]) + ext_choice_weight", "Dmnl",
+     "sum over alternatives of exp(u)"),
+    ("choice_probability", "node, dest, age", "choice_weight[node, dest, age] / choice_denominator[node, age]",
+     "Dmnl", "pi[o,d,g]"),
+    ("stay_probability", "node, age", "SUM(choice_probability[node, dest!, age] * node_identity[node, dest!])",
+     "Dmnl", "pi[o,o,g]"),
+    ("move_candidates", "node, age",
+     "move_consideration_rate[node] * migration_age_profile[age] * population_by_age[node, age]", "persons/yr",
+     "mu_o * r_g * P[o,g]"),
+    ("out_migration_rate", "node, age",
+     "move_consideration_rate[node] * migration_age_profile[age] * (1 - stay_probability[node, age])", "1/yr",
+     "mu_o * r_g * (1 - pi[o,o,g])"),
+    ("moves", "node, dest, age",
+     "(1 - node_identity[node, dest]) * move_candidates[node, age] * choice_probability[node, dest, age]",
+     "persons/yr", "M[o,d,g] (d != o)"),
+    ("moves_to_ext", "node", "SUM(move_candidates[node, age!] / choice_denominator[node, age!]) * ext_choice_weight",
+     "persons/yr", "moves from node o to the rest of China"),
+    ("moves_in", "dest, age", "SUM(moves[node!, dest, age])", "persons/yr", "sum over origins of M[o,d,g]"),
+    ("ext_inflow", "node, age",
+     "ext_scale * external_inflow_factor * ext_age_distribution[age]"
+     " * EXP(perceived_attractiveness[node] + bonus[node, age] - ext_utility)", "persons/yr",
+     "M[EXT,d,g] = G_ext * F_ext(t) * a_g * exp(Vp[d] + Omega[d,g] - V_EXT)"),
+    ("in_migration_by_age", "node, age",
+     "SUM(moves_in[dest!, age] * node_identity[node, dest!]) + ext_inflow[node, age]", "persons/yr",
+     "In[i,g] = sum_{o != i} M[o,i,g] + M[EXT,i,g]"),
+    ("in_migration", "node", "SUM(in_migration_by_age[node, age!])", "persons/yr", "in-migrants (node total)"),
+    ("out_migration", "node", "SUM(out_migration_rate[node, age!] * population_by_age[node, age!])",
+     "persons/yr", "out-migrants (node total)"),
+]
+
+EXPORT_STOCKS = [
+    ("perceived_attractiveness", "node",
+     "(attractiveness[node] - perceived_attractiveness[node]) / attractiveness_perception_time",
+     "fixed_effect[node]", "Dmnl", "Vp: attractiveness as perceived by movers, delay tau_V"),
+    ("log_national_income", "", "national_income_growth", "0", "Dmnl",
+     "ln(W_ext/W_ext0): integral of real income growth in the rest of China"),
+    ("cum_migration", "node, dest", "SUM(moves[node, dest, age!])", "0", "persons",
+     "accumulated moves between nodes (origin, destination)"),
+    ("cum_migration_to_ext", "node", "moves_to_ext[node]", "0", "persons",
+     "accumulated moves from each node to the rest of China"),
+    ("cum_migration_from_ext", "node", "SUM(ext_inflow[node, age!])", "0", "persons",
+     "accumulated moves from the rest of China to each node"),
+]

@@ -13,3 +13,30 @@ def service_access(capacity, population, travel_time, decay):
     """Qacc (N, M) from capacity and population (N, M) and travel time (N, N, M)."""
     w = np.exp(-decay * travel_time)
     return (w * capacity[None]).sum(axis=1) / (w * population[None]).sum(axis=1)
+
+
+# =====================================================================================================
+# Exported equations (XMILE / Vensim) — generated into files by ``simulator.export``; they mirror the
+# numpy code above (and its assembly in rhs.py). Format: see the end of sectors/demography.py.
+# =====================================================================================================
+EXPORT_EQUATIONS = [
+    ("revenue", "node", "fiscal_revenue_share * gdp_nominal[node] + transfers[node]", "yuan/yr",
+     "Rev = tau_f Ynom + Tr(t), nominal"),
+    ("service_weight_matrix", "node, dest", "EXP(-service_access_decay * travel_time[node, dest])", "Dmnl",
+     "exp(-nu_Q T[d,j])"),
+    ("service_capacity_at_dest", "dest", "SUM(service_capacity[node!] * node_identity[node!, dest])", "yuan",
+     "QS over the copy dimension dest"),
+    ("population_at_dest", "dest", "SUM(total_population[node!] * node_identity[node!, dest])", "persons",
+     "P over the copy dimension dest"),
+    ("service_access", "node",
+     "SUM(service_weight_matrix[node, dest!] * service_capacity_at_dest[dest!])"
+     " / SUM(service_weight_matrix[node, dest!] * population_at_dest[dest!])", "yuan/person",
+     "Qacc[d] = sum_j QS[j] e^(-nu_Q T[d,j]) / sum_j P[j] e^(-nu_Q T[d,j])"),
+]
+
+EXPORT_STOCKS = [
+    ("service_capacity", "node",
+     "service_spending_share * service_spending_factor[node] * revenue[node] / deflator"
+     " - service_capacity[node] / service_capacity_life",
+     "initial_service_capacity[node]", "yuan", "QS: public-service capacity, 2024 prices"),
+]

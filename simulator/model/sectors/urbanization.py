@@ -32,3 +32,49 @@ def reclassification(target, rural, min_drain_time):
 def urban_share_of(weight, urban, rural):
     """Share of a flow that falls in the urban population, ζ·U/(ζ·U + R)."""
     return weight * urban / (weight * urban + rural)
+
+
+# =====================================================================================================
+# Exported equations (XMILE / Vensim) — generated into files by ``simulator.export``; they mirror the
+# numpy code above (and its assembly in rhs.py). Format: see the end of sectors/demography.py.
+# sig(x) = (1 + tanh(x/2))/2 is written 1/(1 + exp(-x)) (the same function; TANH is not in XMILE);
+# softplus(x) = ln(1 + e^(20x))/20 and smin as in sectors/housing.py.
+# =====================================================================================================
+def _smin(a: str, b: str) -> str:
+    lo, hi = f"MIN({a}, {b})", f"MAX(MAX({a}, {b}), 1e-300)"
+    return f"{lo} * (1 + ({lo} / {hi}) ^ 8) ^ (-1 / 8)"
+
+
+def _share(weight: str) -> str:
+    return f"{weight} * urban_population[node] / ({weight} * urban_population[node] + rural_population[node])"
+
+
+EXPORT_EQUATIONS = [
+    ("rural_population", "node", "total_population[node] - urban_population[node]", "persons", "R = P - U"),
+    ("urban_share", "node", "urban_population[node] / total_population[node]", "Dmnl", "U/P"),
+    ("income_gap", "node",
+     "LN(expected_income[node] / expected_income0[node]) - log_rural_income[node]"
+     " + hukou_settlement_cost * hukou_gain[node]", "Dmnl",
+     "ln(W/W0) - ln(w_R/w_R0) + chi_k (k - k_base)"),
+    ("conversion", "node",
+     "conversion_rate[node] * rural_population[node] * 2"
+     " / (1 + EXP(-rural_urban_income_sensitivity * income_gap[node]))"
+     " * LN(1 + EXP(20 * (1 - urban_share[node] / urbanization_ceiling[node]))) / 20", "persons/yr",
+     "F_RU = lambda_RU R 2 sig(eta_HT gap) softplus(1 - (U/P)/ubar)"),
+    ("reclassification_flow", "node", _smin("reclassification[node]", "rural_population[node] / min_drain_time"),
+     "persons/yr", "F_rec = smin(Rec(t), R/tau_min)"),
+    ("urban_share_births", "node", _share("urban_share_weight_births"), "Dmnl", "zeta_B U/(zeta_B U + R)"),
+    ("urban_share_deaths", "node", _share("urban_share_weight_deaths"), "Dmnl", "zeta_D U/(zeta_D U + R)"),
+]
+
+EXPORT_STOCKS = [
+    ("urban_population", "node",
+     "births[node] * urban_share_births[node] - deaths[node] * urban_share_deaths[node]"
+     " + urban_share_in_migrants * in_migration[node] - urban_share[node] * out_migration[node]"
+     " + conversion[node] + reclassification_flow[node]",
+     "initial_urban_population[node]", "persons", "U: urban residents (coflow of P)"),
+    ("log_rural_income", "node", "rural_income_growth[node]", "0", "Dmnl",
+     "ln(w_R/w_R0): integral of rural income growth"),
+    ("cum_urbanization", "node", "conversion[node] + reclassification_flow[node]", "0", "persons",
+     "accumulated rural-to-urban conversion incl. reclassification"),
+]

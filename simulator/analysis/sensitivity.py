@@ -1,0 +1,206 @@
+"""Global sensitivity from an ensemble Dataset with SALib: Sobol (first-order and total indices with
+confidence intervals) for ``sobol`` designs, Morris (mu*, its confidence interval, sigma) for ``morris``.
+
+The ensemble must carry its design: coordinate ``factor``, variable ``design_unit`` (run, factor) and
+the attributes ``design_method``, ``design_samples``, ``design_levels``, ``design_second_order``
+(``run_sweep`` writes them; ``design_dataset`` builds them for any function, e.g. Ishigami in the tests).
+
+Outputs are variable names, optionally with a selection: ``metro_population``,
+``population[CC_P]``, ``city_population[Changchun]``. Results are an ``xarray.Dataset`` with dims
+(output, parameter, time) and variables S1, S1_conf, ST, ST_conf (Sobol) or mu_star, mu_star_conf,
+sigma, mu (Morris); ``ranked_table`` turns one output/year into a sorted table.
+"""
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import xarray as xr
+
+MIN_SOBOL_BASE = 256
+MIN_MORRIS_TRAJECTORIES = 10
+
+
+class SensitivityWarning(UserWarning):
+    """The sample is usable but too small or badly shaped for reliable indices."""
+
+
+def design_dataset(factors, method: str, samples: int, seed: int = 0, levels: int = 4,
+                   second_order: bool = False) -> xr.Dataset:
+    """A Dataset with only the design (no model outputs): add output variables on ``run`` and analyse."""
+    from simulator.ensemble.designs import factor_values, unit_design
+    U = unit_design(method, factors, samples, seed, levels, second_order)
+    X = factor_values(factors, U)
+    ds = xr.Dataset({"design_unit": (("run", "factor"), U)},
+                    coords={"run": np.arange(U.shape[0]), "factor": [f.id for f in factors]})
+    for j, f in enumerate(factors):
+        ds = ds.assign_coords({f.id: ("run", X[:, j])})
+    ds.attrs.update(design_method=method, design_samples=int(samples), design_seed=int(seed),
+                    design_levels=int(levels), design_second_order=int(second_order))
+    return ds
+
+
+_SEL = re.compile(r"^(?P<var>[A-Za-z0-9_]+)(?:\[(?P<sel>[^\]]+)\])?$")
+
+
+def output_series(ds: xr.Dataset, output: str) -> xr.DataArray:
+    """The output as a DataArray with dims (run[, time])."""
+    m = _SEL.match(output)
+    if not m or m["var"] not in ds:
+        raise KeyError(f"output {output!r} is not in the ensemble (variables: {', '.join(map(str, ds.data_vars))})")
+    da = ds[m["var"]]
+    if m["sel"]:
+        extra = [d for d in da.dims if d not in ("run", "time")]
+        if len(extra) != 1:
+            raise KeyError(f"output {output!r}: a [selection] needs a variable with one extra dimension")
+        da = da.sel({extra[0]: m["sel"]})
+    extra = [d for d in da.dims if d not in ("run", "time")]
+    if extra:
+        raise KeyError(f"output {output!r} has dims {da.dims}; select one element, e.g. {m['var']}[CC_P]")
+    return da
+
+
+def _times(ds, years, over_time):
+    if "time" not in ds.dims:
+        return None
+    all_t = [int(t) for t in ds.time.values]
+    if over_time or not years:
+        return all_t
+    missing = [y for y in years if y not in all_t]
+    if missing:
+        raise KeyError(f"years {missing} are not output times of the ensemble")
+    return [int(y) for y in years]
+
+
+def _problem(ds):
+    from simulator.ensemble.designs import salib_problem
+    return salib_problem([str(f) for f in ds.factor.values])
+
+
+def _ok(ds) -> np.ndarray:
+    return (ds["failed"].values == 0) if "failed" in ds else np.ones(ds.sizes["run"], dtype=bool)
+
+
+def sobol_indices(ds: xr.Dataset, outputs, years=None, over_time: bool = False, resamples: int = 100,
+                  confidence: float = 0.95, seed: int = 0) -> xr.Dataset:
+    """Sobol S1/ST with confidence intervals (SALib) from a ``sobol`` (Saltelli) ensemble."""
+    from SALib.analyze import sobol as sobol_analyze
+    if ds.attrs.get("design_method") != "sobol":
+        raise ValueError(f"Sobol indices need a 'sobol' design; this ensemble is '{ds.attrs.get('design_method')}'")
+    problem = _problem(ds)
+    d = problem["num_vars"]
+    second = bool(ds.attrs.get("design_second_order", 0))
+    block = 2 * d + 2 if second else d + 2
+    n_base = int(ds.attrs["design_samples"])
+    if n_base < MIN_SOBOL_BASE:
+        warnings.warn(f"Sobol base sample N = {n_base} is small (< {MIN_SOBOL_BASE}); indices and intervals "
+                      f"will be rough", SensitivityWarning, stacklevel=2)
+    if n_base & (n_base - 1):
+        warnings.warn(f"Sobol base sample N = {n_base} is not a power of 2", SensitivityWarning, stacklevel=2)
+    ok = _ok(ds).reshape(-1, block).all(axis=1)
+    if not ok.all():
+        warnings.warn(f"{(~ok).sum()} of {ok.size} Saltelli blocks contain failed members and are dropped",
+                      SensitivityWarning, stacklevel=2)
+    keep = np.repeat(ok, block)
+    times = _times(ds, years, over_time)
+    names = ("S1", "S1_conf", "ST", "ST_conf")
+    out = {k: np.full((len(outputs), d, len(times) if times else 1), np.nan) for k in names}
+    for i, o in enumerate(outputs):
+        da = output_series(ds, o)
+        for k, t in enumerate(times or [None]):
+            y = (da.sel(time=t) if t is not None else da).values[keep].astype(float)
+            if not np.isfinite(y).all() or np.nanstd(y) == 0:
+                continue
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                r = sobol_analyze.analyze(problem, y, calc_second_order=second, num_resamples=resamples,
+                                          conf_level=confidence, seed=seed)
+            for name in names:
+                out[name][i, :, k] = r[name]
+    return _result(out, outputs, problem["names"], times, {
+        "method": "sobol", "base_samples": n_base, "runs_used": int(keep.sum()), "confidence_level": confidence,
+        "resamples": resamples})
+
+
+def morris_indices(ds: xr.Dataset, outputs, years=None, over_time: bool = False, resamples: int = 100,
+                   confidence: float = 0.95, seed: int = 0) -> xr.Dataset:
+    """Morris mu* (with confidence interval), sigma and mu from a ``morris`` ensemble; effects are per
+    unit of the factor's quantile range (the whole range = 1)."""
+    from SALib.analyze import morris as morris_analyze
+    if ds.attrs.get("design_method") != "morris":
+        raise ValueError(f"Morris indices need a 'morris' design; this ensemble is '{ds.attrs.get('design_method')}'")
+    problem = _problem(ds)
+    d = problem["num_vars"]
+    r_traj = int(ds.attrs["design_samples"])
+    if r_traj < MIN_MORRIS_TRAJECTORIES:
+        warnings.warn(f"{r_traj} Morris trajectories is small (< {MIN_MORRIS_TRAJECTORIES})", SensitivityWarning,
+                      stacklevel=2)
+    ok = _ok(ds).reshape(-1, d + 1).all(axis=1)
+    if not ok.all():
+        warnings.warn(f"{(~ok).sum()} trajectories contain failed members and are dropped", SensitivityWarning,
+                      stacklevel=2)
+    keep = np.repeat(ok, d + 1)
+    U = ds["design_unit"].values[keep]
+    times = _times(ds, years, over_time)
+    names = ("mu_star", "mu_star_conf", "sigma", "mu")
+    out = {k: np.full((len(outputs), d, len(times) if times else 1), np.nan) for k in names}
+    for i, o in enumerate(outputs):
+        da = output_series(ds, o)
+        for k, t in enumerate(times or [None]):
+            y = (da.sel(time=t) if t is not None else da).values[keep].astype(float)
+            if not np.isfinite(y).all():
+                continue
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                r = morris_analyze.analyze(problem, U, y, num_resamples=resamples, conf_level=confidence,
+                                           num_levels=int(ds.attrs.get("design_levels", 4)), seed=seed)
+            for name in names:
+                out[name][i, :, k] = np.asarray(r[name], dtype=float)
+    return _result(out, outputs, problem["names"], times, {
+        "method": "morris", "trajectories": r_traj, "runs_used": int(keep.sum()), "confidence_level": confidence,
+        "resamples": resamples})
+
+
+def _result(out, outputs, names, times, attrs) -> xr.Dataset:
+    coords = {"output": list(outputs), "parameter": list(names)}
+    if times is None:
+        data = {k: (("output", "parameter"), v[..., 0]) for k, v in out.items()}
+    else:
+        data = {k: (("output", "parameter", "time"), v) for k, v in out.items()}
+        coords["time"] = times
+    return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def sensitivity(ds: xr.Dataset, outputs, years=None, over_time: bool = False, **kw) -> xr.Dataset:
+    """Sobol or Morris indices, whichever the ensemble's design supports."""
+    method = ds.attrs.get("design_method")
+    if method == "sobol":
+        return sobol_indices(ds, outputs, years, over_time, **kw)
+    if method == "morris":
+        return morris_indices(ds, outputs, years, over_time, **kw)
+    raise ValueError(f"sensitivity indices need a 'sobol' or 'morris' design (design.method); this ensemble "
+                     f"uses '{method}'")
+
+
+def ranked_table(result: xr.Dataset, output: str, year: int | None = None):
+    """One output (and year) as a pandas DataFrame sorted by ST (Sobol) or mu* (Morris), largest first."""
+    import pandas as pd
+    sel = result.sel(output=output)
+    if "time" in sel.dims:
+        sel = sel.sel(time=year if year is not None else int(sel.time.values[-1]))
+    key = "ST" if "ST" in sel else "mu_star"
+    df = pd.DataFrame({k: sel[k].values for k in sel.data_vars}, index=pd.Index(sel.parameter.values, name="parameter"))
+    df = df.sort_values(key, ascending=False, na_position="last")
+    df.insert(0, "rank", np.arange(1, len(df) + 1))
+    return df
+
+
+def format_table(result: xr.Dataset, output: str, year: int | None = None) -> str:
+    df = ranked_table(result, output, year)
+    cols = [c for c in ("S1", "S1_conf", "ST", "ST_conf", "mu_star", "mu_star_conf", "sigma") if c in df]
+    head = f"{'rank':>4}  {'parameter':34}" + "".join(f"{c:>14}" for c in cols)
+    lines = [head]
+    for name, row in df.iterrows():
+        lines.append(f"{int(row['rank']):>4}  {name:34}" + "".join(f"{row[c]:14.4g}" for c in cols))
+    return "\n".join(lines)

@@ -1,0 +1,57 @@
+"""``sim calibrate``: fit the free parameters of a calibration file to the observed history."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command("calibrate", help="""Fit the free parameters of a calibration file to 2020–2024 statistics.
+
+\b
+Runs partial-model stages (demography, migration, economy, housing), then a bounded robust joint
+least-squares fit from several scrambled-Sobol starts, and prints the parameter table (estimates,
+95 % intervals, identified or not) and fit statistics per series (MAPE, RMSE, Theil U^M/U^S/U^C).
+Writes calibration/fitted/<name>.yaml (a scenario fragment to `extends:`) and a report under
+outputs/calibration/<name>/. With --until YEAR only observations up to YEAR are fitted and the rest
+are reported as out-of-sample errors (a backtest; the fitted set is then not written unless -f).
+
+\b
+Examples:
+  sim calibrate calibration/baseline.yaml
+  sim calibrate calibration/baseline.yaml --until 2022 --starts 0
+""")
+@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--until", type=int, default=None, help="Fit only observations up to this year (backtest).")
+@click.option("--seed", type=int, default=None, help="Seed of the multi-start design (default: the file's).")
+@click.option("--starts", type=int, default=None, help="Extra multi-start points (default: the file's).")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Report directory (default: outputs/calibration/<name>).")
+@click.option("-f", "--fitted", "fitted", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the fitted set (default: calibration/fitted/<name>.yaml; "
+                   "not written for backtests unless given).")
+def calibrate_cmd(config: Path, until, seed, starts, output, fitted) -> None:
+    from .fitting import FitError, fit, load_config
+    from .fitting.report import format_table, write_report
+    from .scenario import ScenarioError
+
+    try:
+        cfg, scenario = load_config(config)
+    except ScenarioError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    try:
+        result, problem = fit(cfg, scenario, until=until, seed=seed, starts=starts,
+                              progress=lambda m: click.echo(m, err=True))
+    except FitError as exc:
+        click.echo(f"error: {config}: {exc}", err=True)
+        sys.exit(1)
+    backtest = problem.until is not None and problem.until < int(scenario.end)
+    if fitted is None and not backtest:
+        fitted = Path("calibration") / "fitted" / f"{cfg.name}.yaml"
+    out = output or Path("outputs") / "calibration" / (cfg.name + (f"_until{problem.until}" if backtest else ""))
+    report = write_report(problem, result, out, fitted)
+    click.echo(format_table(report))
+    click.echo(f"\n{result.n_evaluations} model runs in {result.wall_seconds:.1f} s; report in {out}"
+               + (f"; fitted set {fitted}" if fitted else ""))

@@ -1,0 +1,230 @@
+"""``sim plot`` and ``sim report``: figures and the HTML report from output files.
+
+Register in simulator/cli.py with::
+
+    from .cli_plot import plot_cmd, report_cmd
+    main.add_command(plot_cmd)
+    main.add_command(report_cmd)
+
+Exit codes: 0 success; 2 bad input (missing file, unknown kind, variable/region not in the file).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+# kind -> (input type, help)
+KINDS = {
+    "trajectories": ("results", "lines per node + metro total of --variable (default population); 2030 target marked"),
+    "panels": ("results", "population, urbanization, floor area, real and nominal GDP in one figure (--level)"),
+    "cities": ("results", "whole-city lines of --variable with observed history points"),
+    "comparison": ("results+", "several results files on one chart with the gap to the 2030 target "
+                               "(--variable metro_population or metro_gdp_nominal)"),
+    "decomposition": ("results", "natural change and net migration by origin, stacked bars (--region, default metro)"),
+    "flows": ("results", "migration flow matrix heatmap (--year, default 2030)"),
+    "pyramid": ("results", "age structure of --region (default CC_P) in two --year values"),
+    "fan": ("ensemble", "ensemble fan chart of --variable (file with a 'run' dim)"),
+    "sobol": ("sensitivity", "Sobol S1/ST bars (--output)"),
+    "morris": ("sensitivity", "Morris mu*-sigma scatter (--output)"),
+    "tornado": ("csv", "tornado chart from a CSV with columns parameter, low, high, base"),
+    "prim": ("json", "PRIM box from a JSON result"),
+    "peeling": ("json", "PRIM peeling trajectory from a JSON result"),
+    "calibration": ("calibration", "simulated vs observed for every series (dims series, time)"),
+}
+
+PLOT_HELP = ("Draw one figure from output files and write it to FILE (format from the suffix: .png, "
+             ".svg, .pdf).\n\n\b\nKinds:\n" + "\n".join(f"  {k:<14}{v[1]}" for k, v in KINDS.items()) + """
+
+\b
+Examples:
+  sim plot outputs/baseline/results.nc --kind trajectories -o fig.png
+  sim plot outputs/baseline/results.nc --kind cities --variable gdp_nominal -o gdp.png
+  sim plot outputs/baseline/results.nc outputs/plan/results.nc --kind comparison -o cmp.png
+  sim plot outputs/baseline/results.nc --kind pyramid --region metro --year 2024 --year 2035 -o pyr.png
+  sim plot outputs/sweep/ensemble.nc --kind fan --variable metro_gdp_nominal -o fan.png
+""")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _save_atomic(fig, path: Path, dpi: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix or ".png"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=dpi, format=suffix.lstrip("."))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _open_nc(path: Path):
+    from .plot import load_results
+    try:
+        return load_results(path)
+    except Exception as exc:  # noqa: BLE001 - any read failure is bad input here
+        _fail(f"{path}: cannot read as NetCDF: {exc}")
+
+
+@click.command("plot", help=PLOT_HELP)
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--kind", "-k", type=click.Choice(list(KINDS)), default="trajectories", show_default=True,
+              help="Which figure (see the list above).")
+@click.option("--variable", "-v", default=None, help="Variable to plot (trajectories, cities, comparison, fan).")
+@click.option("--region", "-r", default=None, help="Node code (CC_P, …, RJ), 'metro', or a city for city_* variables.")
+@click.option("--year", "-y", "years", type=int, multiple=True, help="Year(s) (flows: one; pyramid: two).")
+@click.option("--level", type=click.Choice(["node", "city"]), default="node", show_default=True,
+              help="For --kind panels: per node or per whole city.")
+@click.option("--output-name", "output_name", default=None, help="Sensitivity output to show (sobol, morris).")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Label language; zh needs a CJK font (falls back to English otherwise).")
+@click.option("--dpi", type=int, default=120, show_default=True, help="Resolution of raster output.")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Image file to write (.png, .svg, .pdf).")
+def plot_cmd(files, kind, variable, region, years, level, output_name, lang, dpi, output) -> None:
+    import warnings
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from . import plot
+
+    missing = [str(f) for f in files if not Path(f).is_file()]
+    if missing:
+        _fail(f"file not found: {', '.join(missing)}")
+    if output.suffix.lower() not in (".png", ".svg", ".pdf", ""):
+        _fail(f"unsupported output format {output.suffix!r}; use .png, .svg or .pdf")
+    source = KINDS[kind][0]
+    if source != "results+" and len(files) > 1:
+        _fail(f"--kind {kind} takes one input file, got {len(files)}")
+    warnings.simplefilter("ignore", UserWarning)   # glyph warnings; the CJK fallback is reported below
+    if lang == "zh" and plot.style.cjk_font() is None:
+        click.echo("note: no CJK font installed; using English labels", err=True)
+
+    def need_var(ds, v):
+        if v not in ds.data_vars:
+            _fail(f"variable {v!r} not in {files[0]}; available: {', '.join(sorted(ds.data_vars))}")
+
+    try:
+        if source in ("results", "results+", "ensemble"):
+            dss = [_open_nc(Path(f)) for f in files]
+            ds = dss[0]
+            if kind in ("trajectories", "cities"):
+                v = variable or "population"
+                need_var(ds, v)
+                if "region" not in ds[v].dims:
+                    _fail(f"{v!r} is not a per-node variable; try --kind comparison or fan for metro_* variables")
+                obj = plot.trajectories(ds, v, level="city" if kind == "cities" else "node",
+                                        regions=[region] if region else None, lang=lang)
+            elif kind == "panels":
+                obj = plot.trajectory_panels(ds, level=level, lang=lang)
+            elif kind == "comparison":
+                v = variable or "metro_population"
+                for d in dss:
+                    need_var(d, v)
+                runs = {}
+                for f, d in zip(files, dss):
+                    if "run" in d.dims:
+                        for i in range(d.sizes["run"]):
+                            runs[f"{Path(f).parent.name or Path(f).stem} #{i}"] = d.isel(run=i)
+                    else:
+                        label = d.attrs.get("scenario_name", Path(f).parent.name)
+                        runs[label if label not in runs else f"{label} ({f})"] = d
+                obj = plot.comparison(runs, v, region=region if region not in (None, "metro") else None, lang=lang)
+            elif kind == "decomposition":
+                obj = plot.decomposition(ds, region or "metro", lang=lang)
+            elif kind == "flows":
+                obj = plot.flow_matrix(ds, years[0] if years else None, lang=lang)
+            elif kind == "pyramid":
+                if years and len(years) != 2:
+                    _fail("--kind pyramid takes two --year values (or none for first and last)")
+                obj = plot.pyramid(ds, region or "CC_P", years or None, lang=lang)
+            elif kind == "fan":
+                v = variable or "metro_population"
+                need_var(ds, v)
+                if "run" not in ds.dims:
+                    _fail(f"{files[0]} has no 'run' dimension; --kind fan needs an ensemble file")
+                obj = plot.fan_chart(ds, v, region=region if region not in (None, "metro") else None, lang=lang)
+        elif source == "sensitivity":
+            obj = (plot.sobol_bars if kind == "sobol" else plot.morris_scatter)(_open_nc(Path(files[0])), output_name,
+                                                                                lang=lang)
+        elif source == "calibration":
+            obj = plot.calibration(_open_nc(Path(files[0])), lang=lang)
+        elif source == "csv":
+            import pandas as pd
+            df = pd.read_csv(files[0])
+            units = str(df["units"].iloc[0]) if "units" in df else "persons"
+            obj = plot.tornado(df, units=units, lang=lang)
+        else:
+            try:
+                data = json.loads(Path(files[0]).read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                _fail(f"{files[0]}: not a JSON file: {exc}")
+            obj = (plot.prim_box if kind == "prim" else plot.peeling_trajectory)(data, lang=lang)
+    except (KeyError, ValueError, TypeError, IndexError) as exc:
+        msg = exc.args[0] if exc.args else exc
+        _fail(f"cannot draw --kind {kind} from {', '.join(map(str, files))}: {msg}")
+    fig = obj if hasattr(obj, "savefig") else obj.figure
+    try:
+        _save_atomic(fig, output, dpi)
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc}")
+    finally:
+        plt.close(fig)
+    click.echo(f"wrote {output}")
+
+
+@click.command("report", help="""Write a self-contained HTML report of an output directory: summary table,
+2030 target check and every relevant figure embedded (no external files; prints cleanly).
+
+\b
+Uses DIRECTORY/results.nc and summary.json, and when present ensemble.nc (fan charts, target
+probabilities), sensitivity.nc (Sobol / Morris), tornado.csv, prim.json and calibration.nc.
+
+\b
+Examples:
+  sim report outputs/baseline -o report.html
+  sim report outputs/plan --compare outputs/baseline -o plan.html""")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="HTML file to write (default DIRECTORY/report.html).")
+@click.option("--compare", "compare", multiple=True, type=click.Path(path_type=Path),
+              help="Other output directories to draw on a scenario-comparison chart (repeatable).")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Figure label language.")
+def report_cmd(directory, output, compare, lang) -> None:
+    import warnings
+
+    import matplotlib
+    matplotlib.use("Agg")
+    from .report import build_report
+
+    if not directory.is_dir():
+        _fail(f"directory not found: {directory}")
+    if not (directory / "results.nc").is_file():
+        _fail(f"{directory / 'results.nc'} not found (run `sim run SCENARIO -o {directory}` first)")
+    for c in compare:
+        p = c / "results.nc" if c.is_dir() else c
+        if not p.is_file():
+            _fail(f"--compare: {p} not found")
+    warnings.simplefilter("ignore", UserWarning)
+    try:
+        path = build_report(directory, output, lang=lang, compare=list(compare))
+    except (KeyError, ValueError, TypeError) as exc:
+        _fail(f"cannot build the report from {directory}: {exc.args[0] if exc.args else exc}")
+    except OSError as exc:
+        _fail(f"cannot write the report: {exc}")
+    click.echo(f"wrote {path}")

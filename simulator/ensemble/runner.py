@@ -1,0 +1,229 @@
+"""Running an ensemble: chunks of members integrated as one stacked state, in-process, in local worker
+processes (``jobs``) or on a dask.distributed cluster (``scheduler``).
+
+Failure isolation. A chunk is integrated in one ``solve.integrate`` call. If that call raises
+(``CalibrationError`` for an infeasible parameter combination, ``SolverError``, a numerical error) the
+chunk is split in halves and each half retried, down to single members; a member that still fails
+alone gets NaN outputs, ``failed = 1`` and the exception text as its reason. A stiff or diverging
+member cannot stall a chunk: the solver class is wrapped so that a segment that needs more than
+``max_rhs_evaluations`` right-hand-side calls fails (the normal baseline needs ≈ 120), which starts
+the bisection. Members that finish with non-finite outputs are marked failed individually.
+
+Determinism. The chunk boundaries depend only on the design size and chunk size, and each chunk is
+always integrated the same way, so results do not depend on ``jobs``, the scheduler, the completion
+order or interruptions (see ``store``).
+"""
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from .members import SampledLevers, member_parameters
+
+#: bytes of working memory per member and chunk (state 1110 doubles × ≈ 40 copies in RK45, outputs)
+BYTES_PER_MEMBER = 400_000
+DEFAULT_CHUNK = 500
+DEFAULT_MEMORY = 1 << 30
+
+
+def chunk_size_for(n: int, requested: int | None = None, memory_bytes: int = DEFAULT_MEMORY,
+                   workers: int = 1) -> int:
+    """Members per chunk: the requested size, capped by memory; by default ``DEFAULT_CHUNK`` but small
+    enough that every worker gets at least two chunks."""
+    cap = max(1, memory_bytes // BYTES_PER_MEMBER)
+    if requested:
+        return max(1, min(requested, cap))
+    size = min(DEFAULT_CHUNK, cap)
+    if n < 2 * workers * size:
+        size = max(1, math.ceil(n / (2 * workers))) if workers > 1 else min(size, n)
+    return max(1, min(size, cap))
+
+
+# --- the solver guard ---------------------------------------------------------------------------
+_GUARDED: dict = {}
+
+
+def guarded_method(method: str, budget: int):
+    """A solve_ivp method class that fails a segment after ``budget`` RHS evaluations."""
+    key = (method, budget)
+    if key not in _GUARDED:
+        from scipy.integrate._ivp.ivp import METHODS
+        base = METHODS[method]
+
+        def _step_impl(self):
+            if self.nfev > budget:
+                return False, (f"more than {budget} right-hand-side evaluations in one segment "
+                               f"(stiff or diverging member)")
+            return base._step_impl(self)
+
+        _GUARDED[key] = type(f"Guarded{base.__name__}", (base,), {"_step_impl": _step_impl})
+    return _GUARDED[key]
+
+
+@dataclass
+class ChunkContext:
+    """What every chunk needs (sent once per task; small)."""
+
+    scenario: object
+    factors: list
+    variables: list[str]
+    max_rhs_evaluations: int
+
+
+@dataclass
+class ChunkResult:
+    index: int
+    start: int
+    data: dict[str, np.ndarray]        # var -> (m, time, ...)
+    failed: np.ndarray                 # (m,) bool
+    reason: list[str]
+    seconds: float
+    nfev: int = 0
+    attempts: int = 1
+    worker: str = field(default_factory=lambda: f"pid {os.getpid()}")
+
+
+def _integrate_rows(ctx: ChunkContext, X: np.ndarray) -> tuple[dict[str, np.ndarray], int]:
+    from simulator.results import to_dataset
+    from simulator.solve import integrate
+    sc = ctx.scenario
+    solver = sc.solver
+    template = replace(sc, solver=replace(solver, method=guarded_method(solver.method, ctx.max_rhs_evaluations)))
+    p = member_parameters(sc, ctx.factors, X)
+    levers = SampledLevers(sc, ctx.factors, X)
+    with np.errstate(all="ignore"):
+        traj = integrate([template], p, levers)
+    traj.stats["method"] = solver.method
+    traj.scenarios = [sc]
+    ds = to_dataset(traj, squeeze=False)
+    return {v: np.asarray(ds[v].values) for v in ctx.variables}, int(traj.stats["nfev"])
+
+
+def solve_rows(ctx: ChunkContext, X: np.ndarray, shapes: dict[str, tuple]) -> tuple[dict, np.ndarray, list, int, int]:
+    """Integrate rows X together; on failure bisect down to single members (see module doc)."""
+    m = X.shape[0]
+    try:
+        data, nfev = _integrate_rows(ctx, X)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure of the chunk triggers isolation
+        if m == 1:
+            data = {v: np.full((1,) + shapes[v], np.nan) for v in ctx.variables}
+            reason = f"{type(exc).__name__}: {exc}".strip().replace("\n", " ")
+            return data, np.array([True]), [reason[:300]], 0, 1
+        h = m // 2
+        d1, f1, r1, n1, a1 = solve_rows(ctx, X[:h], shapes)
+        d2, f2, r2, n2, a2 = solve_rows(ctx, X[h:], shapes)
+        data = {v: np.concatenate([d1[v], d2[v]]) for v in ctx.variables}
+        return data, np.concatenate([f1, f2]), r1 + r2, n1 + n2, 1 + a1 + a2
+    failed = np.zeros(m, dtype=bool)
+    reason = [""] * m
+    for v, arr in data.items():
+        bad = ~np.isfinite(arr.reshape(m, -1)).all(axis=1)
+        for i in np.flatnonzero(bad & ~failed):
+            reason[i] = f"non-finite output in {v}"
+        failed |= bad
+    for v in data:
+        data[v] = data[v].astype(float, copy=True)
+        data[v][failed] = np.nan
+    return data, failed, reason, nfev, 1
+
+
+def run_chunk(ctx: ChunkContext, index: int, start: int, X: np.ndarray, shapes: dict) -> ChunkResult:
+    """One chunk (module-level so that process pools and dask can ship it)."""
+    t0 = time.perf_counter()
+    data, failed, reason, nfev, attempts = solve_rows(ctx, np.asarray(X, dtype=float), shapes)
+    return ChunkResult(index, start, data, failed, reason, time.perf_counter() - t0, nfev, attempts)
+
+
+# --- executors ----------------------------------------------------------------------------------
+class SweepInterrupted(RuntimeError):
+    """The sweep stopped early; finished chunks are saved (rerun to resume)."""
+
+
+def _progress(total: int, initial: int, enabled: bool, desc: str):
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency of the ensemble extra
+        enabled = False
+    if not enabled:
+        class _Null:
+            def update(self, n): pass
+            def close(self): pass
+            def set_postfix_str(self, s): pass
+        return _Null()
+    tqdm.monitor_interval = 0
+    return tqdm(total=total, initial=initial, unit="run", desc=desc, dynamic_ncols=True, file=sys.stderr,
+                smoothing=0.1)
+
+
+def execute(ctx: ChunkContext, X: np.ndarray, chunks: list[tuple[int, int, int]], shapes: dict, on_result,
+            jobs: int = 1, scheduler=None, progress: bool = False, done: int = 0, total: int | None = None,
+            desc: str = "sweep") -> None:
+    """Run ``chunks`` [(index, start, stop)] and call ``on_result(ChunkResult)`` as each finishes (in the
+    calling process, so results are written there)."""
+    total = X.shape[0] if total is None else total
+    bar = _progress(total, done, progress, desc)
+    try:
+        if scheduler is not None:
+            _execute_dask(ctx, X, chunks, shapes, on_result, scheduler, bar)
+        elif jobs <= 1 or len(chunks) <= 1:
+            for index, a, b in chunks:
+                res = run_chunk(ctx, index, a, X[a:b], shapes)
+                on_result(res)
+                bar.update(b - a)
+        else:
+            _execute_processes(ctx, X, chunks, shapes, on_result, jobs, bar)
+    except KeyboardInterrupt:
+        raise SweepInterrupted("interrupted") from None
+    finally:
+        bar.close()
+
+
+def _execute_processes(ctx, X, chunks, shapes, on_result, jobs, bar) -> None:
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context(method))
+    try:
+        pending = {pool.submit(run_chunk, ctx, i, a, X[a:b], shapes): (i, a, b) for i, a, b in chunks}
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                i, a, b = pending.pop(fut)
+                on_result(fut.result())
+                bar.update(b - a)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in list(getattr(pool, "_processes", {}).values()):   # our own workers only
+            if proc.is_alive():
+                proc.terminate()
+        raise
+    pool.shutdown(wait=True)
+
+
+def _execute_dask(ctx, X, chunks, shapes, on_result, scheduler, bar) -> None:
+    from distributed import Client, as_completed
+    own = not isinstance(scheduler, Client)
+    client = Client(scheduler) if own else scheduler
+    try:
+        ctx_f = client.scatter(ctx, broadcast=True)
+        futures = {client.submit(run_chunk, ctx_f, i, a, X[a:b], shapes, pure=False, retries=2): (i, a, b)
+                   for i, a, b in chunks}
+        try:
+            for fut in as_completed(list(futures)):
+                i, a, b = futures[fut]
+                on_result(fut.result())
+                bar.update(b - a)
+        except BaseException:
+            client.cancel(list(futures))
+            raise
+    finally:
+        if own:
+            client.close()

@@ -1,0 +1,183 @@
+"""``run_sweep``: design → chunks → (resumable) chunk files → ``ensemble.nc``."""
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from .designs import design_size, factor_values, unit_design
+from .runner import ChunkContext, SweepInterrupted, chunk_size_for, execute
+from .spec import Sweep
+from .store import ChunkStore, chunk_bounds, design_key, write_netcdf_atomic
+
+
+@dataclass
+class SweepResult:
+    dataset: xr.Dataset
+    path: Path | None
+    runs: int
+    failures: int
+    wall_seconds: float
+    chunks_run: int
+    chunks_resumed: int
+    chunk_size: int
+    reasons: dict = field(default_factory=dict)
+
+    @property
+    def runs_per_second(self) -> float:
+        return self.runs / self.wall_seconds if self.wall_seconds > 0 else float("inf")
+
+    def summary(self) -> str:
+        lines = [f"{self.runs} runs, {self.failures} failed, wall time {self.wall_seconds:.1f} s "
+                 f"({self.runs_per_second:.0f} runs/s; {self.chunks_run} chunks run, "
+                 f"{self.chunks_resumed} resumed, {self.chunk_size} members per chunk)"]
+        for reason, n in sorted(self.reasons.items(), key=lambda kv: -kv[1])[:5]:
+            lines.append(f"  {n} × {reason}")
+        if self.path is not None:
+            lines.append(f"wrote {self.path}")
+        return "\n".join(lines)
+
+
+def design(sweep: Sweep) -> tuple[np.ndarray, np.ndarray]:
+    """(U, X): the unit-cube design and the factor values, both (runs, factors)."""
+    U = unit_design(sweep.method, sweep.factors, sweep.samples, sweep.seed, sweep.levels, sweep.second_order)
+    return U, factor_values(sweep.factors, U)
+
+
+def versions() -> dict:
+    import importlib.metadata as md
+    out = {}
+    for name in ("simulator", "numpy", "scipy", "xarray", "SALib", "dask", "distributed"):
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            out[name] = None
+    from simulator import __version__
+    out["simulator"] = __version__
+    return out
+
+
+def template_dataset(scenario, variables: list[str]) -> xr.Dataset:
+    """The base scenario run once: coordinates and per-member shapes of the stored variables."""
+    from simulator.results import to_dataset
+    from simulator.solve import simulate
+    return to_dataset(simulate(scenario), squeeze=False)[variables]
+
+
+def build_dataset(sweep: Sweep, U: np.ndarray, X: np.ndarray, data: dict[str, np.ndarray], failed: np.ndarray,
+                  reasons: list[str], template: xr.Dataset, key: str, chunk_size: int) -> xr.Dataset:
+    n = X.shape[0]
+    variables = {}
+    for v in sweep.variables:
+        da = template[v]
+        variables[v] = xr.Variable(da.dims, data[v], attrs=dict(da.attrs))
+    ds = xr.Dataset(variables)
+    for name, c in template.coords.items():
+        if set(c.dims) <= set(ds.dims) and name != "run":
+            values = c.values.astype("int8") if c.dtype == bool else c.values
+            ds = ds.assign_coords({name: (c.dims, values, dict(c.attrs))})
+    ds = ds.assign_coords(run=("run", np.arange(n), {"long_name": "ensemble member (row of the design)"}),
+                          factor=("factor", sweep.factor_ids, {"long_name": "sampled factor"}))
+    for j, f in enumerate(sweep.factors):
+        from simulator.model.levers import LEVERS
+        from simulator.model.parameters import PARAMETERS
+        spec = PARAMETERS[f.target] if f.kind == "parameter" else LEVERS[f.target]
+        units = spec.units if f.apply != "scale" else "1"
+        ds = ds.assign_coords({f.id: ("run", X[:, j], {
+            "long_name": f"sampled {f.kind} {f.target} ({f.apply})", "units": units, "kind": f.kind,
+            "target": f.target, "apply": f.apply, "distribution": f.distribution,
+            "distribution_args": json.dumps(f.args), "elements": json.dumps(list(f.elements)),
+            "from": "" if f.start is None else f.start})})
+    ds["design_unit"] = xr.Variable(("run", "factor"), U, {"long_name": "design on the unit hypercube (quantiles)"})
+    ds["failed"] = xr.Variable("run", failed.astype("int8"), {"long_name": "member failed (1) — outputs NaN"})
+    ds["failure_reason"] = xr.Variable("run", np.array(reasons, dtype=str), {"long_name": "why the member failed"})
+    sc = sweep.scenario
+    ds.attrs.update({
+        "title": f"Changchun metropolitan-area ensemble: {sweep.name}",
+        "sweep_name": sweep.name, "sweep_description": sweep.description,
+        "sweep_file": str(sweep.path) if sweep.path else "", "sweep_text": sweep.text, "sweep_sha256": sweep.sha256,
+        "design_method": sweep.method, "design_samples": int(sweep.samples), "design_runs": int(n),
+        "design_seed": int(sweep.seed), "design_levels": int(sweep.levels),
+        "design_second_order": int(sweep.second_order), "design_key": key, "chunk_size": int(chunk_size),
+        "factors": json.dumps([f.__dict__ for f in sweep.factors], default=str),
+        "scenario_name": sc.name, "scenario_sha256": sc.sha256, "scenario_text": sc.text,
+        "solver": json.dumps({"method": sc.solver.method, "rtol": sc.solver.rtol, "atol": sc.solver.atol,
+                              "max_rhs_evaluations": sweep.max_rhs_evaluations}),
+        "target_year": int(sc.targets.year), "target_population": float(sc.targets.population),
+        "target_gdp_nominal": float(sc.targets.gdp_nominal),
+        "failures": int(failed.sum()), "versions": json.dumps(versions()), "package": "simulator",
+        "conventions": "dims (run, time, ...); factor values are coordinates on run",
+    })
+    return ds
+
+
+def run_sweep(sweep: Sweep, output_dir: str | Path | None = None, *, jobs: int = 1, scheduler=None,
+              chunk_size: int | None = None, progress: bool = False, write: bool = True,
+              keep_chunks: bool = False, memory_bytes: int | None = None) -> SweepResult:
+    """Run every member of ``sweep`` and return the ensemble Dataset (dims run, time, …).
+
+    ``output_dir`` (default ``outputs/<sweep name>``) receives ``chunks/`` while running and
+    ``ensemble.nc`` at the end; rerunning after an interruption resumes from the finished chunks.
+    ``jobs`` > 1 uses local worker processes; ``scheduler`` (an address or a ``distributed.Client``)
+    runs the chunks on a dask cluster. With ``write=False`` nothing is written (no resume).
+    """
+    t0 = time.perf_counter()
+    U, X = design(sweep)
+    n = X.shape[0]
+    workers = jobs
+    if scheduler is not None:
+        workers = max(2, jobs)
+    kw = {} if memory_bytes is None else {"memory_bytes": memory_bytes}
+    size = chunk_size_for(n, chunk_size or sweep.chunk_size, workers=workers, **kw)
+    key = design_key(sweep.settings(), size)
+    out = Path(output_dir) if output_dir is not None else Path("outputs") / sweep.name
+    final = out / "ensemble.nc"
+    if write and final.exists():
+        try:
+            with xr.open_dataset(final) as old:
+                if old.attrs.get("design_key") == key:
+                    ds = old.load()
+                    return SweepResult(ds, final, n, int(ds["failed"].sum()), time.perf_counter() - t0, 0,
+                                       len(chunk_bounds(n, size)), size,
+                                       dict(Counter(r for r in ds["failure_reason"].values.tolist() if r)))
+        except (OSError, ValueError):
+            pass
+    template = template_dataset(sweep.scenario, sweep.variables)
+    shapes = {v: template[v].shape[1:] for v in sweep.variables}
+    ctx = ChunkContext(sweep.scenario, sweep.factors, sweep.variables, sweep.max_rhs_evaluations)
+    bounds = chunk_bounds(n, size)
+    results: dict[int, object] = {}
+    store = ChunkStore(out, key, {**sweep.settings(), "chunk_size": size}) if write else None
+    done = store.done() if store else set()
+    todo = [c for c in bounds if c[0] not in done]
+
+    def on_result(res):
+        if store is not None:
+            store.write(res)
+        else:
+            results[res.index] = res
+
+    try:
+        execute(ctx, X, todo, shapes, on_result, jobs=jobs, scheduler=scheduler, progress=progress,
+                done=sum(b - a for i, a, b in bounds if i in done), total=n, desc=sweep.name)
+    except SweepInterrupted:
+        saved = len(store.done()) if store else 0
+        raise SweepInterrupted(f"sweep '{sweep.name}' interrupted: {saved} of {len(bounds)} chunks are saved "
+                               f"in {store.root if store else '(memory)'}; rerun the same command to resume")
+    parts = [store.read(i) if store else results[i] for i, _, _ in bounds]
+    data = {v: np.concatenate([p.data[v] for p in parts]) for v in sweep.variables}
+    failed = np.concatenate([p.failed for p in parts])
+    reasons = [r for p in parts for r in (p.reason if len(p.reason) else [""] * len(p.failed))]
+    ds = build_dataset(sweep, U, X, data, failed, reasons, template, key, size)
+    path = None
+    if write:
+        path = write_netcdf_atomic(ds, final)
+        if not keep_chunks:
+            store.remove()
+    return SweepResult(ds, path, n, int(failed.sum()), time.perf_counter() - t0, len(todo), len(bounds) - len(todo),
+                       size, dict(Counter(r for r in reasons if r)))

@@ -1,0 +1,173 @@
+"""Calibration configuration files (YAML) and how a free parameter changes a scenario.
+
+A free parameter is one of:
+
+* ``parameter: NAME`` (optionally ``node: CODE``): a model parameter, constant over the run;
+* ``lever: NAME, kind: constant`` (optionally ``node``): a lever held constant at the value;
+* ``lever: NAME, kind: scale``: the lever's schedule in the scenario multiplied by the value
+  (every node, every knot);
+* ``lever: NAME, kind: pulse, node: CODE, start: T0, end: T1``: the lever's value plus the free value
+  between T0 and T1 (a historical shock such as Changchun's 2022 lockdown: output_shock 1 → 1 + d).
+
+Each has ``bounds: [lo, hi]`` and a Gaussian ``prior: [mean, sd]`` (a penalty term in the fit).
+``export: false`` keeps it out of the fitted parameter set written for forward scenarios (default:
+false for pulses, which describe historical shocks, true otherwise).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Optional
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..model.levers import LEVERS
+from ..model.nodes import NODES
+from ..model.parameters import PARAMETERS
+from ..scenario import ScenarioError, load_scenario
+from ..scenario.errors import Problem, suggest
+from ..scenario.scenario import Scenario
+
+
+class FreeParameter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    parameter: Optional[str] = None
+    lever: Optional[str] = None
+    kind: Literal["parameter", "constant", "scale", "pulse"] = "parameter"
+    node: Optional[str] = None
+    start: Optional[float] = None
+    end: Optional[float] = None
+    bounds: tuple[float, float]
+    prior: tuple[float, float] = Field(description="[mean, sd] of a Gaussian prior")
+    export: Optional[bool] = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        if (self.parameter is None) == (self.lever is None):
+            raise ValueError("give exactly one of 'parameter' or 'lever'")
+        if self.parameter is not None:
+            if self.parameter not in PARAMETERS:
+                raise ValueError(f"unknown parameter '{self.parameter}'"
+                                 + _did_you_mean(self.parameter, PARAMETERS))
+            self.kind = "parameter"
+        elif self.lever not in LEVERS:
+            raise ValueError(f"unknown lever '{self.lever}'" + _did_you_mean(self.lever, LEVERS))
+        elif self.kind == "parameter":
+            raise ValueError("a lever needs kind: constant, scale or pulse")
+        if self.node is not None and self.node not in NODES:
+            raise ValueError(f"unknown node '{self.node}'" + _did_you_mean(self.node, NODES))
+        if self.kind == "pulse" and (self.start is None or self.end is None or self.node is None
+                                     or not self.end > self.start):
+            raise ValueError("a pulse needs node, start and end with end > start")
+        lo, hi = self.bounds
+        if not hi > lo:
+            raise ValueError(f"bounds [{lo}, {hi}] must be increasing")
+        if not self.prior[1] > 0:
+            raise ValueError("the prior sd must be positive")
+        if self.export is None:
+            self.export = self.kind != "pulse"
+        return self
+
+
+class Stage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    free: list[str]
+    series: list[str]
+
+
+class CalibrationConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    description: str = ""
+    scenario: str = Field(description="historical scenario file, relative to this file")
+    until: Optional[int] = Field(None, description="fit only observations up to this year (backtest)")
+    seed: int = 0
+    starts: int = Field(4, ge=0, description="extra multi-start points (scrambled Sobol) in the joint fit")
+    max_nfev: int = Field(60, ge=1)
+    loss: Literal["linear", "soft_l1", "huber", "cauchy", "arctan"] = "soft_l1"
+    free: list[FreeParameter]
+    stages: list[Stage] = []
+    weights: dict[str, float] = {}
+
+    @model_validator(mode="after")
+    def _check(self):
+        names = [f.name for f in self.free]
+        if len(set(names)) != len(names):
+            raise ValueError("free parameter names must be unique")
+        for stage in self.stages:
+            for n in stage.free:
+                if n not in names:
+                    raise ValueError(f"stage '{stage.name}' frees unknown parameter '{n}'" + _did_you_mean(n, names))
+        return self
+
+
+def _did_you_mean(name, options) -> str:
+    s = suggest(name, options)
+    return f"; did you mean '{s}'?" if s else ""
+
+
+def load_config(path) -> tuple[CalibrationConfig, Scenario]:
+    """The validated configuration and its historical scenario; ScenarioError on any bad input."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScenarioError(Problem(str(path), "", str(path), issue=f"cannot read file ({exc.strerror}):",
+                                    expected="an existing calibration file")) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(Problem(str(path), "", None, issue=f"malformed YAML: {exc}", expected="valid YAML",
+                                    show_value=False)) from None
+    if not isinstance(data, dict):
+        raise ScenarioError(Problem(str(path), "", data, issue="top level is not a mapping:",
+                                    expected="a mapping (name, scenario, free, stages, ...)"))
+    try:
+        cfg = CalibrationConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(k) for k in err["loc"])
+            problems.append(Problem(str(path), key, err.get("input"), issue=err["msg"].removeprefix("Value error, "),
+                                    expected="see simulator/fitting/config.py"))
+        raise ScenarioError(problems) from None
+    scenario = load_scenario(path.parent / cfg.scenario)
+    return cfg, scenario
+
+
+def apply(scenario: Scenario, free: list[FreeParameter], values: np.ndarray, only_exported: bool = False
+          ) -> tuple[dict, dict]:
+    """Parameter and lever overrides (scenario-file format) for free values ``values``."""
+    parameters: dict = {}
+    levers: dict = {}
+    for f, v in zip(free, values):
+        v = float(v)
+        if only_exported and not f.export:
+            continue
+        if f.kind == "parameter":
+            if f.node is None:
+                parameters[f.parameter] = v
+            else:
+                parameters.setdefault(f.parameter, {})[f.node] = v
+        elif f.kind == "constant":
+            if f.node is None:
+                levers[f.lever] = v
+            else:
+                levers.setdefault(f.lever, {})[f.node] = v
+        elif f.kind == "scale":
+            sched = scenario.levers[f.lever]
+            levers[f.lever] = {key if key != () else "all": _scaled(p, v) for key, p in sched.schedules.items()} \
+                if LEVERS[f.lever].kind != "scalar" else _scaled(sched.schedules[()], v)
+        else:  # pulse on top of the scenario's value at the pulse start
+            base = float(scenario.levers[f.lever].value(f.start)[list(NODES).index(f.node)]
+                         if LEVERS[f.lever].kind == "node" else scenario.levers[f.lever].value(f.start))
+            levers.setdefault(f.lever, {})[f.node] = {"step": [[f.start, base + v], [f.end, base]]}
+    return parameters, levers
+
+
+def _scaled(piecewise, factor: float):
+    if not piecewise.times:
+        return piecewise.base * factor
+    knots = [[t, r * factor] for t, r in zip(piecewise.times, piecewise.right)]
+    return {"table": knots}

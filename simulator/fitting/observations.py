@@ -1,0 +1,151 @@
+"""Observed series and the observation operators that map a model run onto what was measured.
+
+Every observation is one number for one series and year, with its units, whether its error is
+relative (fitted in logs) or absolute (levels), its measurement standard deviation σ and its source
+row in ``calibration/data``. An *operator* turns a run's Dataset into the model's value of a series
+in a year:
+
+* whole-city values are sums of the city's two nodes (``city_population``, ``city_gdp_nominal``);
+* plan-area values are sums of the four ``*_P`` nodes (``metro_*``);
+* province values are sums of all nine nodes;
+* GDP is compared nominal to nominal (model nominal = real × the run's deflator path) and real
+  growth to real growth;
+* house prices are the 70-city chained index relative to the start year of the run.
+
+Data traps handled here (see calibration/data/README.md §4): only series on 2020 boundaries are
+used (the June 2020 Gongzhuling move from Siping to Changchun happened before the 2020 census, the
+start of historical runs, so every city series used is on the new boundaries); only GDP on the
+revised (post-2019, 4th economic census) basis is used, with Changchun's final 2020 figure; no
+pre-2020 resident-population estimates (overstated before the census) and no hukou-based series
+are used.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import xarray as xr
+
+from ..model.base_data import obs, observations
+from ..model.nodes import CITIES
+
+CITY_NODE = {"Changchun": "CC_P", "Jilin": "JL_P"}     # nodes that carry each city's price index
+
+
+@dataclass(frozen=True)
+class Observation:
+    series: str          # e.g. "city_population/Changchun"
+    year: int
+    value: float         # in ``units``
+    units: str
+    log: bool            # fit the relative (log) error, else the absolute one
+    sigma: float         # measurement sd: of ln(value) if log, else in ``units``
+    source: str
+
+
+def _row(city: str, year: int, variable: str) -> dict:
+    for row in observations():
+        if row["city"] == city and row["year"] == str(year) and row["variable"] == variable:
+            return row
+    raise KeyError(f"{city}/{year}/{variable}")
+
+
+def _gdp_nominal(city: str, year: int) -> tuple[float, str]:
+    """Nominal GDP [yuan] on the revised basis: the final verified figure where there is one."""
+    for variable in ("gdp_current_final", "gdp_current"):
+        try:
+            row = _row(city, year, variable)
+            return row["value"] * 1e8, row["source"]
+        except KeyError:
+            continue
+    raise KeyError(f"{city}/{year}/gdp")
+
+
+def standard_observations(start: int, end: int) -> list[Observation]:
+    """The observations used to calibrate a historical run from ``start`` (2020) to ``end``.
+
+    Observations at the start year are part of the initial state (identities), so they are left out.
+    """
+    if start < 2020:
+        raise ValueError("historical runs start in 2020 (the census year); earlier starts are not supported")
+    out: list[Observation] = []
+
+    def add(series, year, value, units, log, sigma, source):
+        if start < year <= end:
+            out.append(Observation(series, int(year), float(value), units, log, sigma, source))
+
+    for c in CITIES:
+        row = _row(c, 2024, "resident_pop")
+        add(f"city_population/{c}", 2024, row["value"] * 1e4, "persons", True, 0.005, row["source"])
+        for year in (2021, 2024):
+            value, source = _gdp_nominal(c, year)
+            add(f"city_gdp_nominal/{c}", year, value, "yuan/yr", True, 0.02, source)
+            row = _row(c, year, "gdp_real_growth")
+            add(f"city_gdp_real_growth/{c}", year, row["value"] / 100, "1/yr", False, 0.01, row["source"])
+        if c in CITY_NODE:
+            base = obs(c, start, "house_price_index_new_chained")
+            for year in range(start + 1, min(end, 2025) + 1):
+                row = _row(c, year, "house_price_index_new_chained")
+                add(f"house_price_index/{c}", year, row["value"] / base, "1", True, 0.02, row["source"])
+    for year in (2021, 2022, 2023, 2024):
+        row = _row("Jilin_province", year, "resident_pop")
+        add("province_population", year, row["value"] * 1e4, "persons", True, 0.003, row["source"])
+    for year in (2021, 2024):
+        for var in ("births", "deaths"):
+            row = _row("Jilin_province", year, var)
+            add(f"province_{var}", year, row["value"] * 1e4, "persons/yr", True, 0.03, row["source"])
+    for year in (2021, 2023, 2024):
+        row = _row("Jilin_province", year, "urbanization_rate")
+        add("province_urbanization_rate", year, row["value"] / 100, "1", False, 0.003, row["source"])
+    for year in (2022, 2023, 2024):
+        row = _row("Jilin_province", year, "net_interprovincial_migration")
+        add("province_net_migration_external", year, row["value"] * 1e4, "persons/yr", False, 40000.0, row["source"])
+    add("metro_population", 2024, 12.10e6, "persons", True, 0.005,
+        "plan text 吉政发〔2025〕8号: 常住人口约1210万人 (taken as end-2024)")
+    add("metro_gdp_nominal", 2024, 913.0e9, "yuan/yr", True, 0.01, "plan text: 2024年都市圈经济总量9130亿元")
+    return out
+
+
+def _city(var: str) -> Callable[[xr.Dataset, int, str], float]:
+    return lambda ds, year, city: float(ds[var].sel(time=year, whole_city=city))
+
+
+def _real_growth(ds: xr.Dataset, year: int, city: str) -> float:
+    nodes = [str(r) for r in ds.region.values if str(ds.city.sel(region=r).values) == city]
+    g = ds.gdp_real.sel(region=nodes).sum("region")
+    return float(g.sel(time=year) / g.sel(time=year - 1) - 1)
+
+
+def _price(ds: xr.Dataset, year: int, city: str) -> float:
+    return float(ds.housing_price_index.sel(time=year, region=CITY_NODE[city]))
+
+
+OPERATORS: dict[str, Callable] = {
+    "city_population": _city("city_population"),
+    "city_gdp_nominal": _city("city_gdp_nominal"),
+    "city_gdp_real_growth": _real_growth,
+    "house_price_index": _price,
+    "province_population": lambda ds, year, _: float(ds.population.sel(time=year).sum("region")),
+    "province_births": lambda ds, year, _: float(ds.births.sel(time=year).sum("region")),
+    "province_deaths": lambda ds, year, _: float(ds.deaths.sel(time=year).sum("region")),
+    "province_urbanization_rate": lambda ds, year, _: float(
+        ds.urban_population.sel(time=year).sum("region") / ds.population.sel(time=year).sum("region")),
+    "province_net_migration_external": lambda ds, year, _: float(
+        ds.net_migration_external.sel(time=year).sum("region")),
+    "metro_population": lambda ds, year, _: float(ds.metro_population.sel(time=year)),
+    "metro_gdp_nominal": lambda ds, year, _: float(ds.metro_gdp_nominal.sel(time=year)),
+}
+
+
+def simulated(ds: xr.Dataset, observation: Observation) -> float:
+    """The model's value of an observed quantity in one run (a Dataset without a ``run`` dim)."""
+    kind, _, where = observation.series.partition("/")
+    return OPERATORS[kind](ds, observation.year, where)
+
+
+def simulated_all(ds: xr.Dataset, observations_: list[Observation]) -> np.ndarray:
+    """Model values for every observation; ``ds`` may have a ``run`` dim → shape (runs, n_obs)."""
+    if "run" not in ds.dims:
+        return np.array([simulated(ds, o) for o in observations_])
+    return np.array([[simulated(ds.isel(run=i), o) for o in observations_] for i in range(ds.sizes["run"])])

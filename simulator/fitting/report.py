@@ -1,0 +1,160 @@
+"""The calibration report and the fitted parameter set.
+
+Writes, atomically (temporary file + rename):
+
+* ``calibration/fitted/<name>.yaml`` — a scenario fragment (parameters and lever constants of the
+  exported free parameters) that any scenario can ``extends:``;
+* ``outputs/calibration/<name>/``: ``report.json`` (everything below plus provenance),
+  ``parameters.csv`` (estimate, sd, 95 % interval, data-only sd, identified), ``correlation.csv``,
+  ``fit_statistics.csv`` (per series, in sample and out of sample: MAPE, RMSE, R², Theil U^M/U^S/U^C)
+  and ``fit.nc`` (observed and simulated by series and year).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+import yaml
+
+from .. import __version__
+from ..results import to_dataset
+from ..solve import simulate
+from .fit import FitResult, Problem
+from .observations import simulated_all
+from .statistics import fit_statistics
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def series_table(problem: Problem, result: FitResult) -> tuple[list[dict], xr.Dataset, np.ndarray]:
+    """Fit statistics per series (in and out of sample), the observed/simulated Dataset, and the
+    simulated values of every observation at the estimate."""
+    obs = problem.all_observations
+    ds = to_dataset(simulate([problem.scenario_for(result.estimate)]), squeeze=False)
+    sim = simulated_all(ds, obs)[0]
+    rows = []
+    series = sorted({o.series for o in obs})
+    for name in series:
+        for sample in ("in", "out"):
+            idx = [i for i, o in enumerate(obs) if o.series == name and
+                   ((problem.until is None or o.year <= problem.until) == (sample == "in"))]
+            if not idx:
+                continue
+            stats = fit_statistics(sim[idx], np.array([obs[i].value for i in idx]))
+            rows.append({"series": name, "sample": sample, "units": obs[idx[0]].units, **stats})
+    years = sorted({o.year for o in obs})
+    observed = np.full((len(series), len(years)), np.nan)
+    simulated_ = np.full_like(observed, np.nan)
+    for i, o in enumerate(obs):
+        observed[series.index(o.series), years.index(o.year)] = o.value
+        simulated_[series.index(o.series), years.index(o.year)] = sim[i]
+    units = [next(o.units for o in obs if o.series == s) for s in series]
+    fit_ds = xr.Dataset(
+        {"observed": (("series", "time"), observed, {"long_name": "observed value", "units": "see units coord"}),
+         "simulated": (("series", "time"), simulated_, {"long_name": "simulated value", "units": "see units coord"})},
+        coords={"series": series, "time": years, "units": ("series", units)})
+    return rows, fit_ds, sim
+
+
+def write_report(problem: Problem, result: FitResult, out_dir: Path, fitted_path: Path | None) -> dict:
+    cfg = problem.cfg
+    rows, fit_ds, _ = series_table(problem, result)
+    params = []
+    for i, f in enumerate(problem.free):
+        params.append({"name": f.name, "target": f.parameter or f.lever, "kind": f.kind, "node": f.node,
+                       "estimate": float(result.estimate[i]), "sd": float(result.sd[i]),
+                       "ci95_low": float(result.estimate[i] - 1.96 * result.sd[i]),
+                       "ci95_high": float(result.estimate[i] + 1.96 * result.sd[i]),
+                       "sd_data_only": float(result.sd_data[i]), "identified": bool(result.identified[i]),
+                       "bounds": list(f.bounds), "prior": list(f.prior), "exported": bool(f.export)})
+    report = {
+        "name": cfg.name, "description": cfg.description, "package_version": __version__,
+        "scenario": problem.scenario.name, "scenario_sha256": problem.scenario.sha256,
+        "until": problem.until, "seed": cfg.seed, "loss": cfg.loss,
+        "converged": result.converged, "message": result.message, "cost": result.cost,
+        "least_squares_nfev": result.nfev, "model_evaluations": result.n_evaluations,
+        "wall_seconds": result.wall_seconds, "parameters": params,
+        "correlation": {"names": result.names, "matrix": np.nan_to_num(result.correlation, nan=0.0,
+                                                                        posinf=0.0, neginf=0.0).tolist()},
+        "fit_statistics": rows, "stages": result.stages, "starts": result.starts,
+        "fitted_set": str(fitted_path) if fitted_path else None,
+    }
+    out_dir = Path(out_dir)
+    _atomic_write(out_dir / "report.json", json.dumps(report, indent=2, ensure_ascii=False, default=float).encode())
+    _atomic_write(out_dir / "parameters.csv", _csv(params))
+    _atomic_write(out_dir / "fit_statistics.csv", _csv(rows))
+    corr_rows = [{"parameter": n, **{m: float(result.correlation[i, j]) for j, m in enumerate(result.names)}}
+                 for i, n in enumerate(result.names)]
+    _atomic_write(out_dir / "correlation.csv", _csv(corr_rows))
+    fd, tmp = tempfile.mkstemp(prefix=".fit.nc.", suffix=".tmp", dir=out_dir)
+    os.close(fd)
+    try:
+        fit_ds.to_netcdf(tmp)
+        os.replace(tmp, out_dir / "fit.nc")
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    if fitted_path is not None:
+        parameters, levers = _exported(problem, result)
+        doc = {"name": f"fitted_{cfg.name}",
+               "description": f"Parameters fitted by sim calibrate ({cfg.name}, data up to "
+                              f"{problem.until or 'the end of the history run'}); see outputs/calibration/{cfg.name}/"}
+        if parameters:
+            doc["parameters"] = parameters
+        if levers:
+            doc["levers"] = levers
+        header = "# Written by `sim calibrate`; extend it from a scenario with `extends:`.\n"
+        _atomic_write(Path(fitted_path), (header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)).encode())
+    return report
+
+
+def _exported(problem: Problem, result: FitResult):
+    from .config import apply
+    parameters, levers = apply(problem.scenario, problem.free, result.estimate, only_exported=True)
+    # schedules of a historical run (tables over 2020–2024) cannot be reused in forward runs: keep
+    # scaled levers as constants at the schedule's last value
+    for name, value in list(levers.items()):
+        if isinstance(value, dict):
+            levers[name] = {k: (v["table"][-1][1] if isinstance(v, dict) and "table" in v else v)
+                            for k, v in value.items()}
+    return parameters, levers
+
+
+def _csv(rows: list[dict]) -> bytes:
+    if not rows:
+        return b""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: (json.dumps(v) if isinstance(v, (list, dict)) else v) for k, v in r.items()})
+    return buf.getvalue().encode()
+
+
+def format_table(report: dict) -> str:
+    """Parameter and fit tables for the terminal."""
+    lines = [f"{'parameter':34}{'estimate':>12}{'95 % interval':>26}  identified"]
+    for p in report["parameters"]:
+        ci = f"[{p['ci95_low']:.4g}, {p['ci95_high']:.4g}]" if np.isfinite(p["sd"]) else "[not identified]"
+        lines.append(f"{p['name']:34}{p['estimate']:12.4g}{ci:>26}  {'yes' if p['identified'] else 'NO'}")
+    lines += ["", f"{'series':40}{'sample':>7}{'n':>4}{'MAPE %':>9}{'RMSE':>12}{'U^M':>7}{'U^S':>7}{'U^C':>7}"]
+    for r in report["fit_statistics"]:
+        lines.append(f"{r['series']:40}{r['sample']:>7}{r['n']:>4}{r['mape']:9.2f}{r['rmse']:12.4g}"
+                     f"{r['theil_um']:7.2f}{r['theil_us']:7.2f}{r['theil_uc']:7.2f}")
+    return "\n".join(lines)
