@@ -43,7 +43,9 @@ def test_run_writes_outputs_with_units_and_provenance(baseline_run):
         assert "name: baseline" in text
         for key in ("parameters", "solver", "package_version", "scenario_resolved", "seed"):
             assert key in ds.attrs
-        assert json.loads(ds.attrs["parameters"])["income_weight"] == 1.5
+        from simulator import load_scenario
+        expected = float(load_scenario(BASELINE).parameters["income_weight"])
+        assert json.loads(ds.attrs["parameters"])["income_weight"] == pytest.approx(expected)
         assert set(ds.dims) >= {"time", "region", "age", "origin", "destination"}
         assert list(ds.time.values[:2]) == [2024, 2025]
     summary = json.loads((out / "summary.json").read_text())

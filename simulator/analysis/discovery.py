@@ -61,6 +61,8 @@ def peel(X: np.ndarray, y: np.ndarray, alpha: float = 0.05, min_mass: float = 0.
         for j in range(d):
             for new_lo, new_hi in _peel_candidates(Xi[:, j], alpha):
                 keep = (Xi[:, j] >= new_lo) & (Xi[:, j] <= new_hi)
+                new_lo = max(new_lo, limits[j, 0]) if new_lo > Xi[:, j].min() else limits[j, 0]
+                new_hi = min(new_hi, limits[j, 1]) if new_hi < Xi[:, j].max() else limits[j, 1]
                 k = keep.sum()
                 if k == 0 or k == len(keep) or k / total_n < min_mass:
                     continue

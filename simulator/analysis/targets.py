@@ -1,0 +1,202 @@
+"""The mission's question: how likely are the 2030 targets, what lever values reach them, which lever
+combinations do.
+
+* ``target_probabilities``: share of (non-failed) members meeting each target and both, with Wilson
+  score intervals.
+* ``goal_seek``: for each lever factor of a sweep, with every other input at the base scenario, the value
+  of the lever (applied as the factor defines: value from ``from`` on / scale / add) at which each target
+  is just met — a grid over the factor's range in one vectorized integration, then ``scipy.optimize.brentq``
+  on the bracket nearest the baseline value. No sign change → "not reachable within the range".
+* ``discover``: PRIM boxes (``discovery.prim``) over the lever factors for "both targets met".
+"""
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+TARGETS = (("population", "metro_population", "target_population"),
+           ("gdp_nominal", "metro_gdp_nominal", "target_gdp_nominal"))
+
+
+def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion k/n."""
+    from scipy.stats import norm
+    if n == 0:
+        return (float("nan"), float("nan"))
+    z = norm.ppf(0.5 + confidence / 2)
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    lo = 0.0 if k == 0 else max(0.0, centre - half)
+    hi = 1.0 if k == n else min(1.0, centre + half)
+    return (float(lo), float(hi))
+
+
+def target_met(ds: xr.Dataset, year: int | None = None) -> dict[str, np.ndarray]:
+    """Boolean (run,) arrays: each target met, and both."""
+    year = int(ds.attrs["target_year"]) if year is None else int(year)
+    out = {}
+    for name, var, attr in TARGETS:
+        out[name] = ds[var].sel(time=year).values >= float(ds.attrs[attr])
+    out["both"] = out["population"] & out["gdp_nominal"]
+    return out
+
+
+def target_probabilities(ds: xr.Dataset, year: int | None = None, confidence: float = 0.95) -> dict:
+    year = int(ds.attrs["target_year"]) if year is None else int(year)
+    ok = ds["failed"].values == 0 if "failed" in ds else np.ones(ds.sizes["run"], dtype=bool)
+    met = target_met(ds, year)
+    n = int(ok.sum())
+    res = {"year": year, "runs": int(ds.sizes["run"]), "runs_used": n, "failed": int((~ok).sum()),
+           "confidence_level": confidence, "method": "Wilson score interval", "targets": {}}
+    for name in ("population", "gdp_nominal", "both"):
+        k = int(met[name][ok].sum())
+        lo, hi = wilson_interval(k, n, confidence)
+        entry = {"probability": k / n if n else float("nan"), "interval": [lo, hi], "met": k}
+        if name != "both":
+            var = dict((a, b) for a, b, _ in TARGETS)[name]
+            vals = ds[var].sel(time=year).values[ok]
+            entry.update(target=float(ds.attrs[dict((a, c) for a, _, c in TARGETS)[name]]),
+                         median=float(np.median(vals)) if n else None,
+                         p05=float(np.quantile(vals, 0.05)) if n else None,
+                         p95=float(np.quantile(vals, 0.95)) if n else None)
+        res["targets"][name] = entry
+    return res
+
+
+# --- goal seek -----------------------------------------------------------------------------------
+class _Evaluator:
+    """Target-year metro population and nominal GDP for values of one factor (others at baseline)."""
+
+    def __init__(self, scenario, factor, year: int):
+        self.scenario, self.factor, self.year = scenario, factor, year
+        self.cache: dict[float, tuple[float, float]] = {}
+        self.calls = 0
+
+    def many(self, xs) -> np.ndarray:
+        from simulator.ensemble.runner import ChunkContext, solve_rows
+        xs = np.asarray(xs, dtype=float)
+        new = [x for x in xs if float(x) not in self.cache]
+        if new:
+            ctx = ChunkContext(self.scenario, [self.factor], ["metro_population", "metro_gdp_nominal"], 20_000)
+            T = len(self.scenario.output_times)
+            shapes = {"metro_population": (T,), "metro_gdp_nominal": (T,)}
+            data, failed, _, _, _ = solve_rows(ctx, np.array(new).reshape(-1, 1), shapes)
+            k = list(np.asarray(self.scenario.output_times).astype(int)).index(self.year)
+            self.calls += 1
+            for i, x in enumerate(new):
+                self.cache[float(x)] = (float(data["metro_population"][i, k]), float(data["metro_gdp_nominal"][i, k]))
+        return np.array([self.cache[float(x)] for x in xs])
+
+
+def _baseline_value(scenario, factor) -> float:
+    if factor.apply == "scale":
+        return 1.0
+    if factor.apply == "add":
+        return 0.0
+    if factor.kind == "parameter":
+        return float(np.ravel(scenario.parameters[factor.target])[factor.elements[0] if factor.elements else 0])
+    lever = scenario.levers[factor.target]
+    v = np.ravel(lever.value(float(scenario.targets.year)))
+    return float(v[factor.elements[0]] if factor.elements else v[0])
+
+
+def goal_seek(scenario, factors, grid: int = 9, xtol_rel: float = 1e-4, year: int | None = None) -> list[dict]:
+    """For each lever factor and each target, the value that just meets the target (others at baseline)."""
+    from scipy.optimize import brentq
+    year = int(scenario.targets.year) if year is None else int(year)
+    targets = {"population": float(scenario.targets.population), "gdp_nominal": float(scenario.targets.gdp_nominal)}
+    rows = []
+    for f in [f for f in factors if f.kind == "lever"]:
+        lo, hi = f.range()
+        ev = _Evaluator(scenario, f, year)
+        xs = np.unique(np.concatenate([np.linspace(lo, hi, grid), [np.clip(_baseline_value(scenario, f), lo, hi)]]))
+        if f.distribution == "choice":
+            xs = np.unique(np.asarray(f.args["values"], dtype=float))
+        vals = ev.many(xs)
+        base = _baseline_value(scenario, f)
+        for t, (name, target) in enumerate(targets.items()):
+            g = vals[:, t] - target
+            row = {"lever": f.id, "target": name, "target_value": target, "year": year, "apply": f.apply,
+                   "range": [float(lo), float(hi)], "baseline": base,
+                   "at_range_ends": [float(vals[0, t]), float(vals[-1, t])]}
+            finite = np.isfinite(g)
+            signs = np.sign(g)
+            changes = [i for i in range(len(xs) - 1) if finite[i] and finite[i + 1] and signs[i] * signs[i + 1] < 0]
+            if not changes:
+                if finite.any() and np.all(g[finite] >= 0):
+                    row.update(status="met_over_whole_range", value=None,
+                               message="met for every value in the range")
+                else:
+                    row.update(status="not_reachable", value=None,
+                               message="not reachable within the lever's range")
+                rows.append(row)
+                continue
+            i = min(changes, key=lambda c: abs(0.5 * (xs[c] + xs[c + 1]) - base))
+            if f.distribution == "choice":
+                j = i + 1 if g[i + 1] >= 0 else i
+                row.update(status="reachable", value=float(xs[j]), met_when=">=" if g[i + 1] >= 0 else "<=",
+                           message=f"met with value {xs[j]:g}")
+                rows.append(row)
+                continue
+            fn = lambda x: ev.many([x])[0, t] - target  # noqa: E731
+            root = brentq(fn, xs[i], xs[i + 1], xtol=max(abs(hi - lo) * xtol_rel, 1e-12), maxiter=60)
+            row.update(status="reachable", value=float(root), met_when=">=" if g[i + 1] > 0 else "<=",
+                       message=f"met for values {'≥' if g[i + 1] > 0 else '≤'} {root:.6g}")
+            if len(changes) > 1:
+                row["other_crossings"] = [[float(xs[c]), float(xs[c + 1])] for c in changes if c != i]
+            rows.append(row)
+    return rows
+
+
+def discover(ds: xr.Dataset, factors: list[str] | None = None, **kw) -> dict:
+    """PRIM boxes over ``factors`` (default: the lever factors) for 'both targets met'."""
+    import json
+    from .discovery import prim
+    specs = json.loads(ds.attrs.get("factors", "[]"))
+    if factors is None:
+        factors = [s["id"] for s in specs if s.get("kind") == "lever"] or [str(f) for f in ds.factor.values]
+    ok = ds["failed"].values == 0
+    y = target_met(ds)["both"][ok]
+    X = {f: ds[f].values[ok] for f in factors}
+    out = prim(X, y, **kw)
+    out["factors"] = list(factors)
+    return out
+
+
+def format_answer(answer: dict) -> str:
+    """Readable text of ``targets.json``."""
+    lines = []
+    pr = answer.get("probabilities")
+    if pr:
+        lines.append(f"Probability of meeting the {pr['year']} targets under '{answer.get('uncertainty_sweep')}' "
+                     f"({pr['runs_used']} runs, {pr['failed']} failed; {int(pr['confidence_level'] * 100)} % "
+                     f"Wilson interval):")
+        for name, e in pr["targets"].items():
+            extra = ""
+            if "target" in e:
+                scale, unit = (1e4, "万人") if name == "population" else (1e8, "亿元")
+                extra = (f"   target {e['target'] / scale:.0f} {unit}, median {e['median'] / scale:.1f}, "
+                         f"90 % range {e['p05'] / scale:.1f}–{e['p95'] / scale:.1f}")
+            lines.append(f"  {name:12} {e['probability']:6.1%}  [{e['interval'][0]:.1%}, {e['interval'][1]:.1%}]{extra}")
+    gs = answer.get("required_lever_values")
+    if gs:
+        lines.append("")
+        lines.append("Lever value needed to meet each target, all other inputs at the base scenario:")
+        for r in gs:
+            lines.append(f"  {r['lever']:28} {r['target']:12} {r['message']}  (range {r['range'][0]:g}–"
+                         f"{r['range'][1]:g}, baseline {r['baseline']:g}, {r['apply']})")
+    disc = answer.get("discovery")
+    if disc is not None:
+        lines.append("")
+        lines.append(f"Scenario discovery (PRIM) on '{answer.get('levers_sweep')}': {disc['n_of_interest']} of "
+                     f"{disc['n_points']} runs meet both targets")
+        if not disc["boxes"]:
+            lines.append("  no box found (no run meets both targets)")
+        for b, box in enumerate(disc["boxes"], 1):
+            lines.append(f"  box {b}: coverage {box['coverage']:.0%}, density {box['density']:.0%}, "
+                         f"mass {box['mass']:.0%}")
+            for k, (lo, hi) in box["limits"].items():
+                lines.append(f"      {lo:12.6g} ≤ {k} ≤ {hi:.6g}")
+    return "\n".join(lines)

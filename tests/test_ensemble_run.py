@@ -1,0 +1,115 @@
+import numpy as np
+import pytest
+import xarray as xr
+
+from simulator import run
+from simulator.ensemble import SweepInterrupted, load_sweep, run_sweep
+from simulator.ensemble import runner as runner_mod
+from simulator.ensemble import store as store_mod
+from simulator.ensemble.members import member_scenario
+
+from .ensemble_helpers import write_sweep
+
+VARS = ["metro_population", "metro_gdp_nominal", "population"]
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("small")
+    sweep = load_sweep(write_sweep(tmp))
+    return sweep, run_sweep(sweep, tmp / "out")
+
+
+def _equal(a: xr.Dataset, b: xr.Dataset):
+    for v in VARS + ["failed", "design_unit"]:
+        np.testing.assert_array_equal(a[v].values, b[v].values)
+
+
+def test_ensemble_file_layout(small):
+    sweep, res = small
+    ds = xr.load_dataset(res.path)
+    assert res.path.name == "ensemble.nc" and not (res.path.parent / "chunks").exists()
+    assert ds.sizes["run"] == 12 and list(ds.time.values) == list(range(2024, 2031))
+    assert ds["population"].dims == ("run", "time", "region")
+    for f in sweep.factor_ids:
+        assert ds[f].dims == ("run",)
+    assert ds.attrs["design_method"] == "lhs" and ds.attrs["design_seed"] == 3
+    assert "numpy" in ds.attrs["versions"] and ds.attrs["sweep_text"]
+    assert int(ds.failed.sum()) == 0
+
+
+def test_vectorized_equals_loop(small):
+    sweep, res = small
+    X = np.stack([res.dataset[f].values for f in sweep.factor_ids], axis=1)
+    for i in (0, 7, 11):
+        one = run(member_scenario(sweep.scenario, sweep.factors, X[i]))
+        for v in VARS:
+            np.testing.assert_allclose(res.dataset[v].isel(run=i).values, one[v].values, rtol=1e-6)
+
+
+def test_same_seed_identical_other_seed_differs(small, tmp_path):
+    sweep, res = small
+    again = run_sweep(sweep, write=False)
+    _equal(res.dataset, again.dataset)
+    other = run_sweep(sweep.with_overrides(seed=4, samples=4), write=False)
+    assert not np.allclose(other.dataset.income_weight.values, res.dataset.income_weight.values[:4])
+
+
+def test_resume_after_interruption_is_identical(small, tmp_path, monkeypatch):
+    sweep, res = small
+    real_write = store_mod.ChunkStore.write
+    calls = {"n": 0}
+
+    def flaky(self, result):
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        calls["n"] += 1
+        real_write(self, result)
+
+    monkeypatch.setattr(store_mod.ChunkStore, "write", flaky)
+    with pytest.raises(SweepInterrupted, match="2 of 3 chunks are saved"):
+        run_sweep(sweep, tmp_path / "out")
+    assert len(list((tmp_path / "out" / "chunks").glob("*/chunk_*.npz"))) == 2
+    monkeypatch.setattr(store_mod.ChunkStore, "write", real_write)
+    resumed = run_sweep(sweep, tmp_path / "out")
+    assert resumed.chunks_resumed == 2 and resumed.chunks_run == 1
+    _equal(resumed.dataset, res.dataset)
+    _equal(xr.load_dataset(resumed.path), res.dataset)
+
+
+def test_failing_member_is_isolated(small, monkeypatch):
+    sweep, res = small
+    bad = float(res.dataset.income_weight.values[5])
+    real = runner_mod._integrate_rows
+
+    def fragile(ctx, X):
+        if np.any(X[:, 0] == bad):
+            raise runner_mod.__dict__.get("SolverError", RuntimeError)("synthetic failure")
+        return real(ctx, X)
+
+    monkeypatch.setattr(runner_mod, "_integrate_rows", fragile)
+    out = run_sweep(sweep, write=False)
+    ds = out.dataset
+    assert out.failures == 1 and int(ds.failed[5]) == 1 and "synthetic failure" in str(ds.failure_reason[5].values)
+    assert np.isnan(ds.metro_population[5]).all()
+    ok = np.arange(12) != 5
+    np.testing.assert_allclose(ds.metro_population.values[ok], res.dataset.metro_population.values[ok], rtol=1e-6)
+
+
+def test_stalling_member_hits_the_guard(small):
+    sweep, _ = small
+    from dataclasses import replace
+    out = run_sweep(replace(sweep, max_rhs_evaluations=20, samples=2), write=False)
+    assert out.failures == 2
+    assert "right-hand-side evaluations" in str(out.dataset.failure_reason[0].values)
+
+
+def test_processes_and_dask_equal_local(small):
+    sweep, res = small
+    two = run_sweep(sweep, write=False, jobs=2)
+    _equal(two.dataset, res.dataset)
+    from distributed import Client, LocalCluster
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        viadask = run_sweep(sweep, write=False, scheduler=client)
+    _equal(viadask.dataset, res.dataset)
