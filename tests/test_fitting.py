@@ -109,7 +109,7 @@ def test_unidentified_parameter_is_reported_not_hidden():
 
 def test_fit_that_cannot_converge_reports_and_writes_nothing(tmp_path):
     f = tmp_path / "c.yaml"
-    f.write_text(f"name: nc\nscenario: {ROOT / 'scenarios' / 'history.yaml'}\nstarts: 0\nmax_nfev: 1\n"
+    f.write_text(f"name: nc\nscenario: {ROOT / 'calibration' / 'history_base.yaml'}\nstarts: 0\nmax_nfev: 1\n"
                  "free:\n  - {name: tfp, lever: tfp_growth, kind: constant, bounds: [-0.02, 0.06], prior: [0.0, 0.05]}\n"
                  "  - {name: k, parameter: income_weight, bounds: [0.5, 3], prior: [2.5, 1]}\n")
     fitted = tmp_path / "fitted.yaml"

@@ -161,7 +161,7 @@ def build_table(scenario, dt: float = 1 / 32) -> ModelTable:
 
     # --- parameters, calibrated constants and initial values (our own code, one member) ----------
     p = stack_parameters([scenario.parameters])
-    blocks, c = _initial.initialize(p, 1, k)
+    blocks, c = _initial.initialize(p, 1, k, start_year=int(scenario.start))
     for name, spec in PARAMETERS.items():
         v = np.asarray(scenario.parameters[name], dtype=float)
         const(name, "node" if spec.per_node else "", v, spec.units,

@@ -121,7 +121,27 @@ def write_report(problem: Problem, result: FitResult, out_dir: Path, fitted_path
             doc["levers"] = levers
         header = "# Written by `sim calibrate`; extend it from a scenario with `extends:`.\n"
         _atomic_write(Path(fitted_path), (header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)).encode())
+        _write_history(problem, result, Path(fitted_path))
     return report
+
+
+def _write_history(problem: Problem, result: FitResult, fitted_path: Path) -> None:
+    """``<fitted>_history.yaml``: the calibration's historical scenario with every fitted value
+    (including history-only ones such as shocks), for comparing the fitted model with the data."""
+    from .config import apply
+    parameters, levers = apply(problem.scenario, problem.free, result.estimate)
+    base = problem.scenario.path
+    doc = {"name": f"{problem.cfg.name}_history",
+           "description": "Historical run with every fitted value (written by sim calibrate)."}
+    if base is not None:
+        doc["extends"] = os.path.relpath(Path(base).resolve(), fitted_path.parent.resolve())
+    if parameters:
+        doc["parameters"] = parameters
+    if levers:
+        doc["levers"] = levers
+    path = fitted_path.with_name(fitted_path.stem + "_history.yaml")
+    header = "# Written by `sim calibrate`: the history scenario with every fitted value.\n"
+    _atomic_write(path, (header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)).encode())
 
 
 def _exported(problem: Problem, result: FitResult):
