@@ -21,6 +21,13 @@ Examples:
   sim validate scenarios/*.yaml                # check files without running them
   sim schema -o scenario.schema.json           # JSON Schema of the scenario format (for editors)
   sim params                                   # every parameter and lever with units and defaults
+  sim plot outputs/baseline/results.nc --kind trajectories -o fig.png
+  sim report outputs/baseline -o report.html   # one self-contained HTML file
+  sim sweep sweeps/uncertainty.yaml -j 2      # thousands of variants, vectorized, resumable
+  sim sensitivity outputs/uncertainty          # Sobol / Morris indices with SALib
+  sim targets outputs/uncertainty              # probability of meeting the 2030 targets
+  sim calibrate calibration/baseline.yaml      # fit to 2020–2024 statistics
+  sim export scenarios/baseline.yaml -o baseline.mdl   # Vensim/XMILE for PySD, Vensim, Stella
 """
 
 
@@ -157,7 +164,11 @@ def params(sector: str | None) -> None:
 def _register() -> None:
     """Commands that live in their own modules."""
     from .cli_calibrate import calibrate_cmd
-    main.add_command(calibrate_cmd)
+    from .cli_ensemble import sensitivity_cmd, sweep_cmd, targets_cmd
+    from .cli_export import export_cmd
+    from .cli_plot import plot_cmd, report_cmd
+    for command in (sweep_cmd, sensitivity_cmd, targets_cmd, calibrate_cmd, plot_cmd, report_cmd, export_cmd):
+        main.add_command(command)
 
 
 _register()

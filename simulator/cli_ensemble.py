@@ -107,7 +107,10 @@ Examples:
 def sweep_cmd(sweep_file, samples, seed, jobs, scheduler, chunk_size, no_progress, output):
     sweep = _load(sweep_file, samples, seed)
     res = _run(sweep, output, jobs, scheduler, chunk_size, not no_progress)
-    if sweep.sensitivity is not None and sweep.method in ("sobol", "morris"):
+    if sweep.sensitivity is not None and sweep.method not in ("sobol", "morris"):
+        click.echo(f"warning: the analysis block needs design.method sobol or morris (this sweep uses "
+                   f"{sweep.method}); sensitivity skipped", err=True)
+    elif sweep.sensitivity is not None:
         _sensitivity(res.dataset, sweep.sensitivity.outputs, sweep.sensitivity.years, sweep.sensitivity.over_time,
                      res.path.parent, sweep.sensitivity.resamples, sweep.sensitivity.confidence)
 

@@ -118,34 +118,36 @@ def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None =
     missing = [t for t in out_times if float(t) not in saved]
     if missing:
         raise SolverError(f"no solution at output times {missing}")
-    Y = np.stack([saved[float(t)] for t in out_times])
-    states_t = {name: [] for name in layout.shapes}
-    rates_t = {name: [] for name in layout.shapes}
+    Y = np.stack([saved[float(t)] for t in out_times])                     # (T, size·M)
+    DY = np.empty_like(Y)
     aux_t: dict[str, list] = {}
     lev_t: dict[str, list] = {}
     for i, t in enumerate(out_times):
         side = "left" if np.isclose(t, first.end) else "right"
         lv = levers.values(float(t), side=side)
-        dy, aux = model.derivatives(float(t), Y[i], SimpleNamespace(**lv), want_auxiliaries=True)
-        for name, v in layout.unpack(Y[i], M).items():
-            states_t[name].append(np.moveaxis(v, -1, 0).copy())
-        for name, v in layout.unpack(dy, M).items():
-            rates_t[name].append(np.moveaxis(v, -1, 0).copy())
+        DY[i], aux = model.derivatives(float(t), Y[i], SimpleNamespace(**lv), want_auxiliaries=True)
         for name, v in aux.items():
-            aux_t.setdefault(name, []).append(np.moveaxis(np.asarray(v), -1, 0).copy())
+            aux_t.setdefault(name, []).append(np.asarray(v))
         for name, v in lv.items():
-            lev_t.setdefault(name, []).append(np.moveaxis(v, -1, 0))
+            lev_t.setdefault(name, []).append(v)
     stats = dict(method=first.solver.method, rtol=first.solver.rtol, atol=first.solver.atol,
                  nfev=int(nfev), segments=len(edges) - 1, breakpoints=[float(b) for b in edges[1:-1]],
                  members=M, state_size=layout.size, integration_seconds=wall)
+    member_first = lambda a: np.moveaxis(a, -1, 1)                          # noqa: E731  (T, ..., M) → (T, M, ...)
     traj = Trajectory(scenarios=scenarios, times=out_times,
-                      states={k: np.stack(v) for k, v in states_t.items()},
-                      rates={k: np.stack(v) for k, v in rates_t.items()},
-                      auxiliaries={k: np.stack(v) for k, v in aux_t.items()},
-                      levers={k: np.stack(v) for k, v in lev_t.items()},
+                      states=_blocks_by_time(layout, Y, M), rates=_blocks_by_time(layout, DY, M),
+                      auxiliaries={k: member_first(np.stack(v)) for k, v in aux_t.items()},
+                      levers={k: member_first(np.stack(v)) for k, v in lev_t.items()},
                       constants=constants, layout=layout, stats=stats)
     check_nonnegative(traj)
     return traj
+
+
+def _blocks_by_time(layout: StateLayout, Y: np.ndarray, members: int) -> dict[str, np.ndarray]:
+    """Split solutions (T, size·M) into blocks shaped (T, M, *block_shape)."""
+    Y3 = Y.reshape(len(Y), layout.size, members)
+    return {name: np.moveaxis(Y3[:, sl, :].reshape((len(Y),) + layout.shapes[name] + (members,)), -1, 1)
+            for name, sl in layout.slices.items()}
 
 
 STOCKS_NONNEGATIVE = ("population", "urban_population", "capital_stock", "housing_new", "housing_old",
@@ -160,5 +162,5 @@ def check_nonnegative(traj: Trajectory, rel_tol: float = 1e-6) -> None:
         if v.min() < -rel_tol * scale:
             raise SolverError(f"stock '{name}' went negative ({v.min():.4g}); this is a model bug")
     urban, pop = traj.states["urban_population"], traj.states["population"].sum(axis=(-1, -2))
-    if np.any(urban > pop * (1 + 1e-9)):
+    if np.any(urban > pop * (1 + rel_tol)):        # rural population R = P − U is a stock too
         raise SolverError("urban population exceeded total population; this is a model bug")

@@ -113,8 +113,12 @@ _SPECS = [
        "ζ_B: relative propensity of births to fall in the urban population", "spec §5"),
     _p("urban_share_weight_deaths", 0.85, "1", 0.0, 2.0, False, "urbanization",
        "ζ_D: relative propensity of deaths to fall in the urban population", "spec §5"),
-    _p("urban_share_in_migrants", 0.9, "1", 0.0, 1.0, False, "urbanization",
-       "σ_in: share of in-migrants who settle in the urban population", "spec §5"),
+    _p("urban_weight_in_migrants", 2.0, "1", 0.0, 20.0, False, "urbanization",
+       "ζ_in: relative propensity of in-migrants to settle in the urban population; their urban "
+       "share is ζ_in·U/(ζ_in·U + R)",
+       "judgement: replaces the spec's fixed share σ_in = 0.9, which urbanized rural county nodes by "
+       "≈ 1.7 pp/yr through migration composition alone; migrants favour towns (2020 census: most "
+       "inter-county migrants live in urban areas)"),
     # --- labour and economy ---------------------------------------------------------------------
     _p("capital_elasticity", 0.5, "1", 0.2, 0.8, False, "economy",
        "α: capital elasticity in Cobb–Douglas production",
@@ -165,8 +169,11 @@ _SPECS = [
        "calibration/base_year_fit.py"),
     _p("starts_price_elasticity", 2.0, "1", 0.0, 6.0, False, "housing",
        "ε_q: elasticity of housing starts to Tobin's q", "Topel & Rosen 1988; Mayer & Somerville 2000"),
-    _p("normal_starts_rate", 0.03, "1/yr", 0.0, 0.2, True, "housing",
-       "s0: starts as a share of the stock when q = 1", "Forrester 1969 (normal construction ≈ 3 %/yr)"),
+    _p("normal_starts_rate", 0.02, "1/yr", 0.0, 0.2, True, "housing",
+       "s0: starts as a share of the stock when q = 1",
+       "judgement: a little above the base-year replacement rate (≈ 1.65 %/yr with the default "
+       "vintage split and demolition rates), below Forrester's 3 %/yr for growing cities; no "
+       "starts or completions series for the nodes in the data"),
     _p("construction_time", 2.5, "yr", 0.3, 10.0, False, "housing",
        "τ_c: mean time from start to completion (3-stage pipeline)", "judgement, spec §5"),
     _p("vintage_aging_time", 25.0, "yr", 1.0, 100.0, False, "housing",
@@ -207,7 +214,7 @@ SYMBOL: dict[str, str] = {
     'urbanization_ceiling': 'ū',
     'urban_share_weight_births': 'ζ_B',
     'urban_share_weight_deaths': 'ζ_D',
-    'urban_share_in_migrants': 'σ_in',
+    'urban_weight_in_migrants': 'ζ_in',
     'capital_elasticity': 'α',
     'depreciation': 'δ',
     'capital_output_ratio': '(K/Y)_0',

@@ -123,7 +123,8 @@ class Model:
         d["urban_population"][:] = (
             births * urbanization.urban_share_of(p.urban_share_weight_births, U, rural)
             - deaths * urbanization.urban_share_of(p.urban_share_weight_deaths, U, rural)
-            + p.urban_share_in_migrants * inflow - urban_share * outflow + conversion + reclass)
+            + urbanization.urban_share_of(p.urban_weight_in_migrants, U, rural) * inflow
+            - urban_share * outflow + conversion + reclass)
 
         # --- capital, wages, indices ---------------------------------------------------------
         d["capital_stock"][:] = lev.investment_rate * gdp + lev.project_investment - p.depreciation * K

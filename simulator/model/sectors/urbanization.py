@@ -7,7 +7,8 @@
     λ_RU     = g_u·P0 / (R0 · softplus(1 − u0/ū))                closed so that the base-year
                                                                  conversion equals g_u·P0
     F_rec    = smin(Rec(t), R/τ_min)                             administrative reclassification
-    dU/dt    = share_B·Births − share_D·Deaths + σ_in·In − (U/P)·Out + F_RU + F_rec
+    dU/dt    = share_B·Births − share_D·Deaths + share_in·In − (U/P)·Out + F_RU + F_rec
+               (share_in = ζ_in·U/(ζ_in·U + R): in-migrants favour towns but follow the node's mix)
 
 The Harris–Todaro term is normalized so that it equals 1 in the base year; all outflows of R are
 proportional to R, so 0 ≤ U ≤ P.
@@ -65,12 +66,13 @@ EXPORT_EQUATIONS = [
      "persons/yr", "F_rec = smin(Rec(t), R/tau_min)"),
     ("urban_share_births", "node", _share("urban_share_weight_births"), "Dmnl", "zeta_B U/(zeta_B U + R)"),
     ("urban_share_deaths", "node", _share("urban_share_weight_deaths"), "Dmnl", "zeta_D U/(zeta_D U + R)"),
+    ("urban_share_in_migrants", "node", _share("urban_weight_in_migrants"), "Dmnl", "zeta_in U/(zeta_in U + R)"),
 ]
 
 EXPORT_STOCKS = [
     ("urban_population", "node",
      "births[node] * urban_share_births[node] - deaths[node] * urban_share_deaths[node]"
-     " + urban_share_in_migrants * in_migration[node] - urban_share[node] * out_migration[node]"
+     " + urban_share_in_migrants[node] * in_migration[node] - urban_share[node] * out_migration[node]"
      " + conversion[node] + reclassification_flow[node]",
      "initial_urban_population[node]", "persons", "U: urban residents (coflow of P)"),
     ("log_rural_income", "node", "rural_income_growth[node]", "0", "Dmnl",
