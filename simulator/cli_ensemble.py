@@ -196,7 +196,7 @@ Examples:
 def targets_cmd(uncertainty, levers_src, goal_seek, threshold, confidence, samples, seed, jobs, scheduler,
                 chunk_size, no_progress):
     from .analysis.targets import discover, format_answer, goal_seek as seek, target_probabilities
-    from .ensemble.store import _atomic_bytes
+    from .atomic import write_bytes
     ds, sweep, directory = _ensemble(uncertainty, samples, seed, jobs, scheduler, chunk_size, no_progress)
     answer = {"uncertainty_sweep": ds.attrs.get("sweep_name"), "ensemble": str(directory / "ensemble.nc"),
               "design_key": ds.attrs.get("design_key"), "seed": ds.attrs.get("design_seed")}
@@ -216,5 +216,5 @@ def targets_cmd(uncertainty, levers_src, goal_seek, threshold, confidence, sampl
     answer["discovery"] = discover(lds, threshold=threshold)
     click.echo(format_answer(answer))
     path = Path(directory) / "targets.json"
-    _atomic_bytes(path, (json.dumps(answer, indent=2, ensure_ascii=False, default=float) + "\n").encode("utf-8"))
+    write_bytes(path, (json.dumps(answer, indent=2, ensure_ascii=False, default=float) + "\n").encode("utf-8"))
     click.echo(f"\nwrote {path}")

@@ -4,12 +4,11 @@ Register with ``main.add_command(export_cmd)`` in simulator/cli.py.
 """
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
+from .atomic import write_text
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -51,16 +50,7 @@ def export_cmd(scenario: Path, fmt: str | None, output: Path | None, dt: float) 
         _fail(f"{scenario}: {exc}")
     path = output if output is not None else Path(f"{sc.name}.{fmt}")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_text(path, text)
     except OSError as exc:
         _fail(f"cannot write {path}: {exc}")
     click.echo(f"wrote {path} ({fmt}, dt = {dt:g} yr)")

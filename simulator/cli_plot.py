@@ -11,12 +11,11 @@ Exit codes: 0 success; 2 bad input (missing file, unknown kind, variable/region 
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
+from .atomic import atomic_path
 
 # kind -> (input type, help)
 KINDS = {
@@ -56,19 +55,9 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _save_atomic(fig, path: Path, dpi: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix or ".png"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=suffix) as tmp:
         fig.savefig(tmp, dpi=dpi, format=suffix.lstrip("."))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _open_nc(path: Path):

@@ -18,9 +18,10 @@ import datetime as _dt
 import html
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
+
+from .atomic import write_bytes
+
 
 CSS = """
 body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,"Noto Sans CJK SC",sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.4}
@@ -190,21 +191,7 @@ generated {_dt.datetime.now().strftime('%Y-%m-%d %H:%M')} from {_e(directory)}</
 </body></html>
 """
     out = Path(output) if output is not None else directory / "report.html"
-    write_atomic(out, doc.encode("utf-8"))
+    write_bytes(out, doc.encode("utf-8"))
     return out
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

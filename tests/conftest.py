@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from simulator import run, scenario_from_dict

@@ -1,5 +1,4 @@
 import json
-import warnings
 
 import numpy as np
 import pytest
@@ -12,7 +11,7 @@ from simulator.cli_ensemble import sensitivity_cmd, sweep_cmd, targets_cmd
 from simulator.ensemble.spec import FactorSpec
 from simulator.ensemble.members import member_scenario
 
-from .ensemble_helpers import ROOT, SHORT_SCENARIO, write_sweep
+from .ensemble_helpers import SHORT_SCENARIO, write_sweep
 
 PI = np.pi
 

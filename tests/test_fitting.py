@@ -1,5 +1,4 @@
 """Calibration: operators, data traps, synthetic-truth recovery, non-convergence, backtest."""
-import json
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +8,7 @@ from click.testing import CliRunner
 
 from simulator import scenario_from_dict
 from simulator.cli import main
-from simulator.fitting import FitError, fit, load_config, standard_observations
+from simulator.fitting import fit, load_config, standard_observations
 from simulator.fitting.config import CalibrationConfig
 from simulator.fitting.observations import Observation, simulated
 from simulator.fitting.report import series_table

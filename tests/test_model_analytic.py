@@ -1,19 +1,18 @@
 """Analytic special cases, equilibrium, symmetry, tolerance convergence and breakpoints."""
 import numpy as np
-import pytest
 from scipy.integrate import solve_ivp
 from scipy.linalg import expm
 
 from simulator import scenario_from_dict
 from simulator.model import nodes
-from simulator.model.base_data import N_AGES, base_year
+from simulator.model.base_data import N_AGES
 from simulator.model.initial import age_constants, initialize
 from simulator.model.inputs import LeverSegment, MemberLevers, stack_parameters
 from simulator.model.rhs import Model
 from simulator.model.state import StateLayout
 from simulator.solve import simulate
 
-from .helpers import CLOSED, rel, total_population
+from .helpers import CLOSED, rel
 
 TIGHT = {"method": "RK45", "rtol": 1e-10, "atol": 1e-10}
 

@@ -20,7 +20,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+
 
 import numpy as np
 

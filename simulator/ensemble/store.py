@@ -19,12 +19,14 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import atomic_path, write_bytes, write_netcdf
 from .runner import ChunkResult
+
+write_netcdf_atomic = write_netcdf     # name used by the sweep and sensitivity commands
 
 
 def design_key(settings: dict, chunk_size: int) -> str:
@@ -45,7 +47,7 @@ class ChunkStore:
         self.root.mkdir(parents=True, exist_ok=True)
         manifest = self.root / "manifest.json"
         if settings is not None and not manifest.exists():
-            _atomic_bytes(manifest, json.dumps(settings, indent=1, sort_keys=True, default=str).encode())
+            write_bytes(manifest, json.dumps(settings, indent=1, sort_keys=True, default=str).encode())
 
     def path(self, index: int) -> Path:
         return self.root / f"chunk_{index:06d}.npz"
@@ -65,16 +67,11 @@ class ChunkStore:
         arrays["reason"] = np.array(res.reason if res.reason else [], dtype=str).reshape(-1)
         arrays["meta"] = np.array(json.dumps({"index": res.index, "start": res.start, "seconds": res.seconds,
                                               "nfev": res.nfev, "attempts": res.attempts, "worker": res.worker}))
-        fd, tmp = tempfile.mkstemp(prefix=".chunk.", suffix=".tmp", dir=self.root)
-        try:
-            with os.fdopen(fd, "wb") as fh:
+        with atomic_path(self.path(res.index)) as tmp:
+            with open(tmp, "wb") as fh:
                 np.savez(fh, **arrays)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.replace(tmp, self.path(res.index))
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
 
     def read(self, index: int) -> ChunkResult:
         with np.load(self.path(index), allow_pickle=False) as z:
@@ -89,29 +86,3 @@ class ChunkStore:
         parent = self.root.parent
         if parent.exists() and not any(parent.iterdir()):
             parent.rmdir()
-
-
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def write_netcdf_atomic(ds, path: Path) -> Path:
-    """``ds.to_netcdf`` into a temporary file in the same directory, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        ds.to_netcdf(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from .designs import design_size, factor_values, unit_design
+from .designs import factor_values, unit_design
 from .runner import ChunkContext, SweepInterrupted, chunk_size_for, execute
 from .spec import Sweep
 from .store import ChunkStore, chunk_bounds, design_key, write_netcdf_atomic

@@ -15,7 +15,6 @@ import csv
 import io
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -23,23 +22,12 @@ import xarray as xr
 import yaml
 
 from .. import __version__
+from ..atomic import write_bytes, write_netcdf
 from ..results import to_dataset
 from ..solve import simulate
 from .fit import FitResult, Problem
 from .observations import simulated_all
 from .statistics import fit_statistics
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def series_table(problem: Problem, result: FitResult) -> tuple[list[dict], xr.Dataset, np.ndarray]:
@@ -96,20 +84,13 @@ def write_report(problem: Problem, result: FitResult, out_dir: Path, fitted_path
         "fitted_set": str(fitted_path) if fitted_path else None,
     }
     out_dir = Path(out_dir)
-    _atomic_write(out_dir / "report.json", json.dumps(report, indent=2, ensure_ascii=False, default=float).encode())
-    _atomic_write(out_dir / "parameters.csv", _csv(params))
-    _atomic_write(out_dir / "fit_statistics.csv", _csv(rows))
+    write_bytes(out_dir / "report.json", json.dumps(report, indent=2, ensure_ascii=False, default=float).encode())
+    write_bytes(out_dir / "parameters.csv", _csv(params))
+    write_bytes(out_dir / "fit_statistics.csv", _csv(rows))
     corr_rows = [{"parameter": n, **{m: float(result.correlation[i, j]) for j, m in enumerate(result.names)}}
                  for i, n in enumerate(result.names)]
-    _atomic_write(out_dir / "correlation.csv", _csv(corr_rows))
-    fd, tmp = tempfile.mkstemp(prefix=".fit.nc.", suffix=".tmp", dir=out_dir)
-    os.close(fd)
-    try:
-        fit_ds.to_netcdf(tmp)
-        os.replace(tmp, out_dir / "fit.nc")
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_bytes(out_dir / "correlation.csv", _csv(corr_rows))
+    write_netcdf(fit_ds, out_dir / "fit.nc")
     if fitted_path is not None:
         parameters, levers = _exported(problem, result)
         doc = {"name": f"fitted_{cfg.name}",
@@ -120,7 +101,7 @@ def write_report(problem: Problem, result: FitResult, out_dir: Path, fitted_path
         if levers:
             doc["levers"] = levers
         header = "# Written by `sim calibrate`; extend it from a scenario with `extends:`.\n"
-        _atomic_write(Path(fitted_path), (header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)).encode())
+        write_bytes(Path(fitted_path), (header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)).encode())
         _write_history(problem, result, Path(fitted_path))
     return report
 
@@ -141,7 +122,7 @@ def _write_history(problem: Problem, result: FitResult, fitted_path: Path) -> No
         doc["levers"] = levers
     path = fitted_path.with_name(fitted_path.stem + "_history.yaml")
     header = "# Written by `sim calibrate`: the history scenario with every fitted value.\n"
-    _atomic_write(path, (header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)).encode())
+    write_bytes(path, (header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)).encode())
 
 
 def _exported(problem: Problem, result: FitResult):

@@ -15,7 +15,6 @@ proportional to R, so 0 ≤ U ≤ P.
 """
 from __future__ import annotations
 
-import numpy as np
 
 from ..functions import sigmoid, smooth_min, softplus
 
