@@ -187,14 +187,25 @@ probabilities), sensitivity.nc (Sobol / Morris), tornado.csv, prim.json and cali
 \b
 Examples:
   sim report outputs/baseline -o report.html
-  sim report outputs/plan --compare outputs/baseline -o plan.html""")
+  sim report outputs/plan --compare outputs/baseline -o plan.html
+  sim report outputs/baseline --ensemble outputs/uncertainty/ensemble.nc \\
+      --targets outputs/uncertainty/targets.json --sensitivity outputs/sobol/sensitivity.nc \\
+      --calibration outputs/calibration/baseline/fit.nc -o full.html""")
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="HTML file to write (default DIRECTORY/report.html).")
 @click.option("--compare", "compare", multiple=True, type=click.Path(path_type=Path),
               help="Other output directories to draw on a scenario-comparison chart (repeatable).")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Figure label language.")
-def report_cmd(directory, output, compare, lang) -> None:
+@click.option("--ensemble", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="ensemble.nc of `sim sweep` (default: DIRECTORY/ensemble.nc if present).")
+@click.option("--sensitivity", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="sensitivity.nc of `sim sensitivity`.")
+@click.option("--targets", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="targets.json of `sim targets` (its PRIM boxes are drawn).")
+@click.option("--calibration", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="fit.nc of `sim calibrate` (simulated vs observed).")
+def report_cmd(directory, output, compare, lang, ensemble, sensitivity, targets, calibration) -> None:
     import warnings
 
     import matplotlib
@@ -209,9 +220,14 @@ def report_cmd(directory, output, compare, lang) -> None:
         p = c / "results.nc" if c.is_dir() else c
         if not p.is_file():
             _fail(f"--compare: {p} not found")
+    for option, p in (("--ensemble", ensemble), ("--sensitivity", sensitivity), ("--targets", targets),
+                      ("--calibration", calibration)):
+        if p is not None and not p.is_file():
+            _fail(f"{option}: {p} not found")
     warnings.simplefilter("ignore", UserWarning)
     try:
-        path = build_report(directory, output, lang=lang, compare=list(compare))
+        path = build_report(directory, output, lang=lang, compare=list(compare), ensemble=ensemble,
+                            sensitivity=sensitivity, targets=targets, calibration=calibration)
     except (KeyError, ValueError, TypeError) as exc:
         _fail(f"cannot build the report from {directory}: {exc.args[0] if exc.args else exc}")
     except OSError as exc:

@@ -91,10 +91,13 @@ def targets_table(targets: list[dict], probabilities: dict | None = None) -> str
     return f'<table id="targets-table">{head}{"".join(rows)}</table>'
 
 
-def build_report(directory, output=None, *, lang: str = "en", compare=None, title: str | None = None) -> Path:
+def build_report(directory, output=None, *, lang: str = "en", compare=None, title: str | None = None,
+                 ensemble=None, sensitivity=None, targets=None, calibration=None) -> Path:
     """Write the HTML report of output ``directory`` to ``output`` (default
     ``directory/report.html``) atomically and return its path. ``compare``: other output
-    directories (or results.nc files) to draw on the scenario-comparison chart."""
+    directories (or results.nc files) to draw on the scenario-comparison chart. ``ensemble``,
+    ``sensitivity``, ``targets`` (``sim targets``' targets.json, whose PRIM result is drawn) and
+    ``calibration`` (``sim calibrate``'s fit.nc) name files elsewhere than ``directory``."""
     import matplotlib
     matplotlib.use("Agg")
     import pandas as pd
@@ -134,7 +137,7 @@ def build_report(directory, output=None, *, lang: str = "en", compare=None, titl
     sections.append("<h2>Figures: the run</h2>" + "".join(figs))
 
     probabilities = None
-    ens_file = directory / "ensemble.nc"
+    ens_file = Path(ensemble) if ensemble else directory / "ensemble.nc"
     if ens_file.is_file():
         ens = plot.load_results(ens_file)
         probabilities = {"population": plot.target_probability(ens, "metro_population"),
@@ -144,7 +147,7 @@ def build_report(directory, output=None, *, lang: str = "en", compare=None, titl
                     f"Metro-area population across {ens.sizes['run']} ensemble members (median, 50% and 90% bands)."),
             _figure(plot.fan_chart(ens, "metro_gdp_nominal", lang=lang), "fig-fan-gdp",
                     f"Metro-area nominal GDP across {ens.sizes['run']} ensemble members.")]))
-    sens_file = directory / "sensitivity.nc"
+    sens_file = Path(sensitivity) if sensitivity else directory / "sensitivity.nc"
     if sens_file.is_file():
         sens = plot.load_results(sens_file)
         parts = []
@@ -162,12 +165,15 @@ def build_report(directory, output=None, *, lang: str = "en", compare=None, titl
         sections.append("<h2>One-at-a-time swings</h2>" + _figure(plot.tornado(df, units=units, lang=lang),
                                                                   "fig-tornado", "Tornado chart of one-at-a-time swings."))
     prim_file = directory / "prim.json"
-    if prim_file.is_file():
-        prim = json.loads(prim_file.read_text(encoding="utf-8"))
+    targets_file = Path(targets) if targets else directory / "targets.json"
+    prim = json.loads(prim_file.read_text(encoding="utf-8")) if prim_file.is_file() else None
+    if prim is None and targets_file.is_file():
+        prim = json.loads(targets_file.read_text(encoding="utf-8")).get("discovery")
+    if prim and prim.get("boxes"):
         sections.append("<h2>Scenario discovery (PRIM)</h2>"
                         + _figure(plot.prim_box(prim, lang=lang), "fig-prim-box", "PRIM box: parameter ranges where the targets are met.")
                         + _figure(plot.peeling_trajectory(prim, lang=lang), "fig-prim-peeling", "PRIM peeling trajectory."))
-    cal_file = directory / "calibration.nc"
+    cal_file = Path(calibration) if calibration else directory / "calibration.nc"
     if cal_file.is_file():
         cal = plot.load_results(cal_file)
         sections.append("<h2>Calibration</h2>" + _figure(plot.calibration(cal, lang=lang), "fig-calibration",

@@ -19,6 +19,7 @@ reported as poorly identified instead of being silently fixed.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -184,7 +185,9 @@ def fit(cfg: CalibrationConfig, scenario, until: int | None = None, seed: int | 
     prior_mean = theta.copy() if stages else problem.prior_mean
     candidates = [theta]
     if n_starts:
-        sob = qmc.Sobol(d=len(names), scramble=True, seed=seed).random(n_starts)
+        with warnings.catch_warnings():   # balance of Sobol' points is not needed for start points
+            warnings.simplefilter("ignore", UserWarning)
+            sob = qmc.Sobol(d=len(names), scramble=True, seed=seed).random(n_starts)
         candidates += [problem.theta(x) for x in sob]
     best, best_res, runs = None, None, []
     for i, start in enumerate(candidates):

@@ -81,8 +81,9 @@ def standard_observations(start: int, end: int) -> list[Observation]:
         for year in (2021, 2024):
             value, source = _gdp_nominal(c, year)
             add(f"city_gdp_nominal/{c}", year, value, "yuan/yr", True, 0.02, source)
-            row = _row(c, year, "gdp_real_growth")
-            add(f"city_gdp_real_growth/{c}", year, row["value"] / 100, "1/yr", False, 0.01, row["source"])
+            if year > start + 1:   # the run's first annual total would be compared with the t0 rate
+                row = _row(c, year, "gdp_real_growth")
+                add(f"city_gdp_real_growth/{c}", year, row["value"] / 100, "1/yr", False, 0.01, row["source"])
         if c in CITY_NODE:
             base = obs(c, start, "house_price_index_new_chained")
             for year in range(start + 1, min(end, 2025) + 1):

@@ -26,7 +26,9 @@ from ..atomic import write_bytes, write_netcdf
 from ..results import to_dataset
 from ..solve import simulate
 from .fit import FitResult, Problem
-from .observations import simulated_all
+from dataclasses import replace
+
+from .observations import simulated, simulated_all
 from .statistics import fit_statistics
 
 
@@ -46,12 +48,19 @@ def series_table(problem: Problem, result: FitResult) -> tuple[list[dict], xr.Da
                 continue
             stats = fit_statistics(sim[idx], np.array([obs[i].value for i in idx]))
             rows.append({"series": name, "sample": sample, "units": obs[idx[0]].units, **stats})
-    years = sorted({o.year for o in obs})
+    start, end = int(problem.scenario.start), int(problem.scenario.end)
+    years = sorted({o.year for o in obs} | set(range(start, end + 1)))
     observed = np.full((len(series), len(years)), np.nan)
     simulated_ = np.full_like(observed, np.nan)
     for i, o in enumerate(obs):
         observed[series.index(o.series), years.index(o.year)] = o.value
-        simulated_[series.index(o.series), years.index(o.year)] = sim[i]
+    for j, name in enumerate(series):          # the model's path in every year, not only where observed
+        template = next(o for o in obs if o.series == name)
+        for k, year in enumerate(years):
+            try:
+                simulated_[j, k] = simulated(ds.isel(run=0), replace(template, year=year))
+            except (KeyError, IndexError):
+                pass                           # e.g. growth in the first year of the run
     units = [next(o.units for o in obs if o.series == s) for s in series]
     fit_ds = xr.Dataset(
         {"observed": (("series", "time"), observed, {"long_name": "observed value", "units": "see units coord"}),
