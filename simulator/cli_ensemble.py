@@ -25,7 +25,7 @@ _common = [
     click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
                  help="Local worker processes."),
     click.option("--scheduler", default=None, metavar="ADDRESS",
-                 help="Run the chunks on a dask.distributed scheduler, e.g. tcp://10.0.0.5:8786."),
+                 help="Run the chunks on a dask.distributed scheduler, e.g. tcp://scheduler-host:8786."),
     click.option("--chunk-size", type=click.IntRange(min=1), default=None,
                  help="Members integrated together per chunk (default: sweep file, else 500, capped by memory)."),
     click.option("--no-progress", is_flag=True, help="Do not show the progress bar."),
@@ -95,7 +95,7 @@ Examples:
   sim sweep sweeps/uncertainty.yaml                    # the file's design, sample size and seed
   sim sweep sweeps/uncertainty.yaml -n 10000 -j 2      # 10,000 runs on two cores
   sim sweep sweeps/levers.yaml --seed 7 -o /tmp/levers
-  sim sweep sweeps/uncertainty.yaml --scheduler tcp://10.0.0.5:8786
+  sim sweep sweeps/uncertainty.yaml --scheduler tcp://scheduler-host:8786
 """
 
 
