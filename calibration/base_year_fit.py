@@ -50,7 +50,7 @@ def main() -> None:
           f"births {b:.0f} (obs {births_obs:.0f}), deaths {d:.0f} (obs {deaths_obs:.0f})")
     print("node TFRs:", {n: round(float(v), 3) for n, v in zip(NODES, LEVERS["tfr"].default_array() * scale)})
 
-    g = base_year().price_index_growth_2024
+    g = base_year().price_index_growth
     g = np.where(np.isnan(g), np.nanmean(g), g)
     g[[1, 3]] = g[[0, 2]]                    # the rest of Changchun / Jilin City follow their city
     tau = float(PARAMETERS["price_adjustment_time"].default_array())

@@ -8,7 +8,6 @@ People in persons, money in yuan, floor area in m².
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -288,7 +287,3 @@ def write_outputs(ds: xr.Dataset, directory: Path) -> dict[str, Path]:
         for tmp in tmp_paths:
             if tmp.exists():
                 tmp.unlink()
-
-
-def dataset_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

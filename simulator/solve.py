@@ -32,7 +32,6 @@ class Trajectory:
     states: dict[str, np.ndarray]
     rates: dict[str, np.ndarray]          # d(state)/dt at the output times (for first-year flows)
     auxiliaries: dict[str, np.ndarray]
-    levers: dict[str, np.ndarray]
     constants: object
     layout: StateLayout
     stats: dict = field(default_factory=dict)
@@ -121,15 +120,12 @@ def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None =
     Y = np.stack([saved[float(t)] for t in out_times])                     # (T, size·M)
     DY = np.empty_like(Y)
     aux_t: dict[str, list] = {}
-    lev_t: dict[str, list] = {}
     for i, t in enumerate(out_times):
         side = "left" if np.isclose(t, first.end) else "right"
         lv = levers.values(float(t), side=side)
         DY[i], aux = model.derivatives(float(t), Y[i], SimpleNamespace(**lv), want_auxiliaries=True)
         for name, v in aux.items():
             aux_t.setdefault(name, []).append(np.asarray(v))
-        for name, v in lv.items():
-            lev_t.setdefault(name, []).append(v)
     stats = dict(method=first.solver.method, rtol=first.solver.rtol, atol=first.solver.atol,
                  nfev=int(nfev), segments=len(edges) - 1, breakpoints=[float(b) for b in edges[1:-1]],
                  members=M, state_size=layout.size, integration_seconds=wall)
@@ -137,7 +133,6 @@ def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None =
     traj = Trajectory(scenarios=scenarios, times=out_times,
                       states=_blocks_by_time(layout, Y, M), rates=_blocks_by_time(layout, DY, M),
                       auxiliaries={k: member_first(np.stack(v)) for k, v in aux_t.items()},
-                      levers={k: member_first(np.stack(v)) for k, v in lev_t.items()},
                       constants=constants, layout=layout, stats=stats)
     check_nonnegative(traj)
     return traj

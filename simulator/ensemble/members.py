@@ -85,10 +85,6 @@ class SampledLevers:
         return list(self._bps)
 
 
-def subset(X: np.ndarray, rows) -> np.ndarray:
-    return np.ascontiguousarray(X[rows])
-
-
 def member_scenario(scenario, factors, x):
     """The same member as an ordinary Scenario (via ``with_changes``; slow, ≈ 1 ms): for checks and the
     loop comparison. Lever ``scale``/``add`` factors are supported on levers whose base schedule is

@@ -21,7 +21,6 @@ import sys
 import time
 from dataclasses import dataclass, field, replace
 
-
 import numpy as np
 
 from .members import SampledLevers, member_parameters

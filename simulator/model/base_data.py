@@ -123,7 +123,7 @@ class BaseYearData:
     population_2020: np.ndarray     # persons, census 2020 on node units
     partial_share: float            # share of Yushu and Dongliao inside the plan area
     gdp_outside_ratio: float        # GDP per resident outside / inside the plan area
-    price_index_growth_2024: np.ndarray  # observed Dec/Dec change of the new-home index 2024
+    price_index_growth: np.ndarray  # observed Dec/Dec change of the new-home index in the base year
 
 
 def _census_2020_nodes() -> tuple[dict[str, float], dict[str, float], dict[str, tuple[float, float]]]:
@@ -236,11 +236,11 @@ def base_year(year: int = BASE_YEAR) -> BaseYearData:
         return BaseYearData(population=population_2020, urban_population=np.array([urb20[n] for n in NODES]),
                             age_shares=shares20, gdp=np.array([gdp_nodes[n] for n in NODES]),
                             floor_area_per_person=floor, population_2020=population_2020, partial_share=a,
-                            gdp_outside_ratio=r, price_index_growth_2024=price_growth)
+                            gdp_outside_ratio=r, price_index_growth=price_growth)
     return BaseYearData(population=population, urban_population=urban, age_shares=shares,
                         gdp=np.array([gdp[n] for n in NODES]), floor_area_per_person=floor,
                         population_2020=population_2020, partial_share=a,
-                        gdp_outside_ratio=r, price_index_growth_2024=price_growth)
+                        gdp_outside_ratio=r, price_index_growth=price_growth)
 
 
 def _gdp_2020(city: str) -> float:

@@ -32,16 +32,6 @@ def as_runs(runs, labels=None) -> list[tuple[str, xr.Dataset]]:
     return list(zip(map(str, labels), runs))
 
 
-def _spread(ys, min_gap):
-    """Positions close to ``ys`` but at least ``min_gap`` apart (keeps order)."""
-    order = np.argsort(ys)
-    out = np.array(ys, dtype=float)
-    for j in range(1, len(order)):
-        a, b = order[j - 1], order[j]
-        out[b] = max(out[b], out[a] + min_gap)
-    return out
-
-
 def comparison(runs, variable: str = "metro_population", *, labels=None, region=None, targets: bool = True,
                lang: str = "en", ax=None):
     """One line per run of ``variable`` (a metro_* variable, or a node variable with ``region``;
