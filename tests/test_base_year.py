@@ -1,4 +1,6 @@
 """The 2024 initial state reproduces the data, and the base-year closures hold."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -82,3 +84,91 @@ def test_initial_price_trend_follows_the_70_city_index(baseline_traj):
     for node in ("CC_P", "JL_P"):
         i = NODES.index(node)
         assert abs(growth[i] - np.log1p(b.price_index_growth[i])) < 2e-3
+
+
+# --- 2010: the start of the long historical run -------------------------------------------------
+def test_census_2010_node_split_reproduces_the_census():
+    """The 2010 nodes partition each city's 2010 census (2020 boundaries) and the province exactly;
+    the plan area's full units add up to the four-city full-unit total; the derived Siping split
+    leaves Lishu + Shuangliao as its rest (their own rows agree within 0.5 %)."""
+    from simulator.model.base_data import census_2010_city
+    b = base_year(2010)
+    for city in CITIES:
+        idx = [i for i, n in enumerate(NODES) if CITY[n] == city]
+        assert abs(b.population[idx].sum() / census_2010_city(city) - 1) < 1e-12
+    assert abs(b.population.sum() / obs("Jilin_province", 2010, "resident_pop_census") - 1) < 1e-12
+    sp_rest = b.population[NODES.index("SP_R")]
+    lishu_shuangliao = obs("Siping-Lishu", 2010, "resident_pop_census") + obs("Siping-Shuangliao", 2010, "resident_pop_census")
+    assert abs(sp_rest / lishu_shuangliao - 1) < 0.005
+    full = b.population[[NODES.index(n) for n in ("CC_P", "JL_P", "SP_P", "LY_P")]].sum()
+    partial = b.partial_share * (obs("Changchun-Yushu(PARTIAL in scope)", 2010, "resident_pop_census")
+                                 + obs("Liaoyuan-Dongliao(PARTIAL in scope)", 2010, "resident_pop_census"))
+    assert abs(full - partial - obs("Metro_area", 2010, "scope_pop_census_full_units")) < 1.0
+
+
+def test_census_2010_urban_and_age_shares():
+    from simulator.model.base_data import census_2010_city
+    b = base_year(2010)
+    for city in CITIES:
+        idx = [i for i, n in enumerate(NODES) if CITY[n] == city]
+        assert abs(b.urban_population[idx].sum() / census_2010_city(city, urban=True) - 1) < 1e-12
+        for i in idx:   # the 2010 census shares of the city, exactly
+            assert abs(b.age_shares[i, :3].sum() * 100 - obs(city, 2010, "share_age_0_14_2020bounds")) < 1e-9
+            assert abs(b.age_shares[i, 13:].sum() * 100 - obs(city, 2010, "share_age_65plus_2020bounds")) < 1e-9
+    share10, share20 = b.urban_population / b.population, base_year(2020).urban_population / base_year(2020).population
+    assert np.all((share10 > 0.1) & (share10 < share20))          # every node urbanized over the decade
+    assert np.allclose(b.age_shares.sum(1), 1)
+
+
+def test_back_shift_inverts_ageing():
+    """Moving the 2020 shape back ten years and forward again with roll_forward's survivors (no
+    births in the groups that started alive) returns the 2020 shares of ages 10–84."""
+    from simulator.model.base_data import age_schedules, back_shift_age_shares
+    s20 = age_schedules()["national_population_2020"]
+    s20 = s20 / s20.sum()
+    s10 = back_shift_age_shares(s20, 10)
+    m = age_schedules()["mortality_rate_2020"]
+    forward = np.array([s10[g - 2] * np.exp(-5 * m[g - 2:g].sum()) for g in range(2, 17)])
+    np.testing.assert_allclose(forward / forward.sum(), s20[2:17] / s20[2:17].sum(), rtol=1e-12)
+
+
+def test_gdp_revision_keeps_growth_and_changes_levels_at_breaks():
+    from simulator.model.base_data import BREAK_YEAR_NOMINAL_GROWTH, revised_gdp, revision_factor
+    assert revised_gdp("Jilin", 2019) == obs("Jilin", 2019, "gdp_current") * 1e8
+    # outside break years the published growth is kept
+    assert abs(revised_gdp("Jilin", 2015) / revised_gdp("Jilin", 2014)
+               - obs("Jilin", 2015, "gdp_current") / obs("Jilin", 2014, "gdp_current")) < 1e-12
+    # across a break the assumed growth replaces the published jump
+    assert abs(revised_gdp("Jilin", 2017) / revised_gdp("Jilin", 2016) - 1 - BREAK_YEAR_NOMINAL_GROWTH[2017]) < 1e-12
+    assert abs(revised_gdp("Changchun", 2017) / revised_gdp("Changchun", 2016)
+               - obs("Changchun", 2017, "gdp_current") / obs("Changchun", 2016, "gdp_current")) < 1e-12
+    for city in CITIES:       # the revision lowered every level
+        assert 0.4 < revision_factor(city, 2010) < 1.0
+    with pytest.raises(ValueError, match="2010–2019"):
+        revised_gdp("Jilin", 2020)
+
+
+def test_2010_gdp_is_boundary_invariant_for_changchun_plus_siping():
+    from simulator.model.base_data import city_gdp_2010, revised_gdp
+    g = city_gdp_2010()
+    assert abs(g["Changchun"] + g["Siping"] - revised_gdp("Changchun", 2010) - revised_gdp("Siping", 2010)) < 1.0
+    b = base_year(2010)
+    for city in CITIES:
+        idx = [i for i, n in enumerate(NODES) if CITY[n] == city]
+        assert abs(b.gdp[idx].sum() / g[city] - 1) < 1e-12
+
+
+def test_2010_net_migration_rates_in_the_history_scenario_follow_the_census():
+    """calibration/history_base_2010.yaml: ln(P2020/P2010)/10 minus the city's 2010 census
+    natural rate (RJ: the four cities' population-weighted mean), to the 4 decimals written."""
+    from simulator.scenario import load_scenario
+    sc = load_scenario(Path(__file__).resolve().parents[1] / "calibration" / "history_base_2010.yaml")
+    written = sc.parameters["base_net_migration_rate"]
+    b10, b20 = base_year(2010), base_year(2020)
+    natural = {c: (obs(c, 2010, "birth_rate_census") - obs(c, 2010, "death_rate_census")) / 1000 for c in CITIES}
+    weights = {c: sum(b10.population[i] for i, n in enumerate(NODES) if CITY[n] == c) for c in CITIES}
+    natural_rj = sum(natural[c] * weights[c] for c in CITIES) / sum(weights.values())
+    for i, n in enumerate(NODES):
+        nat = natural_rj if n == "RJ" else natural[CITY[n]]
+        expected = np.log(b20.population[i] / b10.population[i]) / 10 - nat
+        assert abs(np.asarray(written)[i] - expected) < 6e-5, n

@@ -45,15 +45,34 @@ def test_operators_on_a_hand_made_dataset():
     assert simulated(ds, o("province_population")) == pytest.approx(390.0)
     assert simulated(ds, o("province_urbanization_rate")) == pytest.approx(130.0 / 390.0)
     assert simulated(ds, o("city_population/Alpha")) == pytest.approx(390.0)
+    assert simulated(ds, o("node_population/A_R")) == pytest.approx(280.0)
+    two = xr.Dataset({"city_gdp_nominal": (("time", "whole_city"), [[5.0, 7.0, 1.0], [6.0, 8.0, 1.0]])},
+                     coords={"time": [2020, 2021], "whole_city": ["Alpha", "Beta", "Gamma"]})
+    assert simulated(two, o("pair_gdp_nominal/Alpha+Beta")) == pytest.approx(14.0)
 
 
 def test_boundary_change_and_gdp_revision_handling():
-    with pytest.raises(ValueError):
-        standard_observations(2010, 2024)            # pre-2020 (old boundaries, overstated) not used
+    with pytest.raises(ValueError, match="census year"):
+        standard_observations(2015, 2024)            # runs start from a census state
+    long = standard_observations(2010, 2024)
+    assert all(o.year > 2010 for o in long)
+    # before 2020 Changchun and Siping enter only as their boundary-invariant sum
+    for city in ("Changchun", "Siping"):
+        assert min(o.year for o in long if o.series == f"city_gdp_nominal/{city}") == 2020
+    pair = {o.year: o for o in long if o.series.startswith("pair_gdp_nominal/")}
+    assert sorted(pair) == list(range(2011, 2020))
+    assert pair[2019].value == pytest.approx((obs("Changchun", 2019, "gdp_current") + obs("Siping", 2019, "gdp_current")) * 1e8)
+    assert pair[2016].value < (obs("Changchun", 2016, "gdp_current") + obs("Siping", 2016, "gdp_current")) * 1e8  # revised down
+    # no intercensal resident estimates and no hukou series: populations only from the 2020 census on
+    assert all(o.year >= 2020 for o in long if "population" in o.series)
+    assert not any("hukou" in o.series or "registered" in o.series for o in long)
+    assert {o.series for o in long if o.year == 2020 and o.series.startswith("node_population/")} == \
+        {f"node_population/{n}" for n in ("CC_P", "CC_R", "JL_P", "JL_R", "SP_P", "SP_R", "LY_P", "LY_R", "RJ")}
+    assert not any(o.series == "city_gdp_real_growth/Siping" and o.year < 2020 for o in long)
     observations = standard_observations(2020, 2024)
     assert all(o.year > 2020 for o in observations)   # t0 values are identities, not fitted
     gdp = [o for o in observations if o.series == "city_gdp_nominal/Changchun"]
-    assert {o.year for o in gdp} == {2021, 2024}      # revised basis only (after the 2018/19 break)
+    assert {o.year for o in gdp} == {2021, 2024}      # 2020 is the start (an identity)
     # Changchun's 2020 base uses the final verified figure, on 2020 boundaries (Gongzhuling included)
     b = base_year(2020)
     assert b.gdp[:2].sum() == pytest.approx(obs("Changchun", 2020, "gdp_current_final") * 1e8)
@@ -151,3 +170,33 @@ def test_multistart_fit_is_deterministic_with_a_seed():
     b, _ = fit(cfg, sc, observations=data, seed=7)
     assert np.array_equal(a.estimate, b.estimate) and a.starts == b.starts
     assert len(a.starts) == 3                       # the stage/prior start plus two Sobol starts
+
+
+def test_period_and_all_node_pulse_free_parameters():
+    """Periods build one step path per lever; a node-group period overrides it only in its span;
+    only an open-ended period is exported; a pulse without a node hits every node."""
+    from simulator.fitting.config import FreeParameter, apply
+    from simulator.model.nodes import NODES
+    sc = scenario_from_dict({**HISTORY, "time": {"start": 2010, "end": 2024}})
+    free = [FreeParameter(name="a", lever="tfp_growth", kind="period", start=2010, end=2014, bounds=(-1, 1), prior=(0, 1)),
+            FreeParameter(name="b", lever="tfp_growth", kind="period", start=2014, bounds=(-1, 1), prior=(0, 1)),
+            FreeParameter(name="j", lever="tfp_growth", kind="period", nodes=["JL_P", "JL_R"], start=2012, end=2016,
+                          bounds=(-1, 1), prior=(0, 1)),
+            FreeParameter(name="d", lever="deflator_growth", kind="period", start=2010, end=2020, bounds=(-1, 1), prior=(0, 1)),
+            FreeParameter(name="p", lever="output_shock", kind="pulse", start=2020.0, end=2020.3, bounds=(-1, 1), prior=(0, 1))]
+    assert [f.export for f in free] == [False, True, False, False, False]
+    params, levers = apply(sc, free, np.array([0.07, 0.03, -0.01, 0.02, -0.1]))
+    changed = sc.with_changes(parameters=params or None, levers=levers)
+    tfp = changed.levers["tfp_growth"]
+    jl, cc = NODES.index("JL_P"), NODES.index("CC_P")
+    assert tfp.value(2011)[cc] == pytest.approx(0.07) and tfp.value(2015)[cc] == pytest.approx(0.03)
+    assert tfp.value(2013)[jl] == pytest.approx(-0.01) and tfp.value(2015)[jl] == pytest.approx(-0.01)
+    assert tfp.value(2011)[jl] == pytest.approx(0.07) and tfp.value(2017)[jl] == pytest.approx(0.03)
+    defl = changed.levers["deflator_growth"]
+    assert defl.value(2015) == pytest.approx(0.02) and defl.value(2021) == pytest.approx(sc.levers["deflator_growth"].value(2021))
+    shock = changed.levers["output_shock"]
+    assert np.allclose(shock.value(2020.1), 0.9) and np.allclose(shock.value(2020.5), 1.0)
+    _, exported = apply(sc, free, np.array([0.07, 0.03, -0.01, 0.02, -0.1]), only_exported=True)
+    assert exported == {"tfp_growth": {"all": 0.03}}
+    with pytest.raises(ValueError, match="nodes"):
+        FreeParameter(name="x", lever="tfr", kind="scale", nodes=["JL_P"], bounds=(0, 2), prior=(1, 1))

@@ -7,7 +7,14 @@ A free parameter is one of:
 * ``lever: NAME, kind: scale``: the lever's schedule in the scenario multiplied by the value
   (every node, every knot);
 * ``lever: NAME, kind: pulse, node: CODE, start: T0, end: T1``: the lever's value plus the free value
-  between T0 and T1 (a historical shock such as Changchun's 2022 lockdown: output_shock 1 → 1 + d).
+  between T0 and T1 (a historical shock such as Changchun's 2022 lockdown: output_shock 1 → 1 + d);
+  without ``node`` the pulse hits every node (the 2020 pandemic year);
+* ``lever: NAME, kind: period, start: T0`` (optionally ``end: T1``, ``nodes: [CODE, ...]``): the lever
+  held at the free value from T0 (to T1, else to the end of the run). Several periods of one lever
+  make a step path (TFP growth of the early 2010s, the late 2010s and the 2020s); a period for some
+  ``nodes`` overrides the all-node path there during its own span only (Jilin City's TFP in the
+  late 2010s). Only a period open to the end of the run is exported, as the lever's constant value
+  for forward scenarios.
 
 Each has ``bounds: [lo, hi]`` and a Gaussian ``prior: [mean, sd]`` (a penalty term in the fit).
 ``export: false`` keeps it out of the fitted parameter set written for forward scenarios (default:
@@ -35,8 +42,9 @@ class FreeParameter(BaseModel):
     name: str
     parameter: Optional[str] = None
     lever: Optional[str] = None
-    kind: Literal["parameter", "constant", "scale", "pulse"] = "parameter"
+    kind: Literal["parameter", "constant", "scale", "pulse", "period"] = "parameter"
     node: Optional[str] = None
+    nodes: Optional[list[str]] = None
     start: Optional[float] = None
     end: Optional[float] = None
     bounds: tuple[float, float]
@@ -55,19 +63,23 @@ class FreeParameter(BaseModel):
         elif self.lever not in LEVERS:
             raise ValueError(f"unknown lever '{self.lever}'" + _did_you_mean(self.lever, LEVERS))
         elif self.kind == "parameter":
-            raise ValueError("a lever needs kind: constant, scale or pulse")
-        if self.node is not None and self.node not in NODES:
-            raise ValueError(f"unknown node '{self.node}'" + _did_you_mean(self.node, NODES))
-        if self.kind == "pulse" and (self.start is None or self.end is None or self.node is None
-                                     or not self.end > self.start):
-            raise ValueError("a pulse needs node, start and end with end > start")
+            raise ValueError("a lever needs kind: constant, scale, pulse or period")
+        for node in ([self.node] if self.node else []) + (self.nodes or []):
+            if node not in NODES:
+                raise ValueError(f"unknown node '{node}'" + _did_you_mean(node, NODES))
+        if self.nodes is not None and (self.kind != "period" or self.node is not None):
+            raise ValueError("'nodes' is for kind: period only (use 'node' for a single node)")
+        if self.kind == "pulse" and (self.start is None or self.end is None or not self.end > self.start):
+            raise ValueError("a pulse needs start and end with end > start")
+        if self.kind == "period" and (self.start is None or (self.end is not None and not self.end > self.start)):
+            raise ValueError("a period needs start (and, if given, end > start)")
         lo, hi = self.bounds
         if not hi > lo:
             raise ValueError(f"bounds [{lo}, {hi}] must be increasing")
         if not self.prior[1] > 0:
             raise ValueError("the prior sd must be positive")
         if self.export is None:
-            self.export = self.kind != "pulse"
+            self.export = self.kind not in ("pulse", "period") or (self.kind == "period" and self.end is None)
         return self
 
 
@@ -159,11 +171,67 @@ def apply(scenario: Scenario, free: list[FreeParameter], values: np.ndarray, onl
             sched = scenario.levers[f.lever]
             levers[f.lever] = {key if key != () else "all": _scaled(p, v) for key, p in sched.schedules.items()} \
                 if LEVERS[f.lever].kind != "scalar" else _scaled(sched.schedules[()], v)
-        else:  # pulse on top of the scenario's value at the pulse start
-            base = float(scenario.levers[f.lever].value(f.start)[list(NODES).index(f.node)]
-                         if LEVERS[f.lever].kind == "node" else scenario.levers[f.lever].value(f.start))
-            levers.setdefault(f.lever, {})[f.node] = {"step": [[f.start, base + v], [f.end, base]]}
+        elif f.kind == "pulse":   # on top of the scenario's value at the pulse start
+            for node in ([f.node] if f.node else list(NODES)):
+                base = _value_at(scenario, f.lever, node, f.start)
+                sched = levers.setdefault(f.lever, {}).setdefault(node, {"step": []})
+                sched["step"] = sorted(sched["step"] + [[f.start, base + v], [f.end, base]])
+    periods = [(f, float(v)) for f, v in zip(free, values) if f.kind == "period"]
+    if periods:
+        _apply_periods(scenario, periods, levers, only_exported)
     return parameters, levers
+
+
+def _apply_periods(scenario: Scenario, periods: list, levers: dict, only_exported: bool) -> None:
+    """Step schedules (or, for export, constants) of the ``period`` free values, per lever."""
+    for lever in {f.lever for f, _ in periods}:
+        mine = [(f, v) for f, v in periods if f.lever == lever]
+        groups = {}
+        for f, v in mine:
+            key = tuple(f.nodes) if f.nodes else ((f.node,) if f.node else None)
+            groups.setdefault(key, []).append((f, v))
+        scalar = LEVERS[lever].kind == "scalar"
+        if only_exported:
+            for key, fvs in groups.items():
+                for f, v in fvs:
+                    if f.export:
+                        _set(levers, lever, key, v, scalar)
+            continue
+        base = _value_at(scenario, lever, NODES[0], scenario.start)
+        common: dict[float, float] = {}
+        for f, v in sorted(groups.get(None, []), key=lambda fv: fv[0].start):
+            common[f.start] = v
+            if f.end is not None and f.end not in common:
+                common[f.end] = base
+
+        def common_value(t: float) -> float:
+            times = [s for s in sorted(common) if s <= t]
+            return common[times[-1]] if times else base
+
+        for key, fvs in groups.items():
+            steps = dict(common)
+            if key is not None:
+                for f, v in sorted(fvs, key=lambda fv: fv[0].start):
+                    end = f.end if f.end is not None else float("inf")
+                    steps = {t: x for t, x in steps.items() if not f.start < t < end}
+                    if f.end is not None and f.end not in steps:
+                        steps[f.end] = common_value(f.end)
+                    steps[f.start] = v
+            _set(levers, lever, key, {"step": [[t, x] for t, x in sorted(steps.items())]}, scalar)
+
+
+def _set(levers: dict, lever: str, nodes, value, scalar: bool) -> None:
+    if scalar:
+        levers[lever] = value
+        return
+    target = levers.setdefault(lever, {})
+    for n in (nodes or ("all",)):
+        target[n] = value
+
+
+def _value_at(scenario: Scenario, lever: str, node: str, t: float) -> float:
+    value = scenario.levers[lever].value(t)
+    return float(value[list(NODES).index(node)] if LEVERS[lever].kind == "node" else value)
 
 
 def _scaled(piecewise, factor: float):

@@ -12,12 +12,18 @@ in a year:
   growth to real growth;
 * house prices are the 70-city chained index relative to the start year of the run.
 
-Data traps handled here (see calibration/data/README.md §4): only series on 2020 boundaries are
-used (the June 2020 Gongzhuling move from Siping to Changchun happened before the 2020 census, the
-start of historical runs, so every city series used is on the new boundaries); only GDP on the
-revised (post-2019, 4th economic census) basis is used, with Changchun's final 2020 figure; no
-pre-2020 resident-population estimates (overstated before the census) and no hukou-based series
-are used.
+Data traps handled here (see calibration/data/README.md §4 and docs/model.md §12):
+
+* **Boundaries.** Gongzhuling moved from Siping to Changchun in June 2020. City series from 2020 on
+  are on the new boundaries, like the model's nodes. Before 2020 Changchun and Siping are compared
+  only as their *sum* (``pair_gdp_nominal/Changchun+Siping``), which the move does not change;
+  Changchun's pre-2020 real growth (Gongzhuling was about 8 % of the new Changchun) stands for the
+  new city, Siping's (a third of the old city) is not used.
+* **GDP revision.** Every level is on the revised (post-2019) basis: 2010–2018 published levels
+  are re-levelled by ``base_data.revised_gdp`` (σ doubled for them); Changchun's final 2020 figure.
+* **Overstated resident estimates.** No resident-population series between the censuses is used:
+  only the 2020 census (node units, province) and the 2021–2024 bulletins.
+* **Hukou.** No registered-population series and no hukou-based vital rate is used.
 """
 from __future__ import annotations
 
@@ -27,8 +33,8 @@ from typing import Callable
 import numpy as np
 import xarray as xr
 
-from ..model.base_data import obs, observations
-from ..model.nodes import CITIES
+from ..model.base_data import CCSP, base_year, obs, observations, revised_gdp
+from ..model.nodes import CITIES, NODES
 
 CITY_NODE = {"Changchun": "CC_P", "Jilin": "JL_P"}     # nodes that carry each city's price index
 
@@ -63,29 +69,56 @@ def _gdp_nominal(city: str, year: int) -> tuple[float, str]:
 
 
 def standard_observations(start: int, end: int) -> list[Observation]:
-    """The observations used to calibrate a historical run from ``start`` (2020) to ``end``.
+    """The observations used to calibrate a historical run from ``start`` (2010 or 2020) to ``end``.
 
     Observations at the start year are part of the initial state (identities), so they are left out.
     """
-    if start < 2020:
-        raise ValueError("historical runs start in 2020 (the census year); earlier starts are not supported")
+    if start not in (2010, 2020):
+        raise ValueError(f"historical runs start in a census year (2010 or 2020), not {start}")
     out: list[Observation] = []
 
     def add(series, year, value, units, log, sigma, source):
         if start < year <= end:
             out.append(Observation(series, int(year), float(value), units, log, sigma, source))
 
+    census20 = base_year(2020).population
+    for i, n in enumerate(NODES):
+        add(f"node_population/{n}", 2020, census20[i], "persons", True, 0.01,
+            "7th census 2020 on the node's county units (base_data.base_year(2020); RJ = province − cities)")
+    row = _row("Jilin_province", 2020, "resident_pop_census")
+    add("province_population", 2020, row["value"], "persons", True, 0.003, row["source"])
+    for c in ("Jilin", "Liaoyuan"):
+        for year in range(2011, 2019):
+            add(f"city_gdp_nominal/{c}", year, revised_gdp(c, year), "yuan/yr", True, 0.04,
+                "CCSY level re-levelled to the revised basis (base_data.revised_gdp)")
+    for year in range(2011, 2020):
+        add(f"pair_gdp_nominal/{CCSP}", year, revised_gdp("Changchun", year) + revised_gdp("Siping", year),
+            "yuan/yr", True, 0.04 if year < 2019 else 0.02,
+            "sum of the two cities, CCSY levels on the revised basis (base_data.revised_gdp)")
+    for c in ("Changchun", "Jilin", "Liaoyuan"):
+        for year in range(2011, 2017):
+            row = _row(c, year, "gdp_real_growth")
+            add(f"city_gdp_real_growth/{c}", year, row["value"] / 100, "1/yr", False, 0.015, row["source"])
+    for c in ("Jilin", "Liaoyuan"):
+        row = _row(c, 2019, "gdp_current")
+        add(f"city_gdp_nominal/{c}", 2019, row["value"] * 1e8, "yuan/yr", True, 0.02, row["source"])
+    for year, var in ((2018, "births"), (2019, "births"), (2019, "deaths")):
+        row = _row("Jilin_province", year, var)
+        add(f"province_{var}", year, row["value"] * 1e4, "persons/yr", True, 0.03, row["source"])
+    for year, var in ((2019, "urbanization_rate_revised"), (2020, "urbanization_rate")):
+        row = _row("Jilin_province", year, var)
+        add("province_urbanization_rate", year, row["value"] / 100, "1", False, 0.003, row["source"])
     for c in CITIES:
         row = _row(c, 2024, "resident_pop")
         add(f"city_population/{c}", 2024, row["value"] * 1e4, "persons", True, 0.005, row["source"])
-        for year in (2021, 2024):
+        for year in (2020, 2021, 2024):
             value, source = _gdp_nominal(c, year)
             add(f"city_gdp_nominal/{c}", year, value, "yuan/yr", True, 0.02, source)
             if year > start + 1:   # the run's first annual total would be compared with the t0 rate
                 row = _row(c, year, "gdp_real_growth")
                 add(f"city_gdp_real_growth/{c}", year, row["value"] / 100, "1/yr", False, 0.01, row["source"])
         if c in CITY_NODE:
-            base = obs(c, start, "house_price_index_new_chained")
+            base = 100.0 if start == 2010 else obs(c, start, "house_price_index_new_chained")   # Dec 2010 = 100
             for year in range(start + 1, min(end, 2025) + 1):
                 row = _row(c, year, "house_price_index_new_chained")
                 add(f"house_price_index/{c}", year, row["value"] / base, "1", True, 0.02, row["source"])
@@ -122,8 +155,15 @@ def _price(ds: xr.Dataset, year: int, city: str) -> float:
     return float(ds.housing_price_index.sel(time=year, region=CITY_NODE[city]))
 
 
+def _pair_gdp(ds: xr.Dataset, year: int, pair: str) -> float:
+    cities = pair.split("+")
+    return float(ds.city_gdp_nominal.sel(time=year, whole_city=cities).sum("whole_city"))
+
+
 OPERATORS: dict[str, Callable] = {
+    "node_population": lambda ds, year, node: float(ds.population.sel(time=year, region=node)),
     "city_population": _city("city_population"),
+    "pair_gdp_nominal": _pair_gdp,
     "city_gdp_nominal": _city("city_gdp_nominal"),
     "city_gdp_real_growth": _real_growth,
     "house_price_index": _price,

@@ -32,6 +32,21 @@ from .observations import simulated, simulated_all
 from .statistics import fit_statistics
 
 
+def census_changes(ds: xr.Dataset) -> list[dict]:
+    """Each city's population change between the censuses of 2010 and 2020 (2020 boundaries), as
+    observed and as simulated by a run that starts at the 2010 census (``ds`` without ``run``)."""
+    from ..model.base_data import census_2010_city, obs
+    rows = []
+    for city in ds.whole_city.values:
+        city = str(city)
+        observed = obs(city, 2020, "resident_pop_census") - census_2010_city(city)
+        model = float(ds.city_population.sel(whole_city=city, time=2020) - ds.city_population.sel(whole_city=city, time=2010))
+        rows.append({"city": city, "observed": observed, "simulated": model,
+                     "same_sign": bool(np.sign(observed) == np.sign(model)),
+                     "relative_error": (model - observed) / abs(observed)})
+    return rows
+
+
 def series_table(problem: Problem, result: FitResult) -> tuple[list[dict], xr.Dataset, np.ndarray]:
     """Fit statistics per series (in and out of sample), the observed/simulated Dataset, and the
     simulated values of every observation at the estimate."""
@@ -66,6 +81,7 @@ def series_table(problem: Problem, result: FitResult) -> tuple[list[dict], xr.Da
         {"observed": (("series", "time"), observed, {"long_name": "observed value", "units": "see units coord"}),
          "simulated": (("series", "time"), simulated_, {"long_name": "simulated value", "units": "see units coord"})},
         coords={"series": series, "time": years, "units": ("series", units)})
+    fit_ds.attrs["census_changes"] = json.dumps(census_changes(ds.isel(run=0))) if start == 2010 else "[]"
     return rows, fit_ds, sim
 
 
@@ -89,7 +105,8 @@ def write_report(problem: Problem, result: FitResult, out_dir: Path, fitted_path
         "wall_seconds": result.wall_seconds, "parameters": params,
         "correlation": {"names": result.names, "matrix": np.nan_to_num(result.correlation, nan=0.0,
                                                                         posinf=0.0, neginf=0.0).tolist()},
-        "fit_statistics": rows, "stages": result.stages, "starts": result.starts,
+        "fit_statistics": rows, "census_changes_2010_2020": json.loads(fit_ds.attrs["census_changes"]),
+        "stages": result.stages, "starts": result.starts,
         "fitted_set": str(fitted_path) if fitted_path else None,
     }
     out_dir = Path(out_dir)
@@ -167,4 +184,9 @@ def format_table(report: dict) -> str:
     for r in report["fit_statistics"]:
         lines.append(f"{r['series']:40}{r['sample']:>7}{r['n']:>4}{r['mape']:9.2f}{r['rmse']:12.4g}"
                      f"{r['theil_um']:7.2f}{r['theil_us']:7.2f}{r['theil_uc']:7.2f}")
+    if report.get("census_changes_2010_2020"):
+        lines += ["", f"{'2010→2020 census change':28}{'observed':>12}{'simulated':>12}{'error':>9}  sign"]
+        for r in report["census_changes_2010_2020"]:
+            lines.append(f"{r['city']:28}{r['observed']:12,.0f}{r['simulated']:12,.0f}"
+                         f"{100 * r['relative_error']:8.1f}%  {'ok' if r['same_sign'] else 'WRONG'}")
     return "\n".join(lines)

@@ -15,10 +15,13 @@ Derivations, in short:
   of that inside it, with ``r`` solved so that plan-area GDP is 913.0 bn yuan (plan text).
 * **Rest of Jilin (RJ).** Province minus the four cities for population; GDP per resident of the
   five other prefectures in the same table (Meihekou and Changbaishan are not itemized).
-* **2020 (start of historical runs).** The census node units themselves; 2020 age shapes without the
-  roll-forward; 2020 nominal GDP of each city split with the same r as 2024; RJ GDP = province
-  (geometric mean of 2019 and 2021) minus the four cities. Real values of a run are at the prices
-  of its start year (the deflator is 1 at t0).
+* **2020 (start of the short historical run).** The census node units themselves; 2020 age shapes
+  without the roll-forward; 2020 nominal GDP of each city split with the same r as 2024; RJ GDP =
+  province (geometric mean of 2019 and 2021) minus the four cities. Real values of a run are at the
+  prices of its start year (the deflator is 1 at t0).
+* **2010 (start of the long historical run).** See ``_base_2010``: the 2010 census on 2020
+  boundaries split into the same node units, 2010 urban and age shares, and 2010 GDP put on the
+  revised (post-2019) basis by ``revised_gdp``.
 """
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ from .nodes import NODES, N_NODES
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "calibration" / "data"
 BASE_YEAR = 2024
-BASE_YEARS = (2020, 2024)   # start years with an initial state from the data
+BASE_YEARS = (2010, 2020, 2024)   # start years with an initial state from the data
 AGE_GROUPS: tuple[str, ...] = ("0-4", "5-9", "10-14", "15-19", "20-24", "25-29", "30-34", "35-39",
                                "40-44", "45-49", "50-54", "55-59", "60-64", "65-69", "70-74",
                                "75-79", "80-84", "85+")
@@ -146,10 +149,12 @@ def _census_2020_nodes() -> tuple[dict[str, float], dict[str, float], dict[str, 
 
 @lru_cache(maxsize=4)
 def base_year(year: int = BASE_YEAR) -> BaseYearData:
-    """Node figures at the end of ``year`` (2024, the default base, or 2020, the census year used to
-    start historical runs) derived from the observations (see module docstring)."""
+    """Node figures at the end of ``year`` (2024, the default base; 2020 or 2010, the census years
+    that start historical runs) derived from the observations (see module docstring)."""
     if year not in BASE_YEARS:
         raise ValueError(f"no base-year data for {year}; available: {BASE_YEARS}")
+    if year == 2010:
+        return _base_2010()
     full, full_urban, partial = _census_2020_nodes()
     cities = list(_CITY_OF_NODE.values())
     whole20 = {c: obs(c, 2020, "resident_pop_census") for c in cities}
@@ -304,3 +309,167 @@ def roll_forward(shares: np.ndarray, years: int, tfr: float) -> np.ndarray:
         single = new
     grouped = np.concatenate([single[:85].reshape(17, 5).sum(axis=1), [single[85:].sum()]])
     return grouped / grouped.sum()
+
+
+# ------------------------------------------------------------------------------------------------
+# 2010: the start of the long historical run
+# ------------------------------------------------------------------------------------------------
+CCSP = "Changchun+Siping"          # the pair whose sum is the same on 2010 and 2020 boundaries
+GDP_BREAKS = {"Changchun": (2019,), "Jilin": (2017, 2019), "Siping": (2017, 2019), "Liaoyuan": (2017, 2019)}
+# nominal growth assumed in a break year (the observed change mixes growth and the level revision):
+# real growth of Jilin province 5.3 % (2017) and 3.0 % (2019) plus about 1 %/yr of prices [judgement]
+BREAK_YEAR_NOMINAL_GROWTH = {2017: 0.063, 2019: 0.040}
+_OTHER_PREFECTURES_2010 = ("Tonghua", "Baishan", "Songyuan", "Baicheng", "Yanbian")
+
+
+def revised_gdp(city: str, year: int) -> float:
+    """Nominal GDP [yuan] of ``city`` in ``year`` (2010–2019, boundaries of that year) on the revised
+    basis of 2019 onwards.
+
+    CCSY levels fall at the statistical revisions (Jilin City, Siping, Liaoyuan in 2017 and all
+    four cities in 2019; data README §4.2). Going back from the revised 2019 level, each earlier year
+    keeps the observed nominal growth except across a break year, whose growth is
+    ``BREAK_YEAR_NOMINAL_GROWTH`` instead: the revision is a level factor per segment, not a
+    collapse of output.
+    """
+    if not 2010 <= year <= 2019:
+        raise ValueError(f"revised_gdp covers 2010–2019, not {year}")
+    level = obs(city, 2019, "gdp_current") * 1e8
+    for y in range(2019, year, -1):          # step from y back to y − 1
+        growth = (1 + BREAK_YEAR_NOMINAL_GROWTH[y] if y in GDP_BREAKS[city]
+                  else obs(city, y, "gdp_current") / obs(city, y - 1, "gdp_current"))
+        level /= growth
+    return level
+
+
+def revision_factor(city: str, year: int) -> float:
+    """Revised / published GDP level of ``city`` in ``year`` (1 from 2019 on)."""
+    return 1.0 if year >= 2019 else revised_gdp(city, year) / (obs(city, year, "gdp_current") * 1e8)
+
+
+def back_shift_age_shares(shares: np.ndarray, years: int = 10) -> np.ndarray:
+    """An age distribution ``years`` (a multiple of 5) earlier, by moving each 5-year cohort back
+    down the age groups and undoing the base mortality; the two oldest groups, whose cohorts are
+    beyond 85+ later, continue the ratio of the groups below them. Returns shares (sum 1)."""
+    shift = years // 5
+    m = age_schedules()["mortality_rate_2020"]
+    out = np.empty(N_AGES)
+    for g in range(N_AGES - shift):
+        survival = np.exp(-5 * m[g:g + shift].sum())       # from group g to group g + shift
+        out[g] = shares[g + shift] / survival
+    for g in range(N_AGES - shift, N_AGES):
+        out[g] = out[g - 1] * shares[g] / shares[g - 1]
+    return out / out.sum()
+
+
+def _gongzhuling_gdp_2010() -> float:
+    """Gongzhuling's 2010 GDP [yuan, published basis]: Siping's GDP per resident times its 2010
+    census population [judgement: county GDP is not in the data]."""
+    gzl = obs("Siping", 2010, "resident_pop_census") - obs("Siping", 2010, "resident_pop_census_2020bounds")
+    return obs("Siping", 2010, "gdp_current") * 1e8 * gzl / obs("Siping", 2010, "resident_pop_census")
+
+
+def city_gdp_2010() -> dict[str, float]:
+    """2010 nominal GDP [yuan] of the four cities on 2020 boundaries and the revised basis."""
+    gzl = _gongzhuling_gdp_2010()
+    out = {c: revised_gdp(c, 2010) for c in _CITY_OF_NODE.values()}
+    out["Changchun"] += gzl * revision_factor("Siping", 2010)
+    out["Siping"] -= gzl * revision_factor("Siping", 2010)
+    return out
+
+
+def _census_2010_nodes() -> tuple[dict[str, float], dict[str, float]]:
+    """2010 census population of each city's fully-in-plan units and of its partial county.
+
+    Changchun (2020 boundaries): the city minus Yushu. Jilin City: its four district rows.
+    Liaoyuan: its two districts. Siping (Tiedong, Tiexi, Yitong): the remainder of the four-city
+    full-unit total (11,143,054), which leaves Lishu + Shuangliao as the rest of Siping (checked
+    against their own rows in tests/test_base_year.py).
+    """
+    cities = list(_CITY_OF_NODE.values())
+    partial = {c: (obs(u, 2010, "resident_pop_census") if (u := _PARTIAL_UNIT.get(c)) else 0.0) for c in cities}
+    full = {"Changchun": census_2010_city("Changchun") - partial["Changchun"],
+            "Jilin": sum(obs(u, 2010, "resident_pop_census") for u in _PLAN_UNITS["Jilin"]),
+            "Liaoyuan": obs("Liaoyuan", 2010, "district_pop_census")}
+    full["Siping"] = obs("Metro_area", 2010, "scope_pop_census_full_units") - sum(full.values())
+    return full, partial
+
+
+def census_2010_city(city: str, urban: bool = False) -> float:
+    """2010 census (urban) population of a city on 2020 boundaries."""
+    var = "urban_resident_pop_census" if urban else "resident_pop_census"
+    try:
+        return obs(city, 2010, var + "_2020bounds")
+    except KeyError:
+        return obs(city, 2010, var)
+
+
+def _base_2010() -> BaseYearData:
+    """Node figures at the 2010 census (1 Nov 2010, taken as the end of 2010)."""
+    b24 = base_year(2024)
+    a, r = b24.partial_share, b24.gdp_outside_ratio
+    cities = list(_CITY_OF_NODE.values())
+    full, partial = _census_2010_nodes()
+    full20, full_urban20, partial20 = _census_2020_nodes()
+    pop, urb = {}, {}
+    for code, c in _CITY_OF_NODE.items():
+        whole, whole_u = census_2010_city(c), census_2010_city(c, urban=True)
+        p_in = full[c] + a * partial[c]
+        pop[f"{code}_P"], pop[f"{code}_R"] = p_in, whole - p_in
+        # urban shares: each node's 2020 census share minus its city's 2010→2020 rise, then scaled
+        # so that the city's urban total is the 2010 census figure
+        rise = obs(c, 2020, "urban_resident_pop_census") / obs(c, 2020, "resident_pop_census") - whole_u / whole
+        u20_in = (full_urban20[c] + a * partial20[c][1]) / (full20[c] + a * partial20[c][0])
+        p20_out = obs(c, 2020, "resident_pop_census") - (full20[c] + a * partial20[c][0])
+        u20_out = (obs(c, 2020, "urban_resident_pop_census") - full_urban20[c] - a * partial20[c][1]) / p20_out
+        u_in, u_out = pop[f"{code}_P"] * (u20_in - rise), pop[f"{code}_R"] * (u20_out - rise)
+        scale = whole_u / (u_in + u_out)
+        urb[f"{code}_P"], urb[f"{code}_R"] = u_in * scale, u_out * scale
+    prov = obs("Jilin_province", 2010, "resident_pop_census")
+    pop["RJ"] = prov - sum(census_2010_city(c) for c in cities)
+    others = _OTHER_PREFECTURES_2010
+    other_pop = np.array([obs(c, 2010, "resident_pop_census") for c in others])
+    other_urb = sum(obs(c, 2010, "urban_resident_pop_census") for c in others)
+    urb["RJ"] = pop["RJ"] * other_urb / other_pop.sum()
+
+    # GDP: plan part vs rest of each city with the 2024 ratio r; RJ at its 2020 GDP per resident
+    # relative to the four cities
+    gdp_city = city_gdp_2010()
+    gdp = {}
+    for code, c in _CITY_OF_NODE.items():
+        pin, pout = pop[f"{code}_P"], pop[f"{code}_R"]
+        y_in = gdp_city[c] / (pin + r * pout)
+        gdp[f"{code}_P"], gdp[f"{code}_R"] = y_in * pin, r * y_in * pout
+    b20 = base_year(2020)
+    rj = NODES.index("RJ")
+    four20 = np.delete(b20.gdp, rj).sum() / np.delete(b20.population, rj).sum()
+    four10 = sum(gdp_city.values()) / sum(census_2010_city(c) for c in cities)
+    gdp["RJ"] = b20.gdp[rj] / b20.population[rj] / four20 * four10 * pop["RJ"]
+
+    # ages: national 2020 shape moved back ten years, tilted to each city's 2010 census shares
+    shape = back_shift_age_shares(age_schedules()["national_population_2020"], 10)
+
+    def tilt(where):
+        return tilt_age_shares(shape, obs(where, 2010, "share_age_0_14_2020bounds") / 100,
+                               obs(where, 2010, "share_age_65plus_2020bounds") / 100)
+
+    shares = np.empty((N_NODES, N_AGES))
+    for i, n in enumerate(NODES):
+        if n == "RJ":
+            w = other_pop / other_pop.sum()
+            shares[i] = sum(wi * tilt(c) for wi, c in zip(w, others))
+        else:
+            shares[i] = tilt(_CITY_OF_NODE[n[:2]])
+
+    floor_city = {c: obs(c, 2010, "per_capita_housing_floor_area_census") for c in cities}
+    whole10 = {c: census_2010_city(c) for c in cities}
+    floor_rj = sum(floor_city[c] * whole10[c] for c in cities) / sum(whole10.values())
+    floor = np.array([floor_city[_CITY_OF_NODE[n[:2]]] if n != "RJ" else floor_rj for n in NODES])
+    price_growth = np.full(N_NODES, np.nan)
+    for code, c in (("CC", "Changchun"), ("JL", "Jilin")):
+        price_growth[NODES.index(f"{code}_P")] = obs(c, 2010, "house_price_index_new_dec_yoy") / 100 - 1
+    return BaseYearData(population=np.array([pop[n] for n in NODES]),
+                        urban_population=np.array([urb[n] for n in NODES]), age_shares=shares,
+                        gdp=np.array([gdp[n] for n in NODES]), floor_area_per_person=floor,
+                        population_2020=b20.population, partial_share=a, gdp_outside_ratio=r,
+                        price_index_growth=price_growth)

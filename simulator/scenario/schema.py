@@ -14,7 +14,7 @@ from simulator.model.levers import LEVERS
 from simulator.model.nodes import NODES
 from simulator.model.parameters import PARAMETERS
 
-from simulator.model.base_data import BASE_YEARS as SUPPORTED_START_YEARS  # noqa: E402  (2020, 2024)
+from simulator.model.base_data import BASE_YEARS as SUPPORTED_START_YEARS  # noqa: E402  (2010, 2020, 2024)
 MAX_END_YEAR = 2100
 SOLVER_METHODS = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA")
 #: keys selecting groups of elements in node/pair mappings
