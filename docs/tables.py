@@ -74,6 +74,30 @@ def base_year_table() -> str:
     return "\n".join(rows)
 
 
+def state_2010_table() -> str:
+    from simulator.model.base_data import base_year
+    from simulator.model.nodes import NODES, PLAN_MASK
+    b, b20 = base_year(2010), base_year(2020)
+    share, share20 = b.urban_population / b.population, b20.urban_population / b20.population
+    young, old = b.age_shares[:, :3].sum(1), b.age_shares[:, 13:].sum(1)
+    rows = ["| node | pop. census 2010 | pop. census 2020 | change | urban share 2010 | urban share 2020 "
+            "| GDP 2010 [bn yuan, revised basis] | 0–14 [%] | 65+ [%] | h0 [m²/person] |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    for i, n in enumerate(NODES):
+        rows.append(f"| {n} | {b.population[i]:,.0f} | {b20.population[i]:,.0f} | "
+                    f"{100 * (b20.population[i] / b.population[i] - 1):+.1f} % | {share[i]:.4f} | {share20[i]:.4f} | "
+                    f"{b.gdp[i] / 1e9:.2f} | {100 * young[i]:.2f} | {100 * old[i]:.2f} | {b.floor_area_per_person[i]:.2f} |")
+    plan = np.array(PLAN_MASK, dtype=bool)
+    rows.append(f"| **plan area** | {b.population[plan].sum():,.0f} | {b20.population[plan].sum():,.0f} | "
+                f"{100 * (b20.population[plan].sum() / b.population[plan].sum() - 1):+.1f} % | – | – | "
+                f"{b.gdp[plan].sum() / 1e9:.2f} | – | – | – |")
+    rows.append(f"| province | {b.population.sum():,.0f} | {b20.population.sum():,.0f} | "
+                f"{100 * (b20.population.sum() / b.population.sum() - 1):+.1f} % | "
+                f"{b.urban_population.sum() / b.population.sum():.4f} | "
+                f"{b20.urban_population.sum() / b20.population.sum():.4f} | {b.gdp.sum() / 1e9:.2f} | – | – | – |")
+    return "\n".join(rows)
+
+
 def calibrated_table() -> str:
     from simulator import scenario_from_dict
     from simulator.model.initial import initialize
@@ -91,6 +115,7 @@ def calibrated_table() -> str:
 
 
 BLOCKS = {"parameters": parameters_table, "levers": levers_table, "base-year": base_year_table,
+          "state-2010": state_2010_table,
           "calibrated-constants": calibrated_table}
 
 

@@ -26,7 +26,7 @@ Examples:
   sim sweep sweeps/uncertainty.yaml -j 2      # thousands of variants, vectorized, resumable
   sim sensitivity outputs/uncertainty          # Sobol / Morris indices with SALib
   sim targets outputs/uncertainty              # probability of meeting the 2030 targets
-  sim calibrate calibration/baseline.yaml      # fit to 2020–2024 statistics
+  sim calibrate calibration/baseline.yaml      # fit to 2020–2024 statistics (history_2010.yaml: from 2010)
   sim export scenarios/baseline.yaml -o baseline.mdl   # Vensim/XMILE for PySD, Vensim, Stella
 """
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 
-@click.command("calibrate", help="""Fit the free parameters of a calibration file to 2020–2024 statistics.
+@click.command("calibrate", help="""Fit the free parameters of a calibration file to historical statistics.
 
 \b
 Runs partial-model stages (demography, migration, economy, housing), then a bounded robust joint
@@ -15,12 +15,16 @@ least-squares fit from several scrambled-Sobol starts, and prints the parameter 
 95 % intervals, identified or not) and fit statistics per series (MAPE, RMSE, Theil U^M/U^S/U^C).
 Writes calibration/fitted/<name>.yaml (a scenario fragment to `extends:`) and a report under
 outputs/calibration/<name>/. With --until YEAR only observations up to YEAR are fitted and the rest
-are reported as out-of-sample errors (a backtest; the fitted set is then not written unless -f).
+are reported as out-of-sample errors (a backtest, reported in outputs/calibration/<name>_until<YEAR>;
+the fitted set is then not written unless -f). calibration/baseline.yaml fits 2020–2024 from the
+2020 census (the set the baseline scenario uses); calibration/history_2010.yaml fits 2010–2024
+from the 2010 census and also compares each city's 2010→2020 census change.
 
 \b
 Examples:
   sim calibrate calibration/baseline.yaml
   sim calibrate calibration/baseline.yaml --until 2022 --starts 0
+  sim calibrate calibration/history_2010.yaml --until 2015
 """)
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--until", type=int, default=None, help="Fit only observations up to this year (backtest).")

@@ -161,6 +161,15 @@ def test_history_scenario_and_config_load():
     assert sc.start == 2020 and sc.end == 2024
     assert {f.name for f in cfg.free} >= {"tfp_growth", "lockdown_2022_changchun"}
     assert not next(f for f in cfg.free if f.kind == "pulse").export
+    long, sc10 = load_config(ROOT / "calibration" / "history_2010.yaml")
+    assert sc10.start == 2010 and sc10.end == 2024
+    # only structural parameters leave the long fit: state identities and history-only values stay
+    exported = {f.name for f in long.free if f.export}
+    assert exported == {"base_urbanization_trend", "income_weight", "attractiveness_perception_time",
+                        "tfp_growth", "price_adjustment_time", "natural_vacancy"}
+    from simulator.scenario import load_scenario
+    assert load_scenario(ROOT / "scenarios" / "history.yaml").start == 2010
+    assert load_scenario(ROOT / "scenarios" / "history_2020.yaml").start == 2020
 
 
 def test_multistart_fit_is_deterministic_with_a_seed():

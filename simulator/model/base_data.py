@@ -362,20 +362,29 @@ def back_shift_age_shares(shares: np.ndarray, years: int = 10) -> np.ndarray:
     return out / out.sum()
 
 
-def _gongzhuling_gdp_2010() -> float:
-    """Gongzhuling's 2010 GDP [yuan, published basis]: Siping's GDP per resident times its 2010
-    census population [judgement: county GDP is not in the data]."""
+def gongzhuling_share_of_siping() -> float:
+    """Gongzhuling's share of (old-boundary) Siping GDP: its 2010 census share of Siping's residents,
+    i.e. Siping's GDP per resident [judgement: county GDP is not in the data], held for 2010–2019."""
     gzl = obs("Siping", 2010, "resident_pop_census") - obs("Siping", 2010, "resident_pop_census_2020bounds")
-    return obs("Siping", 2010, "gdp_current") * 1e8 * gzl / obs("Siping", 2010, "resident_pop_census")
+    return gzl / obs("Siping", 2010, "resident_pop_census")
+
+
+def city_gdp_2020_bounds(city: str, year: int) -> float:
+    """Nominal GDP [yuan] of a city on 2020 boundaries and the revised basis: 2010–2019 from
+    ``revised_gdp`` with Gongzhuling's share moved from Siping to Changchun; from 2020 the published
+    figure (Changchun's final 2020 value)."""
+    if year >= 2020:
+        try:
+            return obs(city, year, "gdp_current_final") * 1e8
+        except KeyError:
+            return obs(city, year, "gdp_current") * 1e8
+    moved = gongzhuling_share_of_siping() * revised_gdp("Siping", year)
+    return revised_gdp(city, year) + {"Changchun": moved, "Siping": -moved}.get(city, 0.0)
 
 
 def city_gdp_2010() -> dict[str, float]:
     """2010 nominal GDP [yuan] of the four cities on 2020 boundaries and the revised basis."""
-    gzl = _gongzhuling_gdp_2010()
-    out = {c: revised_gdp(c, 2010) for c in _CITY_OF_NODE.values()}
-    out["Changchun"] += gzl * revision_factor("Siping", 2010)
-    out["Siping"] -= gzl * revision_factor("Siping", 2010)
-    return out
+    return {c: city_gdp_2020_bounds(c, 2010) for c in _CITY_OF_NODE.values()}
 
 
 def _census_2010_nodes() -> tuple[dict[str, float], dict[str, float]]:

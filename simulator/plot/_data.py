@@ -135,7 +135,9 @@ def observed_history(variable: str) -> pd.DataFrame:
 
     * population ← ``resident_pop_census`` (persons; the 2010 census at 2020 boundaries where the
       file has it) and ``resident_pop`` (10k persons × 10⁴);
-    * gdp_nominal ← ``gdp_current`` (100M CNY = 亿元 × 10⁸), duplicates averaged;
+    * gdp_nominal ← 2010–2019 on the revised basis and 2020 boundaries
+      (``base_data.city_gdp_2020_bounds``: published levels fall at the 2017/2019 statistical
+      revisions, which are not output changes), then ``gdp_current`` (100M CNY = 亿元 × 10⁸);
     * urbanization_rate ← ``urbanization_rate_census`` (% ÷ 100), or urban/total census counts at
       2020 boundaries for 2010 where available.
     The census per-capita floor area covers urban + rural households, so it is not compared with
@@ -151,7 +153,11 @@ def observed_history(variable: str) -> pd.DataFrame:
         r = df[df.variable == "resident_pop"].assign(value=lambda d: d.value * 1e4)
         out = [c, r]
     elif variable == "gdp_nominal":
-        out = [df[df.variable == "gdp_current"].assign(value=lambda d: d.value * 1e8)]
+        from ..model.base_data import city_gdp_2020_bounds
+        revised = pd.DataFrame([{"city": c, "year": y, "value": city_gdp_2020_bounds(c, y),
+                                 "variable": "gdp_revised_2020bounds"} for c in CITY_NAMES for y in range(2010, 2020)])
+        recent = df[(df.variable == "gdp_current") & (df.year.astype(int) >= 2020)].assign(value=lambda d: d.value * 1e8)
+        out = [revised, recent.assign(year=recent.year.astype(int))]
     elif variable == "urbanization_rate":
         u = df[df.variable == "urban_resident_pop_census_2020bounds"].set_index(["city", "year"]).value
         t = df[df.variable == "resident_pop_census_2020bounds"].set_index(["city", "year"]).value
