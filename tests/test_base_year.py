@@ -133,13 +133,15 @@ def test_back_shift_inverts_ageing():
 
 
 def test_gdp_revision_keeps_growth_and_changes_levels_at_breaks():
-    from simulator.model.base_data import BREAK_YEAR_NOMINAL_GROWTH, revised_gdp, revision_factor
+    from simulator.model.base_data import BREAK_YEAR_NOMINAL_GROWTH, DEFLATOR_2014, revised_gdp, revision_factor
     assert revised_gdp("Jilin", 2019) == obs("Jilin", 2019, "gdp_current") * 1e8
     # outside break years the published growth is kept
     assert abs(revised_gdp("Jilin", 2015) / revised_gdp("Jilin", 2014)
                - obs("Jilin", 2015, "gdp_current") / obs("Jilin", 2014, "gdp_current")) < 1e-12
     # across a break the assumed growth replaces the published jump
     assert abs(revised_gdp("Jilin", 2017) / revised_gdp("Jilin", 2016) - 1 - BREAK_YEAR_NOMINAL_GROWTH[2017]) < 1e-12
+    assert abs(revised_gdp("Jilin", 2014) / revised_gdp("Jilin", 2013)
+               - 1 - obs("Jilin", 2014, "gdp_real_growth") / 100 - DEFLATOR_2014) < 1e-12
     assert abs(revised_gdp("Changchun", 2017) / revised_gdp("Changchun", 2016)
                - obs("Changchun", 2017, "gdp_current") / obs("Changchun", 2016, "gdp_current")) < 1e-12
     for city in CITIES:       # the revision lowered every level

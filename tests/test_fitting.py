@@ -209,3 +209,11 @@ def test_period_and_all_node_pulse_free_parameters():
     assert exported == {"tfp_growth": {"all": 0.03}}
     with pytest.raises(ValueError, match="nodes"):
         FreeParameter(name="x", lever="tfr", kind="scale", nodes=["JL_P"], bounds=(0, 2), prior=(1, 1))
+
+
+def test_best_start_prefers_converged_starts():
+    from simulator.fitting.fit import best_start
+    runs = [{"start": 0, "cost": 10.0, "status": 1}, {"start": 1, "cost": 9.99, "status": 0},
+            {"start": 2, "cost": 10.5, "status": 2}, {"start": 3, "cost": float("nan"), "status": 1}]
+    assert best_start(runs) == 0
+    assert best_start([{"start": 0, "cost": 1.0, "status": 0}]) is None

@@ -189,18 +189,19 @@ def fit(cfg: CalibrationConfig, scenario, until: int | None = None, seed: int | 
             warnings.simplefilter("ignore", UserWarning)
             sob = qmc.Sobol(d=len(names), scramble=True, seed=seed).random(n_starts)
         candidates += [problem.theta(x) for x in sob]
-    best, best_res, runs = None, None, []
+    results, runs = [], []
     for i, start in enumerate(candidates):
         est, res = _solve(problem, start, active, problem.fit_observations, prior_mean, cfg.max_nfev, cfg.loss)
+        results.append((est, res))
         runs.append({"start": i, "cost": float(res.cost), "nfev": int(res.nfev), "status": int(res.status),
                      "estimate": est.tolist()})
         progress(f"joint fit, start {i + 1}/{len(candidates)}: cost {res.cost:10.3f}  nfev {res.nfev:3d}  "
                  f"{'converged' if res.status > 0 else 'stopped: ' + res.message}")
-        if best_res is None or res.cost < best_res.cost:
-            best, best_res = est, res
-    if best_res.status <= 0 or not np.isfinite(best_res.cost):
-        raise FitError(f"the joint fit did not converge ({best_res.message}); try more max_nfev, other "
-                       "bounds or fewer free parameters — no fitted set was written")
+    chosen = best_start(runs)
+    if chosen is None:
+        raise FitError(f"the joint fit did not converge from any start ({results[0][1].message}); try more "
+                       "max_nfev, other bounds or fewer free parameters — no fitted set was written")
+    best, best_res = results[chosen]
     sd, sd_data, corr = _uncertainty(problem, best, prior_mean)
     identified = np.isfinite(sd_data) & (sd_data < 0.5 * (problem.hi - problem.lo))
     off = np.abs(corr - np.eye(len(names)))
@@ -209,6 +210,13 @@ def fit(cfg: CalibrationConfig, scenario, until: int | None = None, seed: int | 
                      identified=identified, cost=float(best_res.cost), nfev=int(sum(r["nfev"] for r in runs)),
                      n_evaluations=problem.n_evaluations, converged=True, message=best_res.message,
                      wall_seconds=time.perf_counter() - t0, stages=stages, starts=runs), problem
+
+
+def best_start(runs: list[dict]) -> int | None:
+    """Index of the start with the lowest cost among those that converged (status > 0, finite
+    cost); None if none did. A start stopped by max_nfev never wins, even at an equal cost."""
+    ok = [r for r in runs if r["status"] > 0 and np.isfinite(r["cost"])]
+    return min(ok, key=lambda r: r["cost"])["start"] if ok else None
 
 
 def _uncertainty(problem: Problem, theta: np.ndarray, prior_mean: np.ndarray):

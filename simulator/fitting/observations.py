@@ -83,7 +83,7 @@ def standard_observations(start: int, end: int) -> list[Observation]:
 
     census20 = base_year(2020).population
     for i, n in enumerate(NODES):
-        add(f"node_population/{n}", 2020, census20[i], "persons", True, 0.01,
+        add(f"node_population/{n}", 2020, census20[i], "persons", True, 0.005,
             "7th census 2020 on the node's county units (base_data.base_year(2020); RJ = province − cities)")
     row = _row("Jilin_province", 2020, "resident_pop_census")
     add("province_population", 2020, row["value"], "persons", True, 0.003, row["source"])

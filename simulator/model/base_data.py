@@ -315,28 +315,40 @@ def roll_forward(shares: np.ndarray, years: int, tfr: float) -> np.ndarray:
 # 2010: the start of the long historical run
 # ------------------------------------------------------------------------------------------------
 CCSP = "Changchun+Siping"          # the pair whose sum is the same on 2010 and 2020 boundaries
-GDP_BREAKS = {"Changchun": (2019,), "Jilin": (2017, 2019), "Siping": (2017, 2019), "Liaoyuan": (2017, 2019)}
-# nominal growth assumed in a break year (the observed change mixes growth and the level revision):
-# real growth of Jilin province 5.3 % (2017) and 3.0 % (2019) plus about 1 %/yr of prices [judgement]
+GDP_BREAKS = {"Changchun": (2019,), "Jilin": (2014, 2017, 2019), "Siping": (2014, 2017, 2019),
+              "Liaoyuan": (2014, 2017, 2019)}
+# nominal growth assumed in a break year (the published change mixes growth and the level revision):
+# 2017 and 2019: real growth of Jilin province 5.3 % and 3.0 % plus about 1 %/yr of prices; 2014 (after
+# the 2013 economic census): the city's own published real growth plus the national GDP deflator,
+# 0.8 % [judgement]
 BREAK_YEAR_NOMINAL_GROWTH = {2017: 0.063, 2019: 0.040}
+DEFLATOR_2014 = 0.008
 _OTHER_PREFECTURES_2010 = ("Tonghua", "Baishan", "Songyuan", "Baicheng", "Yanbian")
+
+
+def break_year_growth(city: str, year: int) -> float:
+    """Nominal growth [1/yr] assumed for ``city`` across the break ``year`` (see GDP_BREAKS)."""
+    if year == 2014:
+        return obs(city, 2014, "gdp_real_growth") / 100 + DEFLATOR_2014
+    return BREAK_YEAR_NOMINAL_GROWTH[year]
 
 
 def revised_gdp(city: str, year: int) -> float:
     """Nominal GDP [yuan] of ``city`` in ``year`` (2010–2019, boundaries of that year) on the revised
     basis of 2019 onwards.
 
-    CCSY levels fall at the statistical revisions (Jilin City, Siping, Liaoyuan in 2017 and all
-    four cities in 2019; data README §4.2). Going back from the revised 2019 level, each earlier year
-    keeps the observed nominal growth except across a break year, whose growth is
-    ``BREAK_YEAR_NOMINAL_GROWTH`` instead: the revision is a level factor per segment, not a
-    collapse of output.
+    CCSY levels fall at statistical revisions: in 2014 (Jilin City −9 %, Siping 0 %, Liaoyuan −1 %
+    nominal against 6–7 % real growth, after the 2013 economic census), in 2017 (Jilin City, Siping,
+    Liaoyuan −10 to −21 %) and in 2019 (all four, after the 2018 economic census; data README §4.2).
+    Going back from the revised 2019 level, each earlier year keeps the published nominal growth
+    except across a break year, whose growth is ``break_year_growth`` instead: a revision is a level
+    factor per segment, not a change in output.
     """
     if not 2010 <= year <= 2019:
         raise ValueError(f"revised_gdp covers 2010–2019, not {year}")
     level = obs(city, 2019, "gdp_current") * 1e8
     for y in range(2019, year, -1):          # step from y back to y − 1
-        growth = (1 + BREAK_YEAR_NOMINAL_GROWTH[y] if y in GDP_BREAKS[city]
+        growth = (1 + break_year_growth(city, y) if y in GDP_BREAKS[city]
                   else obs(city, y, "gdp_current") / obs(city, y - 1, "gdp_current"))
         level /= growth
     return level
