@@ -197,6 +197,8 @@ def _apply_periods(scenario: Scenario, periods: list, levers: dict, only_exporte
                     if f.export:
                         _set(levers, lever, key, v, scalar)
             continue
+        # where a closed period ends without a following one, the lever returns to its value at the
+        # run start (the first node's: one 'all' path cannot differ by node)
         base = _value_at(scenario, lever, NODES[0], scenario.start)
         common: dict[float, float] = {}
         for f, v in sorted(groups.get(None, []), key=lambda fv: fv[0].start):

@@ -12,7 +12,7 @@ in a year:
   growth to real growth;
 * house prices are the 70-city chained index relative to the start year of the run.
 
-Data traps handled here (see calibration/data/README.md §4 and docs/model.md §12):
+Data traps handled here (see calibration/data/README.md §4 and docs/model.md §13.1):
 
 * **Boundaries.** Gongzhuling moved from Siping to Changchun in June 2020. City series from 2020 on
   are on the new boundaries, like the model's nodes. Before 2020 Changchun and Siping are compared
