@@ -224,8 +224,19 @@ def target_check(ds: xr.Dataset) -> list[dict]:
     return rows
 
 
-def summary(ds: xr.Dataset, years=(2024, 2030, 2035)) -> dict:
-    years = [int(y) for y in years if int(y) in set(ds.time.values.tolist())]
+REPORT_YEARS = (2024, 2030, 2035)   # base year, target year, horizon
+
+
+def summary(ds: xr.Dataset, years=None) -> dict:
+    """Plan-area figures by year, target check and provenance (what ``summary.json`` holds).
+
+    ``years`` default: the first and last output years of the run plus those of ``REPORT_YEARS``
+    inside it, so a historical run (2010 → 2024) or a short run is summarized too.
+    """
+    times = [int(t) for t in ds.time.values.tolist()]
+    if years is None:
+        years = {times[0], times[-1]} | set(REPORT_YEARS)
+    years = sorted(int(y) for y in years if int(y) in set(times))
     table = []
     for y in years:
         row = {"year": y}

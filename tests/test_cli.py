@@ -32,6 +32,17 @@ def test_run_prints_target_table(baseline_run):
     assert "1210.0" in output and "9130" in output
 
 
+def test_run_summarizes_a_historical_run_by_its_own_years(tmp_path):
+    """A run that contains none of 2024/2030/2035 (2010 census → 2012) still gets a table."""
+    f = tmp_path / "short.yaml"
+    f.write_text("name: short\ntime: {start: 2010, end: 2012}\n")
+    res = CliRunner().invoke(main, ["run", str(f), "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert "pop 2010" in res.output and "pop 2012" in res.output and "not simulated" in res.output
+    years = [r["year"] for r in json.loads((tmp_path / "out" / "summary.json").read_text())["years"]]
+    assert years == [2010, 2012]
+
+
 def test_run_writes_outputs_with_units_and_provenance(baseline_run):
     out, _ = baseline_run
     assert {p.name for p in out.iterdir()} == {"results.nc", "results.csv", "summary.json"}
