@@ -53,7 +53,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "housing_demolition": ("m2/yr", "demolition incl. renewal"),
     "housing_price_index": ("1", "house price index (2024 = 1), real"),
     "floor_area_per_urban_resident": ("m2/person", "urban residential floor area per urban resident"),
-    "vacancy_rate": ("1", "share of urban floor area not demanded"),
+    "vacancy_rate": ("1", "share of urban floor area not occupied (≥ 0 by construction)"),
+    "housing_crowding": ("1", "share of desired floor area that the stock allows (1 = no shortage)"),
     "public_service_capacity": ("yuan", "public-service capacity, 2024 prices"),
     "service_access": ("yuan/person", "access-weighted public-service capacity per person"),
     "attractiveness": ("1", "utility of living in the node (logit scale)"),
@@ -133,7 +134,8 @@ def to_dataset(traj: Trajectory, squeeze: bool | None = None) -> xr.Dataset:
         "housing_demolition": (node, annual_flows(traj, "cum_demolition")),
         "housing_price_index": (node, st["house_price"]),
         "floor_area_per_urban_resident": (node, floor / urban),
-        "vacancy_rate": (node, 1 - aux["housing_demand"] / floor),
+        "vacancy_rate": (node, 1 - aux["housing_occupied"] / floor),
+        "housing_crowding": (node, aux["crowding"]),
         "public_service_capacity": (node, st["service_capacity"]),
         "service_access": (node, aux["service_access"]),
         "attractiveness": (node, aux["attractiveness"]),
@@ -167,6 +169,9 @@ def to_dataset(traj: Trajectory, squeeze: bool | None = None) -> xr.Dataset:
     for name, (units, long_name) in VARIABLES.items():
         ds[name].attrs.update(units=units, long_name=long_name)
     ds = ds.transpose("run", "time", ...)
+    first = traj.scenarios[0]
+    if first.history is not None:      # the history years were integrated to continue from them, not reported
+        ds = ds.isel(time=np.flatnonzero(traj.times >= first.start - 1e-9))
     if squeeze or (squeeze is None and ds.sizes["run"] == 1):
         ds = ds.isel(run=0, drop=True)
     ds.attrs.update(provenance(traj))

@@ -53,8 +53,8 @@ def absolute_tolerance(layout: StateLayout, y0: np.ndarray, dy0: np.ndarray, mem
 def check_members(scenarios) -> None:
     first = scenarios[0]
     for s in scenarios[1:]:
-        if (s.start, s.end, s.output_step, s.age_substages, s.solver) != (
-                first.start, first.end, first.output_step, first.age_substages, first.solver):
+        if (s.run_start, s.start, s.end, s.output_step, s.age_substages, s.solver) != (
+                first.run_start, first.start, first.end, first.output_step, first.age_substages, first.solver):
             raise ValueError("all members of one integration must share time span, output step, "
                              "age sub-stages and solver settings")
 
@@ -69,7 +69,7 @@ def simulate(scenarios, population_by_age: np.ndarray | None = None) -> Trajecto
     scenarios = list(scenarios)
     check_members(scenarios)
     p = stack_parameters([s.parameters for s in scenarios])
-    levers = MemberLevers([s.levers for s in scenarios])
+    levers = MemberLevers([s.effective_levers() for s in scenarios])
     return integrate(scenarios, p, levers, population_by_age)
 
 
@@ -85,13 +85,14 @@ def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None =
     first = scenarios[0]
     M = p.capital_elasticity.shape[-1]
     layout = StateLayout(first.age_substages)
-    blocks, constants = initialize(p, M, first.age_substages, population_by_age, start_year=int(first.start))
+    start = first.run_start          # a scenario that continues a history run integrates it first
+    blocks, constants = initialize(p, M, first.age_substages, population_by_age, start_year=int(start))
     y = layout.pack(blocks, M)
     model = Model(layout, p, constants, M)
 
-    out_times = np.asarray(first.output_times, dtype=float)
+    out_times = np.asarray(first.run_output_times, dtype=float)
     bps = levers.breakpoints()
-    edges = [first.start] + [b for b in bps if first.start < b < first.end] + [first.end]
+    edges = [start] + [b for b in bps if start < b < first.end] + [first.end]
 
     seg0 = LeverSegment(levers, edges[0], edges[1])
     dy0 = model.derivatives(edges[0], y, seg0.at(edges[0]))

@@ -60,7 +60,7 @@ class SampledLevers:
 
     def __init__(self, scenario, factors, X: np.ndarray):
         self.members = X.shape[0]
-        self.base = MemberLevers([scenario.levers])
+        self.base = MemberLevers([scenario.effective_levers()])
         self.overrides = []
         for j, f in enumerate(factors):
             if f.kind != "lever":
@@ -69,7 +69,10 @@ class SampledLevers:
             col = np.asarray(X[:, j], dtype=float)
             if f.apply == "value":
                 col = np.clip(col, spec.lower, spec.upper)
-            self.overrides.append((f.target, f.elements if spec.kind != "scalar" else (), f.apply, f.start, col))
+            start = f.start
+            if start is None and scenario.history is not None:
+                start = scenario.start          # a continued history keeps its own levers
+            self.overrides.append((f.target, f.elements if spec.kind != "scalar" else (), f.apply, start, col))
         self._bps = sorted(set(self.base.breakpoints()) | {o[3] for o in self.overrides if o[3] is not None})
 
     def values(self, t: float, side: str = "right") -> dict[str, np.ndarray]:

@@ -94,7 +94,7 @@ def _piecewise_points(pw, start: float, end: float) -> list[tuple[float, float]]
 def _lever_variables(scenario) -> list[Variable]:
     out = []
     for name, spec in LEVERS.items():
-        sched = scenario.levers[name]
+        sched = scenario.effective_levers()[name]
         doc = f"lever: {spec.description} [{spec.seeds}]"
         if spec.kind == "pair":
             # full (node, dest) matrix, the diagonal holds the internal commute time (not a lever)
@@ -103,11 +103,11 @@ def _lever_variables(scenario) -> list[Variable]:
                 for b in NODES:
                     if a == b:
                         elems[(a, b)] = _piecewise_points(Piecewise.constant(INTERNAL_COMMUTE_MIN[a]),
-                                                          scenario.start, scenario.end)
+                                                          scenario.run_start, scenario.end)
                     else:
                         pw = sched.schedules[pair_key(a, b)]
                         constant &= pw.is_constant
-                        elems[(a, b)] = _piecewise_points(pw, scenario.start, scenario.end)
+                        elems[(a, b)] = _piecewise_points(pw, scenario.run_start, scenario.end)
             if constant:
                 value = np.array([[elems[(a, b)][0][1] for b in NODES] for a in NODES])
                 out.append(Variable(name, ("node", "dest"), _units(spec.units), doc, "levers", "lever",
@@ -123,7 +123,7 @@ def _lever_variables(scenario) -> list[Variable]:
             value = np.array([pw.base for pw in pws]) if dims else np.array(pws[0].base)
             out.append(Variable(name, dims, _units(spec.units), doc, "levers", "lever", value=value))
         else:
-            elems = {((k,) if dims else ()): _piecewise_points(pw, scenario.start, scenario.end)
+            elems = {((k,) if dims else ()): _piecewise_points(pw, scenario.run_start, scenario.end)
                      for k, pw in zip(keys, pws)}
             out.append(Variable(name, dims, _units(spec.units), doc, "levers", "lever", lookup=elems))
     return out
@@ -138,7 +138,7 @@ def build_table(scenario, dt: float = 1 / 32) -> ModelTable:
         dimensions={"node": NODES, "dest": NODES, "age": AGE_ELEMENTS, "age2": AGE_ELEMENTS,
                     "sub": subs, "sub2": subs},
         copies={"dest": "node", "age2": "age", "sub2": "sub"},
-        start=float(scenario.start), end=float(scenario.end), dt=float(dt),
+        start=float(scenario.run_start), end=float(scenario.end), dt=float(dt),
         saveper=float(scenario.output_step), description=(scenario.description or "").strip())
     V = table.variables
 
@@ -161,7 +161,7 @@ def build_table(scenario, dt: float = 1 / 32) -> ModelTable:
 
     # --- parameters, calibrated constants and initial values (our own code, one member) ----------
     p = stack_parameters([scenario.parameters])
-    blocks, c = _initial.initialize(p, 1, k, start_year=int(scenario.start))
+    blocks, c = _initial.initialize(p, 1, k, start_year=int(scenario.run_start))
     for name, spec in PARAMETERS.items():
         v = np.asarray(scenario.parameters[name], dtype=float)
         const(name, "node" if spec.per_node else "", v, spec.units,
@@ -181,6 +181,7 @@ def build_table(scenario, dt: float = 1 / 32) -> ModelTable:
         ("service_access0", c.service_access0, "yuan/person", "Qacc0: base-year service access"),
         ("income0", c.income0, "yuan/person/yr", "ytil0 = Y0/P0"),
         ("floor_area0", c.floor_area0, "m2/person", "h0: base-year floor area per person"),
+        ("crowding0", c.crowding0, "Dmnl", "chi0: base-year share of desired floor area obtained"),
         ("hukou_ease_base", c.hukou_base, "Dmnl", "k_base: default hukou ease"),
         ("fixed_effect", c.fixed_effect, "Dmnl", "xi: node fixed effect closing base-year migration"),
         ("home_premium", c.home_premium, "Dmnl", "psi: home premium closing base-year out-migration"),
@@ -197,6 +198,7 @@ def build_table(scenario, dt: float = 1 / 32) -> ModelTable:
     for name, block, u in [("initial_urban_population", "urban_population", "persons"),
                            ("initial_capital_stock", "capital_stock", "yuan"),
                            ("initial_perceived_wage", "perceived_wage", "yuan/worker/yr"),
+                           ("initial_wage_reference", "wage_reference", "yuan/worker/yr"),
                            ("initial_housing_new", "housing_new", "m2"),
                            ("initial_housing_old", "housing_old", "m2"),
                            ("initial_service_capacity", "service_capacity", "yuan")]:

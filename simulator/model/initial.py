@@ -4,7 +4,8 @@ Everything here uses the *default* lever values, so every scenario starts from t
 base year and policy levers act only as deviations from it. Constants closed by identities:
 
 * A0: total factor productivity so that real GDP at t0 equals the observed 2024 GDP of the node;
-* w̄0: the perceived wage at which labour demand equals employment (no transient at t0);
+* w̄0: the perceived wage whose trend-corrected forecast is the wage at which labour demand equals
+  employment (no transient at t0);
 * ξ, ψ, G_ext: node fixed effects, home premia and the external pool, so that in the base year each
   node's gross out-migration rate and net migration rate equal their parameters and the rest of
   China sends ``ext_gross_inflow`` people (a static logit solved by fixed-point iteration);
@@ -21,7 +22,7 @@ from .functions import softplus
 from .base_data import AGE_LOWER, age_schedules, base_year, migration_age_profile
 from .inputs import default_lever_values
 from .nodes import N_NODES, travel_time_matrix
-from .sectors import economy, migration, services
+from .sectors import economy, expectations, housing, migration, services
 from .state import N_PIPELINE
 
 YOUNG_ADULT = ((AGE_LOWER >= 20) & (AGE_LOWER < 35)).astype(float)   # talent programmes: ages 20–34
@@ -105,9 +106,19 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
     xi, psi, ext_scale = calibrate_migration(p, pop_by_age, T, ages)
     conversion_rate = p.base_urbanization_trend * P / ((P - U) * softplus(1 - U / P / p.urbanization_ceiling))
 
+    # expectations start on the steady path of growth g0, so that every forecast equals its base value
+    g0, tau_h = p.base_income_growth, p.trend_perception_time
+    Vp0, Vr0 = expectations.initial_additive(xi, p.income_weight * g0, tau_h, p.attractiveness_perception_time)
+    Ep0, Er0 = expectations.initial_additive(np.zeros((1, M)), p.income_weight * g0, tau_h,
+                                             p.attractiveness_perception_time)
+    wbar0, wref0 = expectations.initial_multiplicative(wage0, g0, tau_h, p.wage_perception_time)
+    crowding0 = housing.occupied(U * h0, H0) / (U * h0)
+
     blocks = {
         "population": population, "urban_population": U,
-        "perceived_attractiveness": xi, "perceived_wage": wage0, "capital_stock": K0,
+        "perceived_attractiveness": Vp0, "attractiveness_reference": Vr0,
+        "perceived_ext_utility": Ep0, "ext_utility_reference": Er0,
+        "perceived_wage": wbar0, "wage_reference": wref0, "capital_stock": K0,
         "log_tfp": 0.0, "log_deflator": 0.0, "log_national_income": 0.0, "log_rural_income": 0.0,
         "housing_new": p.new_vintage_share * H0, "housing_old": (1 - p.new_vintage_share) * H0,
         "construction_pipeline": pipeline0, "house_price": 1.0, "smoothed_income": Y0 / P,
@@ -116,7 +127,7 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
     constants = SimpleNamespace(
         ages=ages, tfp0=A0, access0=acc0, expected_income0=wage0 * (1 - u0), service_access0=qacc0,
         income0=Y0 / P, floor_area0=h0, hukou_base=lev.hukou_ease, fixed_effect=xi, home_premium=psi,
-        ext_scale=ext_scale, base_unemployment=u0, conversion_rate=conversion_rate,
+        ext_scale=ext_scale, base_unemployment=u0, conversion_rate=conversion_rate, crowding0=crowding0,
     )
     return blocks, constants
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from .functions import smooth_min
 from .nodes import N_NODES, travel_time_matrix
-from .sectors import demography, economy, housing, migration, services, urbanization
+from .sectors import demography, economy, expectations, housing, migration, services, urbanization
 from .state import StateLayout
 
 
@@ -42,11 +42,13 @@ class Model:
 
         # --- economy -------------------------------------------------------------------------
         alpha = p.capital_elasticity
-        K, wbar = s["capital_stock"], s["perceived_wage"]
+        K, wbar, wref = s["capital_stock"], s["perceived_wage"], s["wage_reference"]
+        tau_h = p.trend_perception_time
+        wage_forecast = expectations.forecast_multiplicative(wbar, wref, tau_h, p.wage_perception_time)
         labour = economy.labour_force(pop_by_age, c.ages.participation)
         access = economy.effective_density(labour, T, p.access_decay)
         tfp = c.tfp0 * np.exp(s["log_tfp"]) * lev.output_shock * (access / c.access0) ** p.agglomeration_elasticity
-        demand = economy.labour_demand(alpha, tfp, K, lev.human_capital, wbar)
+        demand = economy.labour_demand(alpha, tfp, K, lev.human_capital, wage_forecast)
         unemp = economy.unemployment(labour, demand, p.natural_unemployment, p.max_unemployment,
                                      p.unemployment_slope)
         employment = labour * (1 - unemp)
@@ -70,8 +72,10 @@ class Model:
         HN, HO = s["housing_new"], s["housing_old"]
         stock = HN + HO
         floor_pp = housing.desired_floor_area(c.floor_area0, ytil / c.income0, p.housing_income_elasticity,
-                                              price, p.housing_price_elasticity)
+                                              p.floor_area_saturation, price, p.housing_price_elasticity)
         demand_area = U * floor_pp
+        occupied = housing.occupied(demand_area, stock)
+        crowding = occupied / demand_area
         d["house_price"][:] = housing.price_change(price, demand_area, stock, p.natural_vacancy,
                                                    p.price_adjustment_time, p.housing_price_elasticity)
         starts = housing.starts(p.normal_starts_rate, stock, price, p.starts_price_elasticity,
@@ -82,25 +86,33 @@ class Model:
         d["housing_new"][:] = completions - HN / p.vintage_aging_time - p.demolition_rate_new * HN
         d["housing_old"][:] = HN / p.vintage_aging_time - p.demolition_rate_old * HO - renewal
 
-        # --- attractiveness (perceived with delay τ_V) ---------------------------------------
+        # --- attractiveness, perceived with delay τ_V and trend-corrected (nodes and EXT alike) --
         expected_income = wage * (1 - unemp)
         hukou_gain = lev.hukou_ease - c.hukou_base
         V = migration.attractiveness(p.income_weight, expected_income / c.expected_income0,
                                      p.housing_cost_weight, price, p.service_weight,
                                      access_services / c.service_access0, p.hukou_weight, hukou_gain,
-                                     p.housing_quality_weight, lev.housing_quality, c.fixed_effect)
-        Vp = s["perceived_attractiveness"]
-        d["perceived_attractiveness"][:] = (V - Vp) / p.attractiveness_perception_time
+                                     p.housing_quality_weight, lev.housing_quality, c.fixed_effect,
+                                     p.crowding_weight, crowding / c.crowding0)
+        ext_utility = p.income_weight * s["log_national_income"]                    # (1, M)
+        tau_V = p.attractiveness_perception_time
+        Vp, Vr = s["perceived_attractiveness"], s["attractiveness_reference"]
+        Ep, Er = s["perceived_ext_utility"], s["ext_utility_reference"]
+        d["perceived_attractiveness"][:] = (V - Vp) / tau_V
+        d["attractiveness_reference"][:] = (Vp - Vr) / tau_h
+        d["perceived_ext_utility"][:] = (ext_utility - Ep) / tau_V
+        d["ext_utility_reference"][:] = (Ep - Er) / tau_h
+        V_forecast = expectations.forecast_additive(Vp, Vr, tau_h, tau_V)
+        ext_forecast = expectations.forecast_additive(Ep, Er, tau_h, tau_V)
 
         # --- migration -----------------------------------------------------------------------
-        ext_utility = p.income_weight * s["log_national_income"]                    # (1, M)
         bonus = lev.amenity_bonus[:, None, :] + lev.talent_bonus[:, None, :] * c.ages.class_talent  # (N, 2, M)
         cost = migration.migration_cost(T, p.travel_cost_weight, lev.metro_integration, p.ext_move_cost)
-        prob = migration.choice_probabilities(Vp, bonus, c.home_premium, cost, ext_utility)
+        prob = migration.choice_probabilities(V_forecast, bonus, c.home_premium, cost, ext_forecast)
         moves_in, moves, out_rate = migration.flows(p.move_consideration_rate, c.ages.migration_profile,
                                                     pop_by_age, prob, c.ages.age_class)
         ext_in = migration.external_inflow(c.ext_scale, lev.external_inflow_factor,
-                                           c.ages.ext_age_distribution, Vp, bonus, ext_utility,
+                                           c.ages.ext_age_distribution, V_forecast, bonus, ext_forecast,
                                            c.ages.age_class)
         in_by_age = moves_in[:N] + ext_in                                          # (N, G, M)
 
@@ -129,6 +141,7 @@ class Model:
         # --- capital, wages, indices ---------------------------------------------------------
         d["capital_stock"][:] = lev.investment_rate * gdp + lev.project_investment - p.depreciation * K
         d["perceived_wage"][:] = (wage - wbar) / p.wage_perception_time
+        d["wage_reference"][:] = (wbar - wref) / tau_h
         d["log_tfp"][:] = lev.tfp_growth
         d["log_deflator"][:] = lev.deflator_growth
         d["log_national_income"][:] = lev.national_income_growth
@@ -153,7 +166,8 @@ class Model:
                    gdp_real_rate=gdp, gdp_nominal_rate=gdp_nominal, deflator=deflator * np.ones_like(gdp),
                    tfp=tfp, attractiveness=V, expected_income=expected_income,
                    service_access=access_services, desired_floor_area=floor_pp,
-                   housing_demand=demand_area, housing_starts_rate=starts,
+                   housing_demand=demand_area, housing_occupied=occupied, crowding=crowding,
+                   attractiveness_forecast=V_forecast, wage_forecast=wage_forecast, housing_starts_rate=starts,
                    housing_completions_rate=completions, births_rate=births, deaths_rate=deaths,
                    in_migration_rate=inflow, out_migration_rate=outflow)
         return dy, aux

@@ -511,10 +511,18 @@ def _build(docs: list[_Doc], source: str) -> Scenario:
     state = _default_state()
     for doc, part in zip(docs, parts):
         _apply_overrides(doc.file, part, run, state, problems)
+    history = _history(docs, parts, run, values, problems)
+    if history is not None:     # one parameter set for the whole run: the history's, then this chain's
+        merged = {k: (dict(v) if isinstance(v, dict) else v) for k, v in history.parameter_overrides.items()}
+        for k, v in state.overrides.items():
+            merged[k] = {**merged[k], **v} if isinstance(v, dict) and isinstance(merged.get(k), dict) else v
+        state.overrides = merged
     if problems:
         raise ScenarioError(problems)
     leaf, t = docs[-1], values["time"]
     text = _text(docs)
+    if history is not None:
+        text += f"# --- continues: {history.source} ---\n{history.text}"
     return Scenario(
         name=parts[-1].get("name") or (leaf.path.stem if leaf.path is not None else source),
         description=parts[-1].get("description") or "",
@@ -531,7 +539,38 @@ def _build(docs: list[_Doc], source: str) -> Scenario:
         levers={name: LeverSchedule(LEVERS[name], schedules) for name, schedules in state.levers.items()},
         chain=tuple(d.path for d in docs if d.path is not None),
         source=source,
+        history=history,
     )
+
+
+def _history(docs: list[_Doc], parts: list[dict], run: _Run, values: dict, problems: list) -> Scenario | None:
+    """The scenario named by the last ``continues:`` in the chain (its path relative to that file)."""
+    owner = next((i for i in range(len(docs) - 1, -1, -1) if parts[i].get("continues")), None)
+    if owner is None:
+        return None
+    doc, ref = docs[owner], parts[owner]["continues"]
+    path = Path(os.path.normpath((doc.path.parent if doc.path is not None else Path.cwd()) / ref))
+    if any(d.path is not None and d.path.resolve() == path.resolve() for d in docs):
+        problems.append(Problem(doc.file, "continues", ref, issue="a scenario cannot continue itself or a parent:",
+                                expected="a separate history scenario file"))
+        return None
+    try:
+        history = load_scenario(path)
+    except ScenarioError as exc:
+        problems.append(Problem(doc.file, "continues", ref, issue="the history scenario is invalid:",
+                                expected="a valid scenario file; its problems: " + str(exc)[:2000]))
+        return None
+    if history.history is not None:
+        problems.append(Problem(doc.file, "continues", ref, issue="the history itself continues another run:",
+                                expected="a history scenario without 'continues'"))
+    if run.ok and abs(history.end - run.start) > STEP_TOLERANCE:
+        problems.append(Problem(doc.file, "continues", ref,
+                                issue=f"the history ends in {history.end:g}, this scenario starts in {run.start:g}:",
+                                expected="a history whose time.end equals this scenario's time.start"))
+    if history.age_substages != int(values["model"]["age_substages"]):
+        problems.append(Problem(doc.file, "continues", ref, issue="the history uses other age sub-stages:",
+                                expected=f"model.age_substages = {values['model']['age_substages']} in both"))
+    return history
 
 
 # --- public entry points ------------------------------------------------------------------------

@@ -49,11 +49,33 @@ class Scenario:
     levers: dict[str, LeverSchedule]
     chain: tuple[Path, ...] = ()
     source: str = field(default="<dict>", repr=False)
+    history: Scenario | None = field(default=None, repr=False)
+
+    # --- continuation of a history run (``continues:``) ------------------------------------------
+    @property
+    def run_start(self) -> float:
+        """Where the integration starts: the history's start if this scenario continues one."""
+        return self.history.start if self.history is not None else self.start
+
+    @property
+    def run_output_times(self) -> np.ndarray:
+        """Output times of the whole integration: the history's years, then this scenario's."""
+        if self.history is None:
+            return self.output_times
+        past = self.history.output_times[self.history.output_times < self.start]
+        return np.concatenate([past, self.output_times])
+
+    def effective_levers(self) -> dict[str, LeverSchedule]:
+        """The schedules the model sees: the history's levers before ``start``, this scenario's after."""
+        if self.history is None:
+            return self.levers
+        return {name: LeverSchedule.spliced(self.history.levers[name], lever, self.start)
+                for name, lever in self.levers.items()}
 
     def breakpoints(self) -> np.ndarray:
         """Sorted unique lever knot times strictly inside (start, end)."""
-        times = {t for lever in self.levers.values() for t in lever.breakpoints()}
-        return np.array(sorted(t for t in times if self.start < t < self.end), dtype=float)
+        times = {t for lever in self.effective_levers().values() for t in lever.breakpoints()}
+        return np.array(sorted(t for t in times if self.run_start < t < self.end), dtype=float)
 
     def with_changes(self, parameters: dict | None = None, levers: dict | None = None) -> Scenario:
         """A copy with more overrides applied on top, in the file format (validated the same way)."""
@@ -77,4 +99,5 @@ class Scenario:
             "parameter_overrides": {k: (dict(v) if isinstance(v, dict) else v)
                                     for k, v in self.parameter_overrides.items()},
             "levers": {name: lever.to_dict() for name, lever in self.levers.items()},
+            "continues": self.history.to_dict() if self.history is not None else None,
         }

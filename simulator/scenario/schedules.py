@@ -59,6 +59,22 @@ class Piecewise:
             previous = float(v)
         return cls(tuple(times), tuple(left), tuple(right))
 
+    @classmethod
+    def spliced(cls, before: Piecewise, after: Piecewise, at: float) -> Piecewise:
+        """``before`` until ``at``, ``after`` from ``at`` on (a knot at ``at``, a jump where they differ)."""
+        at = float(at)
+        times, left, right = [], [], []
+        for t, lv, rv in zip(before.times, before.left, before.right):
+            if t < at:
+                times.append(t), left.append(lv), right.append(rv)
+        times.append(at)
+        left.append(float(before.value(at, side="left")))
+        right.append(float(after.value(at, side="right")))
+        for t, lv, rv in zip(after.times, after.left, after.right):
+            if t > at:
+                times.append(t), left.append(lv), right.append(rv)
+        return cls(tuple(times), tuple(left), tuple(right))
+
     @property
     def is_constant(self) -> bool:
         return not self.times
@@ -107,6 +123,12 @@ class LeverSchedule:
     @property
     def keys(self) -> tuple:
         return self.spec.keys
+
+    @classmethod
+    def spliced(cls, before: LeverSchedule, after: LeverSchedule, at: float) -> LeverSchedule:
+        """``before``'s schedules until ``at``, ``after``'s from ``at`` on (history → forecast)."""
+        return cls(after.spec, {k: Piecewise.spliced(before.schedules[k], after.schedules[k], at)
+                                for k in after.schedules})
 
     @cached_property
     def cache_key(self) -> tuple:

@@ -69,6 +69,10 @@ class ScenarioDocument(_Model):
     name: Optional[Annotated[str, Strict()]] = Field(None, description="scenario name (default: file stem)")
     description: Optional[Annotated[str, Strict()]] = None
     extends: Optional[Annotated[str, Strict()]] = Field(None, description="parent file, relative to this file")
+    continues: Optional[Annotated[str, Strict()]] = Field(
+        None, description="history scenario file (relative to this file) whose run this one continues: it is "
+                          "integrated from its own start with its own levers up to this scenario's start, and "
+                          "this scenario's levers apply from then on")
     time: Optional[TimeSection] = None
     solver: Optional[SolverSection] = None
     model: Optional[ModelSection] = None

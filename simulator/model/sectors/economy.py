@@ -1,14 +1,15 @@
 """Economy: labour market, Cobb–Douglas production with agglomeration, capital, nominal GDP.
 
     LF[i]   = Σ_g ℓ_g · P[i,g]                                           labour force [persons]
-    Acc[j]  = Σ_i LF[i] · (T[i,j]/60 min)^(−a)                            effective density [persons]
+    Acc[j]  = Σ_i LF[i] · (1 + T[i,j]/60 min)^(−a)                        effective density [persons]
     Atot[j] = A0_j · exp(lnA_j) · S_j(t) · (Acc[j]/Acc0[j])^ε            total factor productivity
-    J[j]    = ((1−α)·Atot·K^α·h^(1−α) / w̄)^(1/α)                        labour demand [persons]
+    J[j]    = ((1−α)·Atot·K^α·h^(1−α) / ŵ)^(1/α)                        labour demand [persons]
+    ŵ       = w̄·(1 + (w̄/w_r − 1)/τ_h·τ_w)                               wage forecast (sectors/expectations.py)
     u[j]    = u_max·z/(1+z),  z = u*/(u_max−u*)·(LF/J)^φ_u               unemployment rate
     E[j]    = LF·(1−u)                                                   employment [persons]
     Y[j]    = Atot·K^α·(h·E)^(1−α)                                       real GDP [yuan/yr, 2024 prices]
     w[j]    = (1−α)·Y/E                                                  wage [yuan/worker/yr]
-    dK/dt   = s(t)·Y + I_proj(t) − δ·K;   dw̄/dt = (w − w̄)/τ_w
+    dK/dt   = s(t)·Y + I_proj(t) − δ·K;   dw̄/dt = (w − w̄)/τ_w;   dw_r/dt = (w̄ − w_r)/τ_h
     Ynom    = Y·D(t),  D = exp(∫ deflator growth)
 """
 from __future__ import annotations
@@ -22,8 +23,11 @@ def labour_force(population_by_age: np.ndarray, participation: np.ndarray) -> np
 
 
 def effective_density(labour: np.ndarray, travel_time: np.ndarray, access_decay: np.ndarray) -> np.ndarray:
-    """Acc[j] = Σ_i LF[i]·(T[i,j]/60)^(−a), shape (N, M); travel_time is (N, N, M)."""
-    weights = (travel_time / 60.0) ** (-access_decay)
+    """Acc[j] = Σ_i LF[i]·(1 + T[i,j]/60)^(−a), shape (N, M); travel_time is (N, N, M).
+
+    The weight is at most 1 (T = 0), so effective density never exceeds the total labour force.
+    """
+    weights = (1.0 + travel_time / 60.0) ** (-access_decay)
     return (labour[:, None, :] * weights).sum(axis=0)
 
 
@@ -58,12 +62,15 @@ def equilibrium_supply_demand_ratio(natural, maximum, slope, iterations: int = 6
 # numpy code above (and its assembly in rhs.py). Format: see the end of sectors/demography.py.
 # =====================================================================================================
 EXPORT_EQUATIONS = [
+    ("wage_forecast", "node",
+     "perceived_wage[node] * (1 + (perceived_wage[node] / wage_reference[node] - 1) / trend_perception_time"
+     " * wage_perception_time)", "yuan/worker/yr", "what = wbar (1 + (wbar/wr - 1)/tau_h tau_w): trend-corrected"),
     ("labour_force", "node", "SUM(population_by_age[node, age!] * participation_rate[age!])", "persons",
      "LF[i] = sum_g l_g P[i,g]"),
-    ("access_weight", "node, dest", "(travel_time[node, dest] / 60) ^ (-access_decay)", "Dmnl",
-     "(T[i,j]/60 min)^(-a)"),
+    ("access_weight", "node, dest", "(1 + travel_time[node, dest] / 60) ^ (-access_decay)", "Dmnl",
+     "(1 + T[i,j]/60 min)^(-a)"),
     ("effective_density", "node", "SUM(access_weight[node, dest!] * labour_force_at_dest[dest!])", "persons",
-     "Acc[j] = sum_i LF[i] (T[i,j]/60)^(-a) (T is symmetric)"),
+     "Acc[j] = sum_i LF[i] (1 + T[i,j]/60)^(-a) (T is symmetric)"),
     ("labour_force_at_dest", "dest", "SUM(labour_force[node!] * node_identity[node!, dest])", "persons",
      "LF over the copy dimension dest"),
     ("tfp", "node",
@@ -72,8 +79,8 @@ EXPORT_EQUATIONS = [
      "Atot = A0 exp(lnA) S(t) (Acc/Acc0)^eps"),
     ("labour_demand", "node",
      "((1 - capital_elasticity) * tfp[node] * capital_stock[node] ^ capital_elasticity"
-     " * human_capital[node] ^ (1 - capital_elasticity) / perceived_wage[node]) ^ (1 / capital_elasticity)",
-     "persons", "J = ((1-alpha) Atot K^alpha h^(1-alpha) / wbar)^(1/alpha)"),
+     " * human_capital[node] ^ (1 - capital_elasticity) / wage_forecast[node]) ^ (1 / capital_elasticity)",
+     "persons", "J = ((1-alpha) Atot K^alpha h^(1-alpha) / what)^(1/alpha)"),
     ("unemployment_odds", "node",
      "natural_unemployment[node] / (max_unemployment - natural_unemployment[node])"
      " * (labour_force[node] / labour_demand[node]) ^ unemployment_slope", "Dmnl",
@@ -96,7 +103,9 @@ EXPORT_STOCKS = [
      "investment_rate[node] * gdp_real[node] + project_investment[node] - depreciation * capital_stock[node]",
      "initial_capital_stock[node]", "yuan", "K: productive capital, 2024 prices"),
     ("perceived_wage", "node", "(wage[node] - perceived_wage[node]) / wage_perception_time",
-     "initial_perceived_wage[node]", "yuan/worker/yr", "wbar: wage that sets labour demand"),
+     "initial_perceived_wage[node]", "yuan/worker/yr", "wbar: perceived wage, delay tau_w"),
+    ("wage_reference", "node", "(perceived_wage[node] - wage_reference[node]) / trend_perception_time",
+     "initial_wage_reference[node]", "yuan/worker/yr", "wr: reference of the perceived wage (trend time tau_h)"),
     ("log_tfp", "node", "tfp_growth[node]", "0", "Dmnl", "ln A: integral of TFP growth"),
     ("log_deflator", "", "deflator_growth", "0", "Dmnl", "ln D: integral of deflator growth"),
     ("cum_gdp_real", "node", "gdp_real[node]", "0", "yuan", "accumulated real GDP"),

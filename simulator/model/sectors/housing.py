@@ -1,8 +1,12 @@
 """Housing: urban residential floor area with two vintages, a 3-stage construction pipeline and a
 price that clears the market with a lag (DiPasquale–Wheaton stock–flow).
 
-    h        = h0 · (ỹ/ỹ0)^η_y · p^(−η_p)                desired floor area per urban resident [m²]
+    h        = (h̄ − (h̄ − h0)·(ỹ/ỹ0)^(−η_y·h0/(h̄ − h0))) · p^(−η_p)
+                                                         desired floor area per urban resident [m²]:
+                                                         income elasticity η_y at the base, saturating at h̄
     Dm       = U · h                                     demand [m²]
+    Occ      = smin(Dm, H; n = 20) ≤ H                   occupied floor area [m²]
+    vacancy  = 1 − Occ/H ≥ 0 by construction;  crowding χ = Occ/Dm ≤ 1 (share of desired area obtained)
     dp/dt    = p/(τ_p·η_p) · ln(Dm / ((1−v*)·H))          price index (2024 = 1) [1/yr]
     Starts   = smin(s0·H·p^ε_q, Quota(t)) + SPol(t)      (replacement cost index = 1, so q = p)
     dC1/dt   = Starts − 3·C1/τ_c;  dC2/dt = 3(C1 − C2)/τ_c;  dC3/dt = 3(C2 − C3)/τ_c
@@ -17,8 +21,18 @@ import numpy as np
 from ..functions import smooth_min
 
 
-def desired_floor_area(base, income_ratio, income_elasticity, price, price_elasticity):
-    return base * income_ratio ** income_elasticity * price ** (-price_elasticity)
+OCCUPANCY_SHARPNESS = 20.0   # n of the smooth min: at 10 % vacancy occupancy is 0.6 % below demand
+
+
+def desired_floor_area(base, income_ratio, income_elasticity, saturation, price, price_elasticity):
+    """h [m²/person]: equals ``base`` at income ratio 1 and price 1, elasticity η_y there, → h̄ as income grows."""
+    room = saturation - base
+    return (saturation - room * income_ratio ** (-income_elasticity * base / room)) * price ** (-price_elasticity)
+
+
+def occupied(demand, stock):
+    """Occupied floor area [m²]: demand where there is room, the stock where there is not (never above it)."""
+    return smooth_min(demand, stock, OCCUPANCY_SHARPNESS)
 
 
 def price_change(price, demand, stock, natural_vacancy, adjustment_time, price_elasticity):
@@ -44,9 +58,9 @@ def pipeline(pipeline_stocks, starts_rate, construction_time):
 # smin(a, b) = (a^-8 + b^-8)^(-1/8) is written as min(a,b)*(1 + (min/max)^8)^(-1/8), the same
 # function without 0^-8 (division by zero) when a lever is 0.
 # =====================================================================================================
-def _smin(a: str, b: str) -> str:
+def _smin(a: str, b: str, n: float = 8) -> str:
     lo, hi = f"MIN({a}, {b})", f"MAX(MAX({a}, {b}), 1e-300)"
-    return f"{lo} * (1 + ({lo} / {hi}) ^ 8) ^ (-1 / 8)"
+    return f"{lo} * (1 + ({lo} / {hi}) ^ {n:g}) ^ (-1 / {n:g})"
 
 
 EXPORT_EQUATIONS = [
@@ -54,10 +68,15 @@ EXPORT_EQUATIONS = [
      "real GDP per resident"),
     ("housing_stock", "node", "housing_new[node] + housing_old[node]", "m2", "H = HN + HO"),
     ("desired_floor_area", "node",
-     "floor_area0[node] * (smoothed_income[node] / income0[node]) ^ housing_income_elasticity"
-     " * house_price[node] ^ (-housing_price_elasticity)", "m2/person",
-     "h = h0 (ytil/ytil0)^eta_y p^(-eta_p)"),
+     "(floor_area_saturation - (floor_area_saturation - floor_area0[node])"
+     " * (smoothed_income[node] / income0[node]) ^ (-housing_income_elasticity * floor_area0[node]"
+     " / (floor_area_saturation - floor_area0[node]))) * house_price[node] ^ (-housing_price_elasticity)",
+     "m2/person", "h = (hbar - (hbar - h0) (ytil/ytil0)^(-eta_y h0/(hbar - h0))) p^(-eta_p)"),
     ("housing_demand", "node", "urban_population[node] * desired_floor_area[node]", "m2", "Dm = U h"),
+    ("housing_occupied", "node", _smin("housing_demand[node]", "housing_stock[node]", OCCUPANCY_SHARPNESS), "m2",
+     "Occ = smin(Dm, H; n = 20) <= H"),
+    ("crowding", "node", "housing_occupied[node] / housing_demand[node]", "Dmnl",
+     "chi = Occ/Dm: share of desired floor area obtained"),
     ("market_starts", "node",
      "normal_starts_rate[node] * housing_stock[node] * house_price[node] ^ starts_price_elasticity", "m2/yr",
      "s0 H q^eps_q (q = p)"),

@@ -1,20 +1,27 @@
 """Migration: logit destination choice among the nodes and the rest of China (EXT).
 
-    c[o,d]     = γ_T · ln(T[o,d]/60 min) − ρ_M(t)·1{o,d both in the plan area}     (o ≠ d, nodes)
+    c[o,d]     = γ_T · ln(1 + T[o,d]/60 min) − ρ_M(t)·1{o,d both in the plan area}  (o ≠ d, nodes)
     c[o,EXT]   = c_EXT
-    u[o,d,g]   = Vp[d] + Ω[d,g](t) − c[o,d]            (alternative d ≠ o; Vp of EXT = V_EXT)
-    u[o,o,g]   = Vp[o] + Ω[o,g](t) + ψ_o                (stay)
+    u[o,d,g]   = V̂[d] + Ω[d,g](t) − c[o,d]            (alternative d ≠ o; V̂ of EXT = V̂_EXT)
+    u[o,o,g]   = V̂[o] + Ω[o,g](t) + ψ_o                (stay)
     π[o,d,g]   = exp(u[o,d,g]) / Σ_k exp(u[o,k,g])
     M[o,d,g]   = μ_o · r_g · P[o,g] · π[o,d,g]          (d ≠ o)                       [persons/yr]
 
 Ω[d,g] = amenity bonus + talent bonus × 1{20 ≤ age < 35} takes two values per node, so π is
 computed for those two age classes only and expanded to age groups by ``age_class``.
-    M[EXT,d,g] = G_ext · F_ext(t) · a_g · exp(Vp[d] + Ω[d,g](t) − V_EXT)                 [persons/yr]
+    M[EXT,d,g] = G_ext · F_ext(t) · a_g · exp(V̂[d] + Ω[d,g](t) − V̂_EXT)                 [persons/yr]
+
+V̂ and V̂_EXT are the trend-corrected forecasts of the attractiveness of the nodes and of the rest of
+China (sectors/expectations.py): both are perceived with the same delay τ_V and trend time τ_h.
 
 The rest of China is large, so its choice probabilities are in the small-share limit of the logit
 (a constant denominator folded into the calibrated scale G_ext). Every flow between nodes is
 subtracted from its origin and added to its destination with the same age vector: people are
 conserved by construction. Arrays have the ensemble member axis last.
+
+The travel-time cost is 0 at T = 0, monotone and concave in T, so no travel time can make a move
+cheaper than free: cutting T from T_base to 1 minute lowers the cost by at most γ_T·ln(1 + T_base/60)
+(ln 2 ≈ 0.69 for a 60-minute link), i.e. at most multiplies that link's flows by (1 + T_base/60)^γ_T.
 """
 from __future__ import annotations
 
@@ -35,7 +42,7 @@ def migration_cost(travel_time: np.ndarray, travel_cost_weight: np.ndarray,
     """
     M = travel_time.shape[-1]
     cost = np.empty((N_NODES, N_NODES + 1, M))
-    node_cost = travel_cost_weight * np.log(travel_time / 60.0) - metro_integration * _PLAN_PAIR
+    node_cost = travel_cost_weight * np.log1p(travel_time / 60.0) - metro_integration * _PLAN_PAIR
     cost[:, :N_NODES] = np.where(_OFF_DIAG, node_cost, 0.0)
     cost[:, N_NODES] = ext_move_cost
     return cost
@@ -93,14 +100,14 @@ def external_inflow(scale: np.ndarray, inflow_factor: np.ndarray, age_distributi
 
 def attractiveness(income_weight, expected_income_ratio, housing_cost_weight, price_ratio,
                    service_weight, service_ratio, hukou_weight, hukou_gain, quality_weight,
-                   housing_quality, fixed_effect) -> np.ndarray:
+                   housing_quality, fixed_effect, crowding_weight, crowding_ratio) -> np.ndarray:
     """Utility V[d] of living in node d (dimensionless), shape (N, M).
 
-    V = κ·(ln(W/W0) − θ_H·ln(p/p0)) + β_Q·ln(Qacc/Qacc0) + β_k·(k − k_base) + β_HQ·hq + ξ
+    V = κ·(ln(W/W0) − θ_H·ln(p/p0)) + β_Q·ln(Qacc/Qacc0) + β_k·(k − k_base) + β_HQ·hq + β_C·ln(χ/χ0) + ξ
     """
     return (income_weight * (np.log(expected_income_ratio) - housing_cost_weight * np.log(price_ratio))
             + service_weight * np.log(service_ratio) + hukou_weight * hukou_gain
-            + quality_weight * housing_quality + fixed_effect)
+            + quality_weight * housing_quality + crowding_weight * np.log(crowding_ratio) + fixed_effect)
 
 
 # =====================================================================================================
@@ -116,20 +123,30 @@ EXPORT_EQUATIONS = [
     ("attractiveness", "node",
      "income_weight * (LN(expected_income[node] / expected_income0[node]) - housing_cost_weight * LN(house_price[node]))"
      " + service_weight * LN(service_access[node] / service_access0[node]) + hukou_weight * hukou_gain[node]"
-     " + housing_quality_weight * housing_quality[node] + fixed_effect[node]", "Dmnl",
-     "V = kappa*(ln(W/W0) - theta_H*ln p) + beta_Q*ln(Qacc/Qacc0) + beta_k*(k - k_base) + beta_HQ*hq + xi"),
+     " + housing_quality_weight * housing_quality[node] + crowding_weight * LN(crowding[node] / crowding0[node])"
+     " + fixed_effect[node]", "Dmnl",
+     "V = kappa*(ln(W/W0) - theta_H*ln p) + beta_Q*ln(Qacc/Qacc0) + beta_k*(k - k_base) + beta_HQ*hq"
+     " + beta_C*ln(chi/chi0) + xi"),
     ("ext_utility", "", "income_weight * log_national_income", "Dmnl", "V_EXT = kappa * ln(W_ext/W_ext0)"),
+    ("attractiveness_forecast", "node",
+     "perceived_attractiveness[node] + (perceived_attractiveness[node] - attractiveness_reference[node])"
+     " / trend_perception_time * attractiveness_perception_time", "Dmnl",
+     "Vhat = Vp + (Vp - Vr)/tau_h * tau_V (trend-corrected forecast)"),
+    ("ext_utility_forecast", "",
+     "perceived_ext_utility + (perceived_ext_utility - ext_utility_reference)"
+     " / trend_perception_time * attractiveness_perception_time", "Dmnl",
+     "Vhat_EXT = Ep + (Ep - Er)/tau_h * tau_V"),
     ("bonus", "node, age", "amenity_bonus[node] + talent_bonus[node] * talent_age[age]", "Dmnl",
      "Omega[d,g] = amenity bonus + talent bonus * 1{20 <= age < 35}"),
     ("migration_cost", "node, dest",
-     "(1 - node_identity[node, dest]) * (travel_cost_weight * LN(travel_time[node, dest] / 60)"
+     "(1 - node_identity[node, dest]) * (travel_cost_weight * LN(1 + travel_time[node, dest] / 60)"
      " - metro_integration * plan_pair[node, dest])", "Dmnl",
-     "c[o,d] = gamma_T ln(T/60) - rho_M 1{both in plan area}; 0 on the diagonal"),
+     "c[o,d] = gamma_T ln(1 + T/60) - rho_M 1{both in plan area}; 0 on the diagonal"),
     ("choice_weight", "node, dest, age",
-     "EXP(perceived_attractiveness[dest] + bonus[dest, age] - migration_cost[node, dest]"
+     "EXP(attractiveness_forecast[dest] + bonus[dest, age] - migration_cost[node, dest]"
      " + node_identity[node, dest] * home_premium[node])", "Dmnl",
      "exp(u[o,d,g]); the stay alternative (d = o) carries psi_o"),
-    ("ext_choice_weight", "", "EXP(ext_utility - ext_move_cost)", "Dmnl", "exp(u[o,EXT]) = exp(V_EXT - c_EXT)"),
+    ("ext_choice_weight", "", "EXP(ext_utility_forecast - ext_move_cost)", "Dmnl", "exp(u[o,EXT]) = exp(Vhat_EXT - c_EXT)"),
     ("choice_denominator", "node, age", "SUM(choice_weight[node, dest!, age]) + ext_choice_weight", "Dmnl",
      "sum over alternatives of exp(u)"),
     ("choice_probability", "node, dest, age", "choice_weight[node, dest, age] / choice_denominator[node, age]",
@@ -150,8 +167,8 @@ EXPORT_EQUATIONS = [
     ("moves_in", "dest, age", "SUM(moves[node!, dest, age])", "persons/yr", "sum over origins of M[o,d,g]"),
     ("ext_inflow", "node, age",
      "ext_scale * external_inflow_factor * ext_age_distribution[age]"
-     " * EXP(perceived_attractiveness[node] + bonus[node, age] - ext_utility)", "persons/yr",
-     "M[EXT,d,g] = G_ext * F_ext(t) * a_g * exp(Vp[d] + Omega[d,g] - V_EXT)"),
+     " * EXP(attractiveness_forecast[node] + bonus[node, age] - ext_utility_forecast)", "persons/yr",
+     "M[EXT,d,g] = G_ext * F_ext(t) * a_g * exp(Vhat[d] + Omega[d,g] - Vhat_EXT)"),
     ("in_migration_by_age", "node, age",
      "SUM(moves_in[dest!, age] * node_identity[node, dest!]) + ext_inflow[node, age]", "persons/yr",
      "In[i,g] = sum_{o != i} M[o,i,g] + M[EXT,i,g]"),
@@ -163,7 +180,19 @@ EXPORT_EQUATIONS = [
 EXPORT_STOCKS = [
     ("perceived_attractiveness", "node",
      "(attractiveness[node] - perceived_attractiveness[node]) / attractiveness_perception_time",
-     "fixed_effect[node]", "Dmnl", "Vp: attractiveness as perceived by movers, delay tau_V"),
+     "fixed_effect[node] - income_weight * base_income_growth * attractiveness_perception_time", "Dmnl",
+     "Vp: attractiveness as perceived by movers, delay tau_V (starts on the steady path of growth g0)"),
+    ("attractiveness_reference", "node",
+     "(perceived_attractiveness[node] - attractiveness_reference[node]) / trend_perception_time",
+     "fixed_effect[node] - income_weight * base_income_growth"
+     " * (attractiveness_perception_time + trend_perception_time)", "Dmnl",
+     "Vr: reference of the perceived attractiveness (its trend is (Vp - Vr)/tau_h)"),
+    ("perceived_ext_utility", "", "(ext_utility - perceived_ext_utility) / attractiveness_perception_time",
+     "-income_weight * base_income_growth * attractiveness_perception_time", "Dmnl",
+     "Ep: utility of the rest of China as perceived by movers, delay tau_V"),
+    ("ext_utility_reference", "", "(perceived_ext_utility - ext_utility_reference) / trend_perception_time",
+     "-income_weight * base_income_growth * (attractiveness_perception_time + trend_perception_time)", "Dmnl",
+     "Er: reference of the perceived utility of the rest of China"),
     ("log_national_income", "", "national_income_growth", "0", "Dmnl",
      "ln(W_ext/W_ext0): integral of real income growth in the rest of China"),
     ("cum_migration", "node, dest", "SUM(moves[node, dest, age!])", "0", "persons",
