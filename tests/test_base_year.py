@@ -73,8 +73,15 @@ def test_no_transient_at_t0(baseline_traj):
     for name in ("perceived_attractiveness", "perceived_wage", "smoothed_income", "service_capacity"):
         r0, y0 = tr.rates[name][0, 0], tr.states[name][0, 0]
         assert np.max(np.abs(r0) / np.maximum(np.abs(y0), 1.0)) < 0.1, name
-    assert np.allclose(tr.rates["perceived_attractiveness"][0, 0], 0, atol=1e-12)
-    assert np.allclose(tr.rates["perceived_wage"][0, 0], 0, atol=1e-6)
+    # expectations start on the steady path of growth g0: forecasts equal the current values, the
+    # perceived stocks move at the built-in trend (κ·g0 for utilities, g0 for the wage)
+    aux, g0 = tr.auxiliaries, PARAMETERS["base_income_growth"].default
+    np.testing.assert_allclose(aux["attractiveness_forecast"][0, 0], aux["attractiveness"][0, 0], atol=1e-12)
+    np.testing.assert_allclose(aux["wage_forecast"][0, 0], aux["wage"][0, 0], rtol=1e-12)
+    kappa = PARAMETERS["income_weight"].default
+    np.testing.assert_allclose(tr.rates["perceived_attractiveness"][0, 0], kappa * g0, rtol=1e-9)
+    np.testing.assert_allclose(tr.rates["perceived_ext_utility"][0, 0], kappa * g0, rtol=1e-9)
+    np.testing.assert_allclose(tr.rates["perceived_wage"][0, 0] / tr.states["perceived_wage"][0, 0], g0, rtol=1e-9)
 
 
 def test_initial_price_trend_follows_the_70_city_index(baseline_traj):

@@ -1,9 +1,10 @@
 """Housing: urban residential floor area with two vintages, a 3-stage construction pipeline and a
 price that clears the market with a lag (DiPasquale–Wheaton stock–flow).
 
-    h        = (h̄ − (h̄ − h0)·(ỹ/ỹ0)^(−η_y·h0/(h̄ − h0))) · p^(−η_p)
+    h        = h̄·h0·x / (h̄ − h0 + h0·x) · p^(−η_p),   x = (ỹ/ỹ0)^(η_y/(1 − h0/h̄))
                                                          desired floor area per urban resident [m²]:
-                                                         income elasticity η_y at the base, saturating at h̄
+                                                         h0 at the base with income elasticity η_y there,
+                                                         → h̄ as income grows, → 0 (never below) as it falls
     Dm       = U · h                                     demand [m²]
     Occ      = smin(Dm, H; n = 20) ≤ H                   occupied floor area [m²]
     vacancy  = 1 − Occ/H ≥ 0 by construction;  crowding χ = Occ/Dm ≤ 1 (share of desired area obtained)
@@ -25,9 +26,9 @@ OCCUPANCY_SHARPNESS = 20.0   # n of the smooth min: at 10 % vacancy occupancy is
 
 
 def desired_floor_area(base, income_ratio, income_elasticity, saturation, price, price_elasticity):
-    """h [m²/person]: equals ``base`` at income ratio 1 and price 1, elasticity η_y there, → h̄ as income grows."""
-    room = saturation - base
-    return (saturation - room * income_ratio ** (-income_elasticity * base / room)) * price ** (-price_elasticity)
+    """h [m²/person]: ``base`` at income ratio 1 and price 1, elasticity η_y there, in (0, h̄) for any income."""
+    x = income_ratio ** (income_elasticity / (1.0 - base / saturation))
+    return saturation * base * x / (saturation - base + base * x) * price ** (-price_elasticity)
 
 
 def occupied(demand, stock):
@@ -67,11 +68,14 @@ EXPORT_EQUATIONS = [
     ("income_per_person", "node", "gdp_real[node] / total_population[node]", "yuan/person/yr",
      "real GDP per resident"),
     ("housing_stock", "node", "housing_new[node] + housing_old[node]", "m2", "H = HN + HO"),
+    ("floor_income_term", "node",
+     "(smoothed_income[node] / income0[node]) ^ (housing_income_elasticity"
+     " / (1 - floor_area0[node] / floor_area_saturation))", "Dmnl", "x = (ytil/ytil0)^(eta_y/(1 - h0/hbar))"),
     ("desired_floor_area", "node",
-     "(floor_area_saturation - (floor_area_saturation - floor_area0[node])"
-     " * (smoothed_income[node] / income0[node]) ^ (-housing_income_elasticity * floor_area0[node]"
-     " / (floor_area_saturation - floor_area0[node]))) * house_price[node] ^ (-housing_price_elasticity)",
-     "m2/person", "h = (hbar - (hbar - h0) (ytil/ytil0)^(-eta_y h0/(hbar - h0))) p^(-eta_p)"),
+     "floor_area_saturation * floor_area0[node] * floor_income_term[node]"
+     " / (floor_area_saturation - floor_area0[node] + floor_area0[node] * floor_income_term[node])"
+     " * house_price[node] ^ (-housing_price_elasticity)",
+     "m2/person", "h = hbar h0 x / (hbar - h0 + h0 x) p^(-eta_p)"),
     ("housing_demand", "node", "urban_population[node] * desired_floor_area[node]", "m2", "Dm = U h"),
     ("housing_occupied", "node", _smin("housing_demand[node]", "housing_stock[node]", OCCUPANCY_SHARPNESS), "m2",
      "Occ = smin(Dm, H; n = 20) <= H"),

@@ -1,0 +1,257 @@
+"""Model v2: the forecast continues from history, expectations carry no lag bias, travel time cannot
+create people, housing obeys physics, and an extreme-condition battery (Sterman 2000 ch. 21; Barlas 1996).
+
+Each bound is written next to its assertion with the reason. Runs use the default parameters from
+the 2024 base year (fast) unless the test is about the continuation of the fitted history.
+"""
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+from simulator import load_scenario, scenario_from_dict
+from simulator.api import run
+from simulator.model.nodes import NODES, PAIRS, PLAN_MASK
+from simulator.model.sectors import expectations
+from simulator.scenario import ScenarioError
+from simulator.solve import simulate
+
+ROOT = Path(__file__).resolve().parents[1]
+PLAN = [n for n, m in zip(NODES, PLAN_MASK) if m]
+PLAN_PAIRS = [p for p in PAIRS if all(x in PLAN for x in p.split("-"))]
+
+
+def _run(levers=None, parameters=None, end=2035):
+    return run(scenario_from_dict({"name": "v2", "time": {"start": 2024, "end": end},
+                                   "levers": levers or {}, "parameters": parameters or {}}))
+
+
+@pytest.fixture(scope="module")
+def base():
+    return _run()
+
+
+def _at(ds, var, year, region=None):
+    v = ds[var].sel(time=year)
+    return float(v.sel(region=region)) if region else float(v)
+
+
+def _finite_nonnegative(ds):
+    for name in ("population", "urban_population", "rural_population", "housing_floor_area", "capital_stock",
+                 "housing_price_index", "vacancy_rate"):
+        values = ds[name].values
+        assert np.all(np.isfinite(values)), name
+        assert values.min() >= -1e-9 * max(1.0, np.abs(values).max()), name
+
+
+# --- 1. the forecast continues from the fitted history -------------------------------------------
+
+@pytest.fixture(scope="module")
+def continued():
+    history = load_scenario(ROOT / "scenarios" / "history_2020.yaml")
+    baseline = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    return history, baseline, simulate(history), simulate(baseline)
+
+
+def test_baseline_continues_the_fitted_history(continued):
+    """Every stock equal at the end of 2024 (within 0.1 %) and every annual 2024 flow within 2 %."""
+    from simulator.results import to_dataset
+    history, baseline, th, tb = continued
+    assert baseline.history is not None and baseline.run_start == history.start == 2020
+    i_h = int(np.flatnonzero(th.times == 2024)[0])
+    i_b = int(np.flatnonzero(tb.times == 2024)[0])
+    for name, values in th.states.items():
+        a, b = values[i_h], tb.states[name][i_b]
+        scale = np.maximum(np.abs(a), 1e-9 * np.abs(a).max() + 1e-12)
+        assert np.max(np.abs(b - a) / scale) < 1e-3, name
+    dh, db = to_dataset(th), to_dataset(tb)
+    assert int(db.time[0]) == 2024            # history years are integrated, not reported
+    for name in ("births", "deaths", "gdp_real", "gdp_nominal", "net_migration", "housing_starts"):
+        a, b = dh[name].sel(time=2024).values, db[name].sel(time=2024).values
+        assert np.allclose(b, a, rtol=0.02, atol=1e-6 * np.abs(a).max()), name
+
+
+def test_calendar_year_gdp_has_no_kink(continued):
+    """With levers constant after 2024, real growth in 2025 is within 0.5 pp of 2026 (a restart from an
+    end-of-year rate gave 2.7 % against 5.2 %)."""
+    from simulator.results import to_dataset
+    db = to_dataset(continued[3])
+    g = db.metro_gdp_real
+    growth = (g / g.shift(time=1) - 1).sel(time=[2025, 2026]).values
+    assert abs(growth[0] - growth[1]) < 0.005, growth
+
+
+def test_continuation_keeps_levers_of_the_history():
+    """Before the switch the spliced schedule is the history's, after it the scenario's own."""
+    baseline = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    history = baseline.history
+    spliced = baseline.effective_levers()["deflator_growth"]
+    assert float(spliced.value(2021.0)) == pytest.approx(float(history.levers["deflator_growth"].value(2021.0)))
+    assert float(spliced.value(2026.0)) == pytest.approx(float(baseline.levers["deflator_growth"].value(2026.0)))
+
+
+def test_continues_must_end_where_the_forecast_starts(tmp_path):
+    (tmp_path / "h.yaml").write_text("name: h\ntime: {start: 2020, end: 2024}\n", encoding="utf-8")
+    (tmp_path / "f.yaml").write_text("name: f\ncontinues: h.yaml\ntime: {start: 2024, end: 2030}\n",
+                                     encoding="utf-8")
+    assert load_scenario(tmp_path / "f.yaml").run_start == 2020
+    (tmp_path / "g.yaml").write_text("name: g\ncontinues: h.yaml\ntime: {start: 2010, end: 2030}\n",
+                                     encoding="utf-8")
+    with pytest.raises(ScenarioError, match="continues"):
+        load_scenario(tmp_path / "g.yaml")
+    (tmp_path / "m.yaml").write_text("name: m\ncontinues: missing.yaml\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="continues"):
+        load_scenario(tmp_path / "m.yaml")
+
+
+# --- 4. expectations without lag bias ------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["additive", "multiplicative"])
+def test_trend_corrected_forecast_tracks_steady_growth(kind):
+    """From the steady-path start, the forecast equals a linearly (exponentially) growing input exactly."""
+    g, tau_p, tau_h, x0 = 0.05, 3.0, 2.0, 2.0
+    if kind == "additive":
+        x = lambda t: x0 + g * t                                              # noqa: E731
+        y0 = expectations.initial_additive(x0, g, tau_h, tau_p)
+        forecast = expectations.forecast_additive
+    else:
+        x = lambda t: x0 * np.exp(g * t)                                      # noqa: E731
+        y0 = expectations.initial_multiplicative(x0, g, tau_h, tau_p)
+        forecast = expectations.forecast_multiplicative
+    rhs = lambda t, y: [(x(t) - y[0]) / tau_p, (y[0] - y[1]) / tau_h]       # noqa: E731
+    sol = solve_ivp(rhs, (0, 30), list(y0), t_eval=np.linspace(0, 30, 31), rtol=1e-10, atol=1e-12)
+    f = forecast(sol.y[0], sol.y[1], tau_h, tau_p)
+    np.testing.assert_allclose(f, x(sol.t), rtol=1e-7)
+    assert np.all(np.abs(sol.y[0] - x(sol.t)) > 0.01 * np.abs(x(sol.t)))   # the plain smooth does lag
+
+
+def test_unemployment_stays_at_its_base_level_under_steady_growth(base):
+    """Wages grow ≈ 4 %/yr; a plain smooth of the wage set labour demand from a lagging wage and took
+    unemployment from 5.5 % to 3.7 %. Bound: within 0.5 pp of the base year through 2035."""
+    u = base.unemployment_rate.sel(region=PLAN)
+    assert float(np.abs(u - u.sel(time=2024)).max()) < 0.005
+
+
+def test_perception_delay_no_longer_creates_people(base):
+    """τ_V = 0.1 yr moved 2030 population by +17.5万 through lag bias; trend-corrected, < 2万."""
+    fast = _run(parameters={"attractiveness_perception_time": 0.1})
+    assert abs(_at(fast, "metro_population", 2030) - _at(base, "metro_population", 2030)) < 2e4
+
+
+# --- 5. travel time ----------------------------------------------------------------------------
+
+def test_one_minute_travel_time_has_a_bounded_effect(base):
+    """1-minute links between plan-area nodes once added ≈ 100万 residents to Jilin City's part in a year.
+    Bound: the cost cut is at most γ_T·ln(1 + T/60) (≤ ln 3 for the longest plan link), so within a year
+    no node gains more than 3 % of its population, and GDP (agglomeration, ε = 0.05) by at most 5 %."""
+    fast = _run({"travel_time": {p: 1.0 for p in PLAN_PAIRS}}, end=2026)
+    _finite_nonnegative(fast)
+    pop = fast.population.sel(time=2025) / base.population.sel(time=2025) - 1
+    gdp = fast.gdp_real.sel(time=2025) / base.gdp_real.sel(time=2025) - 1
+    assert float(np.abs(pop).max()) < 0.03
+    assert 0 < float(gdp.sel(region="JL_P")) < 0.05            # closer labour markets raise productivity
+
+
+def test_prohibitive_travel_time_cuts_flows_between_nodes(base):
+    """T = 2000 min: moves between two plan-area nodes fall to a few per cent of the base flow
+    ((1 + 2000/60)/(1 + T_base/60) ≈ 17–34× costlier at γ_T = 1)."""
+    slow = _run({"travel_time": {p: 2000.0 for p in PAIRS}}, end=2026)
+    _finite_nonnegative(slow)
+    pair = dict(origin="CC_P", destination="JL_P", time=2025)
+    assert float(slow.migration_flow.sel(**pair)) < 0.1 * float(base.migration_flow.sel(**pair))
+
+
+# --- 6. housing ----------------------------------------------------------------------------------
+
+def test_vacancy_is_never_negative_and_floor_area_saturates():
+    long = _run(end=2060)
+    assert float(long.vacancy_rate.min()) >= 0.0
+    end = long.sel(time=2060)
+    occupied = end.floor_area_per_urban_resident * (1 - end.vacancy_rate)
+    # occupied area per urban resident was 96 m² by 2060 with a constant income elasticity; h̄ = 50 m².
+    # The stock per resident may exceed it: homes outlive a shrinking population (that is vacancy).
+    # bound: h̄ = 50 m² at the base price, times p^(−η_p) (η_p = 0.8) where housing got cheaper
+    assert np.all(occupied.values < 50.0 * end.housing_price_index.values ** -0.8)
+    assert float(occupied.max()) < 60.0
+    assert float(end.vacancy_rate.max()) > 0.05
+
+
+def test_land_freeze_raises_prices_and_lowers_vacancy_and_population(base):
+    """No market starts for 11 years: stock shrinks by demolition (≈ 1.7 %/yr), so the price rises
+    (bound: +5 % to +100 % by 2035 in CC_P), vacancy falls and the metro loses people."""
+    frozen = _run({"land_quota": {"all": 0.0}})
+    _finite_nonnegative(frozen)
+    rise = _at(frozen, "housing_price_index", 2035, "CC_P") / _at(base, "housing_price_index", 2035, "CC_P") - 1
+    assert 0.05 < rise < 1.0
+    assert _at(frozen, "vacancy_rate", 2035, "CC_P") < _at(base, "vacancy_rate", 2035, "CC_P")
+    assert _at(frozen, "metro_population", 2035) < _at(base, "metro_population", 2035)
+
+
+def test_housing_glut_lowers_prices_and_raises_vacancy(base):
+    """50 Mm²/yr of policy starts in CC_P (≈ 10× its market starts): price falls (bound: −20 % to −90 %),
+    vacancy rises, population does not fall."""
+    glut = _run({"policy_housing_starts": {"CC_P": 5e7}})
+    _finite_nonnegative(glut)
+    fall = _at(glut, "housing_price_index", 2035, "CC_P") / _at(base, "housing_price_index", 2035, "CC_P") - 1
+    assert -0.9 < fall < -0.2
+    assert _at(glut, "vacancy_rate", 2035, "CC_P") > _at(base, "vacancy_rate", 2035, "CC_P")
+    assert _at(glut, "metro_population", 2035) >= _at(base, "metro_population", 2035)
+
+
+def test_housing_shortage_limits_population():
+    """When demand exceeds the stock, crowding (χ < 1) lowers utility: with no construction at all and
+    fast demolition, the crowded nodes lose population relative to the baseline."""
+    tight = _run({"land_quota": {"all": 0.0}, "renewal_demolition": {"CC_P": 5e6}},
+                 parameters={"price_adjustment_time": 6.0}, end=2035)
+    assert float(tight.housing_crowding.sel(region="CC_P", time=2035)) < 1.0
+    _finite_nonnegative(tight)
+
+
+# --- extreme-condition battery --------------------------------------------------------------------
+
+def test_tfr_zero_lowers_population_by_at_most_births(base):
+    """No births: 2030 metro population falls by at most the base births over 6 years (≈ 6 × 6万) plus
+    the migration response, and at least by half of that."""
+    none = _run({"tfr": 0.0}, end=2030)
+    _finite_nonnegative(none)
+    drop = _at(base, "metro_population", 2030) - _at(none, "metro_population", 2030)
+    births = float(base.metro_births.sel(time=slice(2025, 2030)).sum())
+    assert 0.5 * births < drop < 1.2 * births
+    assert float(none.metro_births.sel(time=2030)) == 0.0
+
+
+def test_no_external_inflow_lowers_population(base):
+    """No in-migration from the rest of China: 2030 metro population falls, by less than 6 years of the
+    base-year gross inflow into all nine nodes (150k/yr)."""
+    closed = _run({"external_inflow_factor": 0.0}, end=2030)
+    _finite_nonnegative(closed)
+    drop = _at(base, "metro_population", 2030) - _at(closed, "metro_population", 2030)
+    assert 0 < drop < 6 * 150_000
+
+
+def test_doubled_tfp_growth_raises_gdp_and_attracts_people(base):
+    """TFP growth 2 % → 4 %: 2030 GDP up by 10–25 % (6 years × 2 pp / (1 − α) plus capital deepening),
+    population up (higher wages attract), unemployment not above the base."""
+    fast = _run({"tfp_growth": 0.04}, end=2030)
+    gain = _at(fast, "metro_gdp_real", 2030) / _at(base, "metro_gdp_real", 2030) - 1
+    assert 0.10 < gain < 0.25
+    assert _at(fast, "metro_population", 2030) > _at(base, "metro_population", 2030)
+
+
+def test_zero_investment_lowers_gdp(base):
+    """No investment: capital decays at δ = 8 %/yr, so 2030 GDP is 15–45 % below the base
+    (K falls ≈ 40 % in 6 years; Y ∝ K^0.5)."""
+    none = _run({"investment_rate": 0.0}, end=2030)
+    _finite_nonnegative(none)
+    loss = 1 - _at(none, "metro_gdp_real", 2030) / _at(base, "metro_gdp_real", 2030)
+    assert 0.15 < loss < 0.45
+
+
+def test_no_migration_at_all_conserves_people_by_node():
+    """No moves: each node changes by births − deaths alone."""
+    closed = _run(parameters={"base_out_migration_rate": 0.0, "base_net_migration_rate": 0.0,
+                              "ext_gross_inflow": 0.0}, end=2030)
+    change = closed.population.sel(time=2030) - closed.population.sel(time=2024)
+    natural = (closed.births - closed.deaths).sel(time=slice(2025, 2030)).sum("time")
+    np.testing.assert_allclose(change.values, natural.values, rtol=1e-4)
