@@ -172,6 +172,8 @@ def build_table(scenario, dt: float = 1 / 32) -> ModelTable:
     const("mortality_rate_2020", "age", col(ages.mortality), "1/yr", "m_g^2020: national 2020 death rates (shape)")
     const("fertility_weight", "age", col(ages.fertility_weight), "1/yr", "f_g/5 * phi_g")
     const("participation_rate", "age", col(ages.participation), "Dmnl", "l_g: labour-force participation")
+    const("retirement_participation_gain", "age", col(ages.retirement_gain), "Dmnl",
+          "Delta l_g: participation gain at full phase-in of the retirement-age reform")
     const("migration_age_profile", "age", col(ages.migration_profile), "Dmnl", "r_g: Rogers-Castro profile")
     const("ext_age_distribution", "age", col(ages.ext_age_distribution), "Dmnl", "a_g: age distribution of EXT in-migrants")
     calibrated = [

@@ -27,6 +27,14 @@ from .state import N_PIPELINE
 
 YOUNG_ADULT = ((AGE_LOWER >= 20) & (AGE_LOWER < 35)).astype(float)   # talent programmes: ages 20–34
 
+#: Δℓ_g: rise in participation at full phase-in of the 2025 retirement-age reform [judgement]. Affected are
+#: urban employees under statutory retirement (about half of the workers at these ages); for each group the
+#: share of the group that gains working years × the share that stays on (≈ 0.7):
+#: 50–54 blue-collar women 50 → 55 (0.5 women × 0.25 × 1.0 × 0.7 ≈ 0.09); 55–59 cadre women 55 → 58
+#: (0.5 × 0.25 × 0.6 × 0.7 ≈ 0.05); 60–64 men 60 → 63 (0.5 men × 0.5 × 0.6 × 0.7 ≈ 0.10).
+RETIREMENT_PARTICIPATION_GAIN = np.where(AGE_LOWER == 50, 0.09, 0.0) + np.where(AGE_LOWER == 55, 0.05, 0.0) \
+    + np.where(AGE_LOWER == 60, 0.10, 0.0)
+
 
 CLOSED_HOME_PREMIUM = 1e3   # ψ of a closed system: π_stay = 1 to machine precision
 
@@ -46,6 +54,7 @@ def age_constants() -> SimpleNamespace:
         mortality=col(s["mortality_rate_2020"]),
         fertility_weight=col(s["fertility_share"] / 5.0 * s["female_share"]),
         participation=col(s["participation_rate"]),
+        retirement_gain=col(RETIREMENT_PARTICIPATION_GAIN),
         migration_profile=col(profile),
         ext_age_distribution=col(ext_age / ext_age.sum()),
         age_class=YOUNG_ADULT.astype(int),        # bonus class of each age group: 1 = talent-eligible

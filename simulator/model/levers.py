@@ -95,6 +95,10 @@ _SPECS = [
               "floor area of old housing demolished for renewal", "L6"),
     LeverSpec("housing_quality", "node", 0.0, "1", -1.0, 5.0,
               "housing-quality index raised by renovation of old compounds", "L6"),
+    LeverSpec("retirement_reform", "scalar", 0.0, "1", 0.0, 1.0,
+              "share of the statutory retirement-age phase-in completed (2024 NPC Standing Committee "
+              "decision: from 1 Jan 2025 over 15 years, men 60 → 63, women 50 → 55 and 55 → 58); raises "
+              "participation at ages 50–64 by up to Δℓ_g", "reform in force (labour supply)"),
     LeverSpec("land_quota", "node", 1e10, "m2/yr", 0.0, 1e12,
               "cap on market housing starts from the fixed urban development boundary", "L4"),
 ]
@@ -125,4 +129,5 @@ SYMBOL: dict[str, str] = {
     'renewal_demolition': 'RenewPol',
     'housing_quality': 'hq',
     'land_quota': 'Quota',
+    'retirement_reform': 'R(t)',
 }

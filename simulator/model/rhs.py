@@ -45,7 +45,8 @@ class Model:
         K, wbar, wref = s["capital_stock"], s["perceived_wage"], s["wage_reference"]
         tau_h = p.trend_perception_time
         wage_forecast = expectations.forecast_multiplicative(wbar, wref, tau_h, p.wage_perception_time)
-        labour = economy.labour_force(pop_by_age, c.ages.participation)
+        participation = c.ages.participation + lev.retirement_reform * c.ages.retirement_gain   # (G, M)
+        labour = economy.labour_force(pop_by_age, participation)
         access = economy.effective_density(labour, T, p.access_decay)
         tfp = c.tfp0 * np.exp(s["log_tfp"]) * lev.output_shock * (access / c.access0) ** p.agglomeration_elasticity
         demand = economy.labour_demand(alpha, tfp, K, lev.human_capital, wage_forecast)

@@ -1,6 +1,6 @@
 """Economy: labour market, Cobb–Douglas production with agglomeration, capital, nominal GDP.
 
-    LF[i]   = Σ_g ℓ_g · P[i,g]                                           labour force [persons]
+    LF[i]   = Σ_g (ℓ_g + R(t)·Δℓ_g) · P[i,g]                              labour force [persons]; R = retirement reform
     Acc[j]  = Σ_i LF[i] · (1 + T[i,j]/60 min)^(−a)                        effective density [persons]
     Atot[j] = A0_j · exp(lnA_j) · S_j(t) · (Acc[j]/Acc0[j])^ε            total factor productivity
     J[j]    = ((1−α)·Atot·K^α·h^(1−α) / ŵ)^(1/α)                        labour demand [persons]
@@ -65,7 +65,9 @@ EXPORT_EQUATIONS = [
     ("wage_forecast", "node",
      "perceived_wage[node] * (1 + (perceived_wage[node] / wage_reference[node] - 1) / trend_perception_time"
      " * wage_perception_time)", "yuan/worker/yr", "what = wbar (1 + (wbar/wr - 1)/tau_h tau_w): trend-corrected"),
-    ("labour_force", "node", "SUM(population_by_age[node, age!] * participation_rate[age!])", "persons",
+    ("participation", "age", "participation_rate[age] + retirement_reform * retirement_participation_gain[age]",
+     "Dmnl", "l_g(t) = l_g + R(t) Delta l_g (retirement-age reform)"),
+    ("labour_force", "node", "SUM(population_by_age[node, age!] * participation[age!])", "persons",
      "LF[i] = sum_g l_g P[i,g]"),
     ("access_weight", "node, dest", "(1 + travel_time[node, dest] / 60) ^ (-access_decay)", "Dmnl",
      "(1 + T[i,j]/60 min)^(-a)"),
