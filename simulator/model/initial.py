@@ -91,12 +91,30 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
     # economy
     Y0 = base.gdp[:, None] * ones
     K0 = p.capital_output_ratio * Y0
-    LF = economy.labour_force(pop_by_age, ages.participation)
+    LF_resident = economy.labour_force(pop_by_age, ages.participation)
     x = economy.equilibrium_supply_demand_ratio(p.natural_unemployment, p.max_unemployment,
                                                 p.unemployment_slope) * ones
+    # the base-year wage depends on employment at the workplace, which depends on commuting, which depends
+    # on relative wages: a damped fixed-point iteration on the wage (commuting shares are small)
+    alpha = p.capital_elasticity
+    wage0 = (1 - alpha) * Y0 / (LF_resident / x)                 # start: no commuting
+    for _ in range(2000):
+        commuting = economy.commuting_shares(T, p.commuting_propensity, p.commuting_time_scale, wage0,
+                                             p.commuting_wage_elasticity)
+        LF = economy.workplace_labour(LF_resident, commuting)    # labour supply at the workplace
+        new_wage = (1 - alpha) * Y0 / (LF / x)
+        change = np.max(np.abs(new_wage / wage0 - 1))
+        wage0 = wage0 * (new_wage / wage0) ** 0.2       # damped: strong wage responses overshoot
+        if change < 1e-13:
+            break
+    else:
+        raise CalibrationError(f"the base-year commuting balance did not converge (largest wage change {change:.1e}); "
+                               "lower commuting_propensity or commuting_wage_elasticity")
+    commuting = economy.commuting_shares(T, p.commuting_propensity, p.commuting_time_scale, wage0,
+                                         p.commuting_wage_elasticity)
+    LF = economy.workplace_labour(LF_resident, commuting)
     E0 = LF / x
     u0 = 1 - E0 / LF
-    alpha = p.capital_elasticity
     A0 = Y0 / (K0 ** alpha * E0 ** (1 - alpha))
     wage0 = (1 - alpha) * Y0 / E0
     acc0 = economy.effective_density(LF, T, p.access_decay)
@@ -134,7 +152,7 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
         "service_capacity": QS0,
     }
     constants = SimpleNamespace(
-        ages=ages, tfp0=A0, access0=acc0, expected_income0=wage0 * (1 - u0), service_access0=qacc0,
+        ages=ages, tfp0=A0, access0=acc0, expected_income0=economy.residents_expected_income(commuting, wage0 * (1 - u0)), service_access0=qacc0,
         income0=Y0 / P, floor_area0=h0, hukou_base=lev.hukou_ease, fixed_effect=xi, home_premium=psi,
         ext_scale=ext_scale, base_unemployment=u0, conversion_rate=conversion_rate, crowding0=crowding0,
     )

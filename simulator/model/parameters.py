@@ -146,6 +146,17 @@ _SPECS = [
        "Melo et al. 2009; Donovan et al. 2021; Combes et al. 2013"),
     _p("access_decay", 1.0, "1", 0.0, 3.0, False, "economy",
        "a: exponent of travel time in effective density", "Graham 2007-type effective density [verify]"),
+    _p("commuting_propensity", 0.2, "1", 0.0, 2.0, False, "economy",
+       "ϕ_C: weight of working in another node relative to working at home, at zero travel time",
+       "judgement: with τ_C = 12 min, 0.13 % of Changchun's plan-area labour force (≈ 6k) commutes to "
+       "Jilin City at 60 min door to door, 1.1 % at 35 min (the C-train station to station)"),
+    _p("commuting_time_scale", 12.0, "min", 1.0, 120.0, False, "economy",
+       "τ_C: travel time over which the commuting weight falls by the factor e",
+       "judgement: commuting between cities falls steeply beyond 45–60 min (the plan's '1-hour commuting "
+       "circle'); no commuting survey for the metro area in the data"),
+    _p("commuting_wage_elasticity", 4.0, "1", 0.0, 20.0, False, "economy",
+       "η_C: elasticity of the commuting weight to the workplace's forecast wage relative to home's",
+       "judgement: commuters go where wages are higher (a 10 % higher wage raises the weight by ≈ 46 %)"),
     _p("natural_unemployment", 0.05, "1", 0.01, 0.2, True, "economy",
        "u*: unemployment rate at which labour supply equals labour demand (the base year, with the "
        "wage at its equilibrium, sits slightly above it: ≈ 5.5 % for u* = 5 %)",
@@ -239,6 +250,9 @@ SYMBOL: dict[str, str] = {
     'capital_output_ratio': '(K/Y)_0',
     'agglomeration_elasticity': 'ε',
     'access_decay': 'a',
+    'commuting_propensity': 'ϕ_C',
+    'commuting_time_scale': 'τ_C',
+    'commuting_wage_elasticity': 'η_C',
     'natural_unemployment': 'u*',
     'max_unemployment': 'u_max',
     'unemployment_slope': 'φ_u',

@@ -46,13 +46,16 @@ class Model:
         tau_h = p.trend_perception_time
         wage_forecast = expectations.forecast_multiplicative(wbar, wref, tau_h, p.wage_perception_time)
         participation = c.ages.participation + lev.retirement_reform * c.ages.retirement_gain   # (G, M)
-        labour = economy.labour_force(pop_by_age, participation)
-        access = economy.effective_density(labour, T, p.access_decay)
+        labour = economy.labour_force(pop_by_age, participation)                 # residents
+        commuting = economy.commuting_shares(T, p.commuting_propensity, p.commuting_time_scale, wage_forecast,
+                                             p.commuting_wage_elasticity)
+        work_labour = economy.workplace_labour(labour, commuting)                # at the workplace
+        access = economy.effective_density(work_labour, T, p.access_decay)
         tfp = c.tfp0 * np.exp(s["log_tfp"]) * lev.output_shock * (access / c.access0) ** p.agglomeration_elasticity
         demand = economy.labour_demand(alpha, tfp, K, lev.human_capital, wage_forecast)
-        unemp = economy.unemployment(labour, demand, p.natural_unemployment, p.max_unemployment,
+        unemp = economy.unemployment(work_labour, demand, p.natural_unemployment, p.max_unemployment,
                                      p.unemployment_slope)
-        employment = labour * (1 - unemp)
+        employment = work_labour * (1 - unemp)
         gdp = economy.output(tfp, K, lev.human_capital, employment, alpha)
         wage = (1 - alpha) * gdp / employment
         deflator = np.exp(s["log_deflator"])
@@ -88,7 +91,7 @@ class Model:
         d["housing_old"][:] = HN / p.vintage_aging_time - p.demolition_rate_old * HO - renewal
 
         # --- attractiveness, perceived with delay τ_V and trend-corrected (nodes and EXT alike) --
-        expected_income = wage * (1 - unemp)
+        expected_income = economy.residents_expected_income(commuting, wage * (1 - unemp))
         hukou_gain = lev.hukou_ease - c.hukou_base
         V = migration.attractiveness(p.income_weight, expected_income / c.expected_income0,
                                      p.housing_cost_weight, price, p.service_weight,
@@ -163,7 +166,9 @@ class Model:
 
         if not want_auxiliaries:
             return dy
-        aux = dict(labour_force=labour, employment=employment, unemployment_rate=unemp, wage=wage,
+        aux = dict(labour_force=labour, workplace_labour=work_labour,
+                   commuters=labour * (1 - commuting[np.arange(N), np.arange(N)]),
+                   commuting_flow=labour[:, None, :] * commuting, employment=employment, unemployment_rate=unemp, wage=wage,
                    gdp_real_rate=gdp, gdp_nominal_rate=gdp_nominal, deflator=deflator * np.ones_like(gdp),
                    tfp=tfp, attractiveness=V, expected_income=expected_income,
                    service_access=access_services, desired_floor_area=floor_pp,

@@ -1,16 +1,24 @@
 """Economy: labour market, Cobb–Douglas production with agglomeration, capital, nominal GDP.
 
-    LF[i]   = Σ_g (ℓ_g + R(t)·Δℓ_g) · P[i,g]                              labour force [persons]; R = retirement reform
-    Acc[j]  = Σ_i LF[i] · (1 + T[i,j]/60 min)^(−a)                        effective density [persons]
+    LF[i]   = Σ_g (ℓ_g + R(t)·Δℓ_g) · P[i,g]                              resident labour force [persons]; R = retirement reform
+    σ[i,j]  = ω[i,j] / Σ_k ω[i,k],  ω[i,i] = 1,  ω[i,j] = ϕ_C·exp(−T[i,j]/τ_C)·(ŵ[j]/ŵ[i])^η_C
+                                                                         share of i's labour force working in j
+    L[j]    = Σ_i σ[i,j]·LF[i]                                           labour supply at the workplace [persons]
+    Acc[j]  = Σ_i L[i] · (1 + T[i,j]/60 min)^(−a)                         effective density [persons]
     Atot[j] = A0_j · exp(lnA_j) · S_j(t) · (Acc[j]/Acc0[j])^ε            total factor productivity
     J[j]    = ((1−α)·Atot·K^α·h^(1−α) / ŵ)^(1/α)                        labour demand [persons]
     ŵ       = w̄·(1 + (w̄/w_r − 1)/τ_h·τ_w)                               wage forecast (sectors/expectations.py)
-    u[j]    = u_max·z/(1+z),  z = u*/(u_max−u*)·(LF/J)^φ_u               unemployment rate
-    E[j]    = LF·(1−u)                                                   employment [persons]
+    u[j]    = u_max·z/(1+z),  z = u*/(u_max−u*)·(L/J)^φ_u                unemployment rate (at the workplace)
+    E[j]    = L·(1−u)                                                    employment at the workplace [persons]
     Y[j]    = Atot·K^α·(h·E)^(1−α)                                       real GDP [yuan/yr, 2024 prices]
     w[j]    = (1−α)·Y/E                                                  wage [yuan/worker/yr]
     dK/dt   = s(t)·Y + I_proj(t) − δ·K;   dw̄/dt = (w − w̄)/τ_w;   dw_r/dt = (w̄ − w_r)/τ_h
     Ynom    = Y·D(t),  D = exp(∫ deflator growth)
+    W[i]    = Σ_j σ[i,j]·w[j]·(1 − u[j])                                 residents' expected income [yuan/worker/yr]
+
+Commuting (the plan's "1-hour commuting circle"): residents work where their node's commuting shares
+send them, so rail lets people live in one node and work in another. σ is bounded (ω ≤ ϕ_C) and sums
+to 1: T → 0 min gives an out-commuting share of at most ϕ_C·(N−1)/(1 + ϕ_C·(N−1)) per node; T → ∞ gives 0.
 """
 from __future__ import annotations
 
@@ -29,6 +37,29 @@ def effective_density(labour: np.ndarray, travel_time: np.ndarray, access_decay:
     """
     weights = (1.0 + travel_time / 60.0) ** (-access_decay)
     return (labour[:, None, :] * weights).sum(axis=0)
+
+
+def commuting_shares(travel_time: np.ndarray, propensity, time_scale, wage_forecast, wage_elasticity) -> np.ndarray:
+    """σ[i,j] (N, N, M): share of the labour force living in i that works in j (rows sum to 1).
+
+    The weight of working in j rises with j's forecast wage relative to home's (ŵ: from stocks, so no
+    algebraic loop) and falls with travel time.
+    """
+    relative_wage = wage_forecast[None, :, :] / wage_forecast[:, None, :]
+    weight = propensity * np.exp(-travel_time / time_scale) * relative_wage ** wage_elasticity
+    n = travel_time.shape[0]
+    weight[np.arange(n), np.arange(n)] = 1.0
+    return weight / weight.sum(axis=1, keepdims=True)
+
+
+def workplace_labour(labour_force: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """L[j] = Σ_i σ[i,j]·LF[i], shape (N, M)."""
+    return (labour_force[:, None, :] * shares).sum(axis=0)
+
+
+def residents_expected_income(shares: np.ndarray, workplace_expected_income: np.ndarray) -> np.ndarray:
+    """W[i] = Σ_j σ[i,j]·w[j](1 − u[j]), shape (N, M)."""
+    return (shares * workplace_expected_income[None]).sum(axis=1)
 
 
 def labour_demand(alpha, productivity, capital, human_capital, perceived_wage):
@@ -68,13 +99,24 @@ EXPORT_EQUATIONS = [
     ("participation", "age", "participation_rate[age] + retirement_reform * retirement_participation_gain[age]",
      "Dmnl", "l_g(t) = l_g + R(t) Delta l_g (retirement-age reform)"),
     ("labour_force", "node", "SUM(population_by_age[node, age!] * participation[age!])", "persons",
-     "LF[i] = sum_g l_g P[i,g]"),
+     "LF[i] = sum_g l_g P[i,g] (residents)"),
+    ("commuting_weight", "node, dest",
+     "node_identity[node, dest] + (1 - node_identity[node, dest]) * commuting_propensity"
+     " * EXP(-travel_time[node, dest] / commuting_time_scale)"
+     " * (wage_forecast_at_dest[dest] / wage_forecast[node]) ^ commuting_wage_elasticity", "Dmnl",
+     "omega[i,j] = 1 (i = j), phi_C exp(-T[i,j]/tau_C) (what[j]/what[i])^eta_C otherwise"),
+    ("wage_forecast_at_dest", "dest", "SUM(wage_forecast[node!] * node_identity[node!, dest])", "yuan/worker/yr",
+     "what over the copy dimension dest"),
+    ("commuting_share", "node, dest", "commuting_weight[node, dest] / SUM(commuting_weight[node, dest!])", "Dmnl",
+     "sigma[i,j]: share of the labour force living in i that works in j"),
+    ("workplace_labour_at_dest", "dest", "SUM(labour_force[node!] * commuting_share[node!, dest])", "persons",
+     "L[j] = sum_i sigma[i,j] LF[i], over the copy dimension dest"),
+    ("workplace_labour", "node", "SUM(workplace_labour_at_dest[dest!] * node_identity[node, dest!])", "persons",
+     "L: labour supply at the workplace"),
     ("access_weight", "node, dest", "(1 + travel_time[node, dest] / 60) ^ (-access_decay)", "Dmnl",
      "(1 + T[i,j]/60 min)^(-a)"),
-    ("effective_density", "node", "SUM(access_weight[node, dest!] * labour_force_at_dest[dest!])", "persons",
-     "Acc[j] = sum_i LF[i] (1 + T[i,j]/60)^(-a) (T is symmetric)"),
-    ("labour_force_at_dest", "dest", "SUM(labour_force[node!] * node_identity[node!, dest])", "persons",
-     "LF over the copy dimension dest"),
+    ("effective_density", "node", "SUM(access_weight[node, dest!] * workplace_labour_at_dest[dest!])", "persons",
+     "Acc[j] = sum_i L[i] (1 + T[i,j]/60)^(-a) (T is symmetric)"),
     ("tfp", "node",
      "tfp0[node] * EXP(log_tfp[node]) * output_shock[node]"
      " * (effective_density[node] / access0[node]) ^ agglomeration_elasticity", "Dmnl",
@@ -85,11 +127,11 @@ EXPORT_EQUATIONS = [
      "persons", "J = ((1-alpha) Atot K^alpha h^(1-alpha) / what)^(1/alpha)"),
     ("unemployment_odds", "node",
      "natural_unemployment[node] / (max_unemployment - natural_unemployment[node])"
-     " * (labour_force[node] / labour_demand[node]) ^ unemployment_slope", "Dmnl",
-     "z = u*/(u_max - u*) (LF/J)^phi_u"),
+     " * (workplace_labour[node] / labour_demand[node]) ^ unemployment_slope", "Dmnl",
+     "z = u*/(u_max - u*) (L/J)^phi_u"),
     ("unemployment_rate", "node", "max_unemployment * unemployment_odds[node] / (1 + unemployment_odds[node])",
      "Dmnl", "u = u_max z/(1+z)"),
-    ("employment", "node", "labour_force[node] * (1 - unemployment_rate[node])", "persons", "E = LF (1-u)"),
+    ("employment", "node", "workplace_labour[node] * (1 - unemployment_rate[node])", "persons", "E = L (1-u)"),
     ("gdp_real", "node",
      "tfp[node] * capital_stock[node] ^ capital_elasticity"
      " * (human_capital[node] * employment[node]) ^ (1 - capital_elasticity)", "yuan/yr",

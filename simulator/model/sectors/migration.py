@@ -117,8 +117,11 @@ def attractiveness(income_weight, expected_income_ratio, housing_cost_weight, pr
 # is the same arithmetic as the two-class numpy code). node_identity[o, d] = 1{o = d}.
 # =====================================================================================================
 EXPORT_EQUATIONS = [
-    ("expected_income", "node", "wage[node] * (1 - unemployment_rate[node])", "yuan/worker/yr",
-     "W = w*(1 - u)"),
+    ("workplace_expected_income_at_dest", "dest",
+     "SUM(wage[node!] * (1 - unemployment_rate[node!]) * node_identity[node!, dest])", "yuan/worker/yr",
+     "w (1 - u) at the workplace, over the copy dimension dest"),
+    ("expected_income", "node", "SUM(commuting_share[node, dest!] * workplace_expected_income_at_dest[dest!])",
+     "yuan/worker/yr", "W[i] = sum_j sigma[i,j] w[j] (1 - u[j])"),
     ("hukou_gain", "node", "hukou_ease[node] - hukou_ease_base[node]", "Dmnl", "k - k_base"),
     ("attractiveness", "node",
      "income_weight * (LN(expected_income[node] / expected_income0[node]) - housing_cost_weight * LN(house_price[node]))"
