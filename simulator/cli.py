@@ -102,6 +102,10 @@ def format_summary(s: dict) -> str:
         verdict = "MET" if t["met"] else "NOT MET"
         lines.append(f"{t['year']} target {t['target']:<12} {t['value'] / scale:10.0f} {unit}   simulated "
                      f"{t['simulated'] / scale:10.1f}   gap {t['gap'] / scale:+10.1f} ({t['gap_percent']:+.1f} %)   {verdict}")
+    for f in s.get("fiscal", []):
+        flag = "EXCEEDS the budget room" if f["exceeds"] else "within the budget room"
+        lines.append(f"{f['year']} policy spending {f['policy_cost'] / 1e8:8.1f} 亿元/yr = "
+                     f"{100 * f['share_of_revenue']:.1f} % of local budget revenue; room {f['fiscal_room'] / 1e8:.1f} 亿元: {flag}")
     return "\n".join(lines)
 
 

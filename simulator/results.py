@@ -183,7 +183,8 @@ def to_dataset(traj: Trajectory, squeeze: bool | None = None) -> xr.Dataset:
     if squeeze or (squeeze is None and ds.sizes["run"] == 1):
         ds = ds.isel(run=0, drop=True)
     ds.attrs.update(provenance(traj))
-    return ds
+    from .fiscal import add_policy_costs
+    return add_policy_costs(ds, first)
 
 
 def provenance(traj: Trajectory) -> dict:
@@ -260,8 +261,10 @@ def summary(ds: xr.Dataset, years=None) -> dict:
         row["metro_gdp_nominal"] = float(ds.metro_gdp_nominal.sel(time=y))
         row["metro_gdp_real"] = float(ds.metro_gdp_real.sel(time=y))
         table.append(row)
+    from .fiscal import fiscal_summary
     return {"scenario": ds.attrs["scenario_name"], "scenario_sha256": ds.attrs["scenario_sha256"],
-            "package_version": ds.attrs["package_version"], "targets": target_check(ds), "years": table}
+            "package_version": ds.attrs["package_version"], "targets": target_check(ds), "years": table,
+            "fiscal": fiscal_summary(ds, years)}
 
 
 def tidy_frame(ds: xr.Dataset):
@@ -271,12 +274,14 @@ def tidy_frame(ds: xr.Dataset):
     for name in VARIABLES:
         da = ds[name]
         df = da.to_dataframe(name="value").reset_index()
-        df = df[[c for c in df.columns if c in ("time", "region", "whole_city", "origin", "destination", "age", "value")]]
+        df = df[[c for c in df.columns if c in ("time", "region", "whole_city", "origin", "destination", "home",
+                                                 "workplace", "age", "value")]]
         df.insert(0, "variable", name)
         df.insert(1, "units", da.attrs["units"])
         frames.append(df)
     out = pd.concat(frames, ignore_index=True)
-    cols = ["variable", "units", "time", "region", "whole_city", "origin", "destination", "age", "value"]
+    cols = ["variable", "units", "time", "region", "whole_city", "origin", "destination", "home", "workplace",
+            "age", "value"]
     return out.reindex(columns=cols)
 
 

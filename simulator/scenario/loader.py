@@ -66,6 +66,7 @@ class _State:
 
     overrides: dict[str, float | dict[str, float]] = field(default_factory=dict)
     levers: dict[str, dict[Any, Piecewise]] = field(default_factory=dict)
+    policies: list[dict] = field(default_factory=list)
 
 
 class _Loader(yaml.SafeLoader):
@@ -472,6 +473,12 @@ def _apply_overrides(doc_file: str, part: dict, run: _Run, state: _State, proble
         _apply_parameters(part["parameters"], doc_file, state, problems)
     if part.get("levers"):
         _apply_levers(part["levers"], doc_file, run, state, problems)
+    if part.get("policies"):
+        from .policies import apply_policies
+        before = len(problems)
+        apply_policies(part["policies"], doc_file, state.levers, resolve(state.overrides), problems)
+        if len(problems) == before:
+            state.policies.append(part["policies"])
 
 
 def _default_state() -> _State:
@@ -540,6 +547,7 @@ def _build(docs: list[_Doc], source: str) -> Scenario:
         chain=tuple(d.path for d in docs if d.path is not None),
         source=source,
         history=history,
+        policies=tuple(state.policies),
     )
 
 

@@ -50,6 +50,7 @@ class Scenario:
     chain: tuple[Path, ...] = ()
     source: str = field(default="<dict>", repr=False)
     history: Scenario | None = field(default=None, repr=False)
+    policies: tuple = field(default=(), repr=False)     # raw ``policies:`` sections, root parent first
 
     # --- continuation of a history run (``continues:``) ------------------------------------------
     @property
@@ -100,4 +101,5 @@ class Scenario:
                                     for k, v in self.parameter_overrides.items()},
             "levers": {name: lever.to_dict() for name, lever in self.levers.items()},
             "continues": self.history.to_dict() if self.history is not None else None,
+            "policies": list(self.policies),
         }

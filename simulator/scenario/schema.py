@@ -79,6 +79,10 @@ class ScenarioDocument(_Model):
     targets: Optional[TargetsSection] = None
     parameters: Optional[dict[str, Any]] = Field(None, description="overrides of parameter defaults")
     levers: Optional[dict[str, Any]] = Field(None, description="lever schedules")
+    policies: Optional[dict[str, Any]] = Field(
+        None, description="policies in planner units (rail minutes, settlement conditions, graduates retained, "
+                          "affordable units, yuan per child, project yuan), translated into levers; "
+                          "see simulator/scenario/policies.py")
 
 
 SECTIONS: dict[str, type[_Model]] = {

@@ -1,0 +1,262 @@
+"""Policies in the units a planner writes, translated into lever schedules (the ``policies:`` section).
+
+Each policy names what a plan states — minutes by rail link and year of opening, settlement conditions
+removed, graduates retained per year, affordable units and their size, yuan per child, yuan of project
+investment — and is translated into the model's levers by a documented rule (docs/model.md §7.1):
+
+================== ============================================ =====================================
+policy             translation                                   lever
+================== ============================================ =====================================
+rail               door-to-door minutes from the opening year    travel_time (step on the pair)
+hukou              each settlement condition removed adds its    hukou_ease (step, capped at 1)
+                   increment (HUKOU_CONDITIONS)
+graduates_retained Ω = ln(1 + X / I_young), I_young = base-year  talent_bonus (added step)
+                   gross in-migration aged 20–34 of the node
+affordable_housing units/yr × m² per unit                        policy_housing_starts (added step)
+childcare_subsidy  ΔTFR = ε·(yuan per child / yearly child cost) tfr (added step)
+                   ·TFR at the start
+project_investment yuan/yr between ``from`` and ``until``         project_investment (added steps)
+================== ============================================ =====================================
+
+Additions keep whatever the scenario's levers already say (fitted TFR, other policies). Every policy
+also carries a yearly fiscal cost (``policy_costs``), which ``simulator.fiscal`` compares with the
+plan area's local budget revenue after the run.
+"""
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal, Optional, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
+
+from simulator.model.nodes import NODES, PAIRS, PLAN_MASK, pair_key
+
+from .errors import Problem, suggest
+from .schedules import Piecewise
+
+Number = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+Year = Annotated[float, Strict(), Field(ge=1990, le=2100, allow_inf_nan=False)]
+PLAN_NODES = tuple(n for n, m in zip(NODES, PLAN_MASK) if m)
+
+#: settlement conditions a hukou reform can remove, with the rise in hukou ease k each brings [judgement:
+#: with k = 0.9 "largely open" in 2024, removing both remaining conditions gives k = 1, no conditions]
+HUKOU_CONDITIONS = {
+    "rental_settlement": (0.05, "settlement on a rented home (001: 「全面取消在吉林市租房落户限制条件」)"),
+    "residence_registration": (0.05, "hukou registered where one usually lives "
+                                      "(001: 「到 2035 年，建立以经常居住地登记户口制度」)"),
+}
+#: yearly cost of raising a child in China [yuan/child/yr]: 485,000 yuan to age 17 (YuWa Population
+#: Research, 中国生育成本报告 2022, [secondary]) / 17 years
+CHILD_COST_PER_YEAR = 28_500.0
+#: elasticity of fertility to a child benefit measured as a share of the cost of a child [judgement,
+#: within the range of Milligan 2005 (Quebec allowance) and Laroque & Salanié 2014 (France)]
+FERTILITY_SUBSIDY_ELASTICITY = 0.2
+#: unit costs for the fiscal check [yuan]; all [judgement] unless noted
+COST_PER_GRADUATE = 30_000.0          # settlement, rent and living subsidies per retained graduate per year
+COST_PER_M2_AFFORDABLE = 3_000.0      # construction cost of affordable rental housing per m²
+CHILDREN_PER_BIRTH_COHORT = 3.0       # children aged 0–2 per year of births (subsidy to age 3)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Rail(_Model):
+    """A link's door-to-door travel time from the year it opens."""
+    link: str = Field(description="node pair, e.g. CC_P-JL_P")
+    minutes: Annotated[Number, Field(gt=0, le=2000)]
+    opens: Year
+
+
+class Hukou(_Model):
+    """Settlement conditions removed in ``nodes`` from ``year``."""
+    nodes: Union[str, list[str]] = Field(description="a node, plan_area, all, or a list of nodes")
+    removed: list[Literal[tuple(HUKOU_CONDITIONS)]]  # type: ignore[valid-type]
+    year: Year
+
+
+class Graduates(_Model):
+    """Extra graduates and young talents retained (or attracted) per year, from ``from``."""
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    node: str
+    per_year: Annotated[Number, Field(gt=0, le=1e6)]
+    start: Year = Field(alias="from")
+
+
+class AffordableHousing(_Model):
+    """Affordable / rental units started per year of ``unit_size_m2`` between ``from`` and ``until``."""
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    node: str
+    units_per_year: Annotated[Number, Field(gt=0, le=1e6)]
+    unit_size_m2: Annotated[Number, Field(gt=10, le=300)]
+    start: Year = Field(alias="from")
+    until: Optional[Year] = None
+
+
+class Childcare(_Model):
+    """A childcare subsidy in yuan per child (aged 0–2) per year from ``from``."""
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    nodes: Union[str, list[str]]
+    yuan_per_child: Annotated[Number, Field(gt=0, le=200_000)]
+    start: Year = Field(alias="from")
+
+
+class Project(_Model):
+    """Major-project investment in yuan per year between ``from`` and ``until``; ``local_share`` of it is
+    paid from the local budget (the rest: central funds, special bonds, enterprises)."""
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    node: str
+    yuan_per_year: Annotated[Number, Field(gt=0, le=1e13)]
+    start: Year = Field(alias="from")
+    until: Optional[Year] = None
+    local_share: Annotated[Number, Field(ge=0, le=1)] = 0.0
+
+
+class PoliciesSection(_Model):
+    """Policies in planner units (see ``simulator.scenario.policies``)."""
+    rail: list[Rail] = []
+    hukou: list[Hukou] = []
+    graduates_retained: list[Graduates] = []
+    affordable_housing: list[AffordableHousing] = []
+    childcare_subsidy: list[Childcare] = []
+    project_investment: list[Project] = []
+
+
+# --- schedule arithmetic --------------------------------------------------------------------------
+
+def plus_step(schedule: Piecewise, t: float, delta: float) -> Piecewise:
+    """``schedule`` plus ``delta`` from ``t`` on (exact: a jump at ``t``, later knots shifted)."""
+    if delta == 0:
+        return schedule
+    t = float(t)
+    times, left, right = [], [], []
+    for tk, lv, rv in zip(schedule.times, schedule.left, schedule.right):
+        if tk < t:
+            times.append(tk), left.append(lv), right.append(rv)
+    times.append(t)
+    left.append(float(schedule.value(t, side="left")))
+    right.append(float(schedule.value(t, side="right")) + delta)
+    for tk, lv, rv in zip(schedule.times, schedule.left, schedule.right):
+        if tk > t:
+            times.append(tk), left.append(lv + delta), right.append(rv + delta)
+    return Piecewise(tuple(times), tuple(left), tuple(right))
+
+
+def _window(schedule: Piecewise, start: float, until: float | None, delta: float) -> Piecewise:
+    out = plus_step(schedule, start, delta)
+    return plus_step(out, until, -delta) if until is not None else out
+
+
+# --- translation ----------------------------------------------------------------------------------
+
+def _nodes(value, file: str, path: str, problems: list) -> tuple[str, ...]:
+    names = [value] if isinstance(value, str) else list(value)
+    out = []
+    for name in names:
+        if name == "plan_area":
+            out.extend(PLAN_NODES)
+        elif name == "all":
+            out.extend(NODES)
+        elif name in NODES:
+            out.append(name)
+        else:
+            problems.append(Problem(file, path, name, issue="unknown node",
+                                    expected="a node code, plan_area or all",
+                                    suggestion=suggest(name, NODES + ("plan_area", "all"))))
+    return tuple(dict.fromkeys(out))
+
+
+def young_in_migration(parameters: dict[str, np.ndarray]) -> np.ndarray:
+    """Base-year (2024) gross in-migration aged 20–34 by node [persons/yr], from the closure identities:
+    in-migration = (n_o + m0_o)·P_o, split by age with the movers' age profile."""
+    from simulator.model.base_data import base_year, migration_age_profile
+    from simulator.model.initial import YOUNG_ADULT
+    base = base_year(2024)
+    by_age = base.population[:, None] * base.age_shares                     # (N, G)
+    movers = by_age * migration_age_profile()[None, :]
+    young_share = (movers * YOUNG_ADULT).sum(1) / movers.sum(1)
+    rate = (np.asarray(parameters["base_net_migration_rate"], float)
+            + np.asarray(parameters["base_out_migration_rate"], float))
+    return rate * base.population * young_share
+
+
+def apply_policies(raw: Any, file: str, levers: dict[str, dict], parameters: dict[str, np.ndarray],
+                   problems: list) -> None:
+    """Validate ``raw`` (the ``policies:`` mapping) and add its translations to ``levers`` in place."""
+    try:
+        section = PoliciesSection.model_validate(raw)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = ".".join(str(x) for x in err["loc"])
+            value = err.get("input")
+            extra = ""
+            if err["type"] == "extra_forbidden":
+                extra = suggest(str(err["loc"][-1]), tuple(PoliciesSection.model_fields)
+                                + tuple(f for m in (Rail, Hukou, Graduates, AffordableHousing, Childcare, Project)
+                                        for f in m.model_fields))
+            problems.append(Problem(file, f"policies.{loc}", value, issue=err["msg"] + ":",
+                                    expected="see docs/model.md §7.1 (policies in planner units)",
+                                    suggestion=extra or None))
+        return
+    for i, r in enumerate(section.rail):
+        path = f"policies.rail[{i}].link"
+        a, _, b = r.link.partition("-")
+        if a not in NODES or b not in NODES or a == b:
+            problems.append(Problem(file, path, r.link, issue="unknown link", expected="two node codes, e.g. CC_P-JL_P",
+                                    suggestion=suggest(r.link, PAIRS)))
+            continue
+        key = pair_key(a, b)
+        levers["travel_time"][key] = Piecewise.step([(r.opens, r.minutes)], levers["travel_time"][key])
+    for i, h in enumerate(section.hukou):
+        gain = sum(HUKOU_CONDITIONS[c][0] for c in dict.fromkeys(h.removed))
+        for node in _nodes(h.nodes, file, f"policies.hukou[{i}].nodes", problems):
+            before = levers["hukou_ease"][node]
+            level = min(1.0, float(before.value(h.year, side="right")) + gain)
+            levers["hukou_ease"][node] = Piecewise.step([(h.year, level)], before)
+    young = None
+    for i, g in enumerate(section.graduates_retained):
+        for node in _nodes(g.node, file, f"policies.graduates_retained[{i}].node", problems):
+            young = young_in_migration(parameters) if young is None else young
+            bonus = math.log1p(g.per_year / young[NODES.index(node)])
+            levers["talent_bonus"][node] = plus_step(levers["talent_bonus"][node], g.start, bonus)
+    for i, h in enumerate(section.affordable_housing):
+        for node in _nodes(h.node, file, f"policies.affordable_housing[{i}].node", problems):
+            area = h.units_per_year * h.unit_size_m2
+            levers["policy_housing_starts"][node] = _window(levers["policy_housing_starts"][node], h.start, h.until, area)
+    for i, c in enumerate(section.childcare_subsidy):
+        for node in _nodes(c.nodes, file, f"policies.childcare_subsidy[{i}].nodes", problems):
+            tfr = float(levers["tfr"][node].value(c.start, side="right"))
+            delta = FERTILITY_SUBSIDY_ELASTICITY * c.yuan_per_child / CHILD_COST_PER_YEAR * tfr
+            levers["tfr"][node] = plus_step(levers["tfr"][node], c.start, delta)
+    for kind in ("affordable_housing", "project_investment"):
+        for i, item in enumerate(getattr(section, kind)):
+            if item.until is not None and item.until <= item.start:
+                problems.append(Problem(file, f"policies.{kind}[{i}].until", item.until, issue="not after 'from':",
+                                        expected=f"a year after {item.start:g}"))
+                return
+    for i, p in enumerate(section.project_investment):
+        for node in _nodes(p.node, file, f"policies.project_investment[{i}].node", problems):
+            levers["project_investment"][node] = _window(levers["project_investment"][node], p.start, p.until,
+                                                          p.yuan_per_year)
+
+
+def policy_costs(raw: dict | None) -> list[dict]:
+    """Yearly fiscal cost of each policy as (name, nodes, start, until, fixed yuan/yr or per-birth yuan)."""
+    if not raw:
+        return []
+    section = PoliciesSection.model_validate(raw)
+    out = []
+    for g in section.graduates_retained:
+        out.append(dict(policy="graduates_retained", nodes=_nodes(g.node, "", "", []), start=g.start, until=None,
+                        yuan_per_year=g.per_year * COST_PER_GRADUATE, yuan_per_birth=0.0))
+    for h in section.affordable_housing:
+        out.append(dict(policy="affordable_housing", nodes=_nodes(h.node, "", "", []), start=h.start, until=h.until,
+                        yuan_per_year=h.units_per_year * h.unit_size_m2 * COST_PER_M2_AFFORDABLE, yuan_per_birth=0.0))
+    for c in section.childcare_subsidy:
+        out.append(dict(policy="childcare_subsidy", nodes=_nodes(c.nodes, "", "", []), start=c.start, until=None,
+                        yuan_per_year=0.0, yuan_per_birth=c.yuan_per_child * CHILDREN_PER_BIRTH_COHORT))
+    for p in section.project_investment:
+        out.append(dict(policy="project_investment", nodes=_nodes(p.node, "", "", []), start=p.start, until=p.until,
+                        yuan_per_year=p.yuan_per_year * p.local_share, yuan_per_birth=0.0))
+    return out
