@@ -43,6 +43,24 @@ CHANGES = [
 ]
 
 
+#: (label, a ``policies:`` section in planner units, unit)
+POLICIES = [
+    ("rail: Changchun–Siping 45 min door to door from mid-2028", {"rail": [{"link": "CC_P-SP_P", "minutes": 45,
+                                                                            "opens": 2028.5}]}, "min"),
+    ("hukou: rental settlement in the plan area from 2025", {"hukou": [{"nodes": "plan_area",
+                                                                         "removed": ["rental_settlement"],
+                                                                         "year": 2025}]}, "condition"),
+    ("graduates retained: 10,000/yr in Jilin City from 2025", {"graduates_retained": [
+        {"node": "JL_P", "per_year": 10000, "from": 2025}]}, "persons/yr"),
+    ("affordable housing: 6,767 units × 50 m²/yr in Changchun 2025–30", {"affordable_housing": [
+        {"node": "CC_P", "units_per_year": 6767, "unit_size_m2": 50, "from": 2025, "until": 2030}]}, "units/yr"),
+    ("childcare subsidy: 3,600 yuan per child/yr in the plan area", {"childcare_subsidy": [
+        {"nodes": "plan_area", "yuan_per_child": 3600, "from": 2025}]}, "yuan/child/yr"),
+    ("project investment: 10 bn yuan/yr in Changchun 2025–30", {"project_investment": [
+        {"node": "CC_P", "yuan_per_year": 1.0e10, "from": 2025, "until": 2030}]}, "yuan/yr"),
+]
+
+
 def _resolve(change, scenario):
     """Changes given by a keyword need the scenario's own values (fitted TFR, TFP growth, ...)."""
     if isinstance(change, dict):
@@ -61,7 +79,10 @@ def _resolve(change, scenario):
 
 def main(path: str = "scenarios/baseline.yaml") -> None:
     base = load_scenario(ROOT / path if not Path(path).is_absolute() else path)
-    members = [base] + [base.with_changes(levers=_resolve(c, base)) for _, c, _ in CHANGES]
+    from simulator import scenario_from_dict
+    policy_members = [scenario_from_dict({"extends": str(base.path), "name": "policy", "policies": pol},
+                                         base_dir=ROOT) for _, pol, _ in POLICIES]
+    members = [base] + [base.with_changes(levers=_resolve(c, base)) for _, c, _ in CHANGES] + policy_members
     t0 = time.perf_counter()
     ds = simulate_many(members)
     wall = time.perf_counter() - t0
@@ -69,9 +90,9 @@ def main(path: str = "scenarios/baseline.yaml") -> None:
     gdp = ds.metro_gdp_nominal.sel(time=2030).values
     print(f"baseline 2030: population {pop[0] / 1e4:,.1f}万, nominal GDP {gdp[0] / 1e8:,.0f}亿 "
           f"({len(members)} members in one solve, {wall:.1f} s)\n")
-    print("| lever change (from 2025) | unit | Δ population 2030 (万) | Δ nominal GDP 2030 (亿元) | Δ GDP % |")
+    print("| lever change or policy (from 2025) | unit | Δ population 2030 (万) | Δ nominal GDP 2030 (亿元) | Δ GDP % |")
     print("|---|---|---|---|---|")
-    for (label, _, unit), p, g in zip(CHANGES, pop[1:], gdp[1:]):
+    for (label, _, unit), p, g in zip(CHANGES + POLICIES, pop[1:], gdp[1:]):
         print(f"| {label} | {unit} | {(p - pop[0]) / 1e4:+.1f} | {(g - gdp[0]) / 1e8:+,.0f} | "
               f"{100 * (g / gdp[0] - 1):+.2f} |")
     assert np.all(np.isfinite(pop)) and np.all(np.isfinite(gdp))
