@@ -22,6 +22,8 @@ from simulator.model.levers import LEVERS, LeverSpec
 from simulator.model.nodes import NODES, PAIRS, PLAN_MASK, pair_key
 from simulator.model.parameters import PARAMETERS, resolve
 
+from simulator.safeio import BoundedLoader, InputFileError, YAMLLimitError, load_yaml, read_input_text
+
 from .errors import Problem, ScenarioError, suggest
 from .schedules import LeverSchedule, Piecewise
 from .schema import (ALL_KEY, PLAN_AREA_KEY, SCHEDULE_KINDS, SCHEDULE_MODELS, SECTIONS,
@@ -68,15 +70,9 @@ class _State:
     levers: dict[str, dict[Any, Piecewise]] = field(default_factory=dict)
 
 
-class _Loader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that also reads ``1.3e7`` / ``1e-6`` as floats (YAML 1.2 style)."""
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+|[0-9][0-9_]*)[eE][-+]?[0-9]+$"),
-    list("-+0123456789."),
-)
+class _Loader(BoundedLoader):
+    """``yaml.SafeLoader`` (via ``safeio.BoundedLoader``: alias bombs, recursive aliases and duplicate
+    keys refused) that also reads ``1.3e7`` / ``1e-6`` as floats (YAML 1.2 style)."""
 
 
 # --- reading files ------------------------------------------------------------------------------
@@ -84,9 +80,9 @@ _Loader.add_implicit_resolver(
 def _read_text(path: Path, file: str, referrer: str | None, extends: str | None) -> str:
     """File text; a missing/unreadable file is reported against the referring ``extends``."""
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, ValueError) as exc:  # ValueError: undecodable bytes, NUL in the path
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return read_input_text(path)    # regular files only, size-limited (no FIFOs, no /dev/zero)
+    except InputFileError as exc:
+        reason = exc.reason
         if referrer is None:
             raise ScenarioError(Problem(file, "", file, issue=f"cannot read file ({reason}):",
                                         expected="an existing, readable UTF-8 scenario file")) from None
@@ -97,7 +93,12 @@ def _read_text(path: Path, file: str, referrer: str | None, extends: str | None)
 def _parse_yaml(text: str, file: str) -> dict:
     """The top-level mapping of a YAML document."""
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        data = load_yaml(text, _Loader)
+    except YAMLLimitError as exc:
+        where = f" at line {exc.line}" if exc.line else ""
+        raise ScenarioError(Problem(file, "", None, issue=f"rejected YAML{where}: {exc}",
+                                    expected="plain YAML data (unique keys, no alias expansion bombs)",
+                                    show_value=False)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
