@@ -49,19 +49,12 @@ _GUARDED: dict = {}
 
 
 def guarded_method(method: str, budget: int):
-    """A solve_ivp method class that fails a segment after ``budget`` RHS evaluations."""
+    """A solve_ivp method class that fails a segment after ``budget`` RHS evaluations, or at once when
+    the model produces non-finite values (checked on every RHS call, see ``simulator.guard``)."""
     key = (method, budget)
     if key not in _GUARDED:
-        from scipy.integrate._ivp.ivp import METHODS
-        base = METHODS[method]
-
-        def _step_impl(self):
-            if self.nfev > budget:
-                return False, (f"more than {budget} right-hand-side evaluations in one segment "
-                               f"(stiff or diverging member)")
-            return base._step_impl(self)
-
-        _GUARDED[key] = type(f"Guarded{base.__name__}", (base,), {"_step_impl": _step_impl})
+        from simulator.guard import guarded_method as make
+        _GUARDED[key] = make(method, budget)
     return _GUARDED[key]
 
 

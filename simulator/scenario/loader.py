@@ -22,11 +22,11 @@ from simulator.model.levers import LEVERS, LeverSpec
 from simulator.model.nodes import NODES, PAIRS, PLAN_MASK, pair_key
 from simulator.model.parameters import PARAMETERS, resolve
 
-from simulator.safeio import BoundedLoader, InputFileError, YAMLLimitError, load_yaml, read_input_text
+from simulator.safeio import SAFE_NAME_TEXT, BoundedLoader, InputFileError, YAMLLimitError, load_yaml, read_input_text
 
 from .errors import Problem, ScenarioError, suggest
 from .schedules import LeverSchedule, Piecewise
-from .schema import (ALL_KEY, PLAN_AREA_KEY, SCHEDULE_KINDS, SCHEDULE_MODELS, SECTIONS,
+from .schema import (ALL_KEY, MAX_KNOTS, PLAN_AREA_KEY, SCHEDULE_KINDS, SCHEDULE_MODELS, SECTIONS,
                      SUPPORTED_START_YEARS, Number, ScenarioDocument)
 from .scenario import Scenario, SolverSettings, Targets
 
@@ -150,7 +150,8 @@ _EXPECTED = {
     "float_type": "a number", "int_type": "an integer", "string_type": "a string",
     "dict_type": "a mapping", "model_type": "a mapping", "model_attributes_type": "a mapping",
     "list_type": "a list", "tuple_type": "a list [time, value]", "finite_number": "a finite number",
-    "int_from_float": "an integer",
+    "int_from_float": "an integer", "string_pattern_mismatch": SAFE_NAME_TEXT,
+    "too_long": f"at most {MAX_KNOTS} knots",
 }
 
 
@@ -512,6 +513,12 @@ def _build(docs: list[_Doc], source: str) -> Scenario:
     state = _default_state()
     for doc, part in zip(docs, parts):
         _apply_overrides(doc.file, part, run, state, problems)
+    if not problems:
+        times = {t for lever in state.levers.values() for pw in lever.values() for t in pw.times}
+        if len(times) > MAX_KNOTS:
+            problems.append(Problem(docs[-1].file, "levers", None, show_value=False,
+                                    issue=f"{len(times)} distinct lever knot times in all",
+                                    expected=f"at most {MAX_KNOTS} (each is a solver segment boundary)"))
     if problems:
         raise ScenarioError(problems)
     leaf, t = docs[-1], values["time"]
