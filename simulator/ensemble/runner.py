@@ -194,7 +194,8 @@ def _execute_processes(ctx, X, chunks, shapes, on_result, jobs, bar) -> None:
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     method = "fork" if sys.platform.startswith("linux") else "spawn"
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context(method))
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context(method),
+                               initializer=_worker_init, initargs=(os.getpid(),))
     try:
         pending = {pool.submit(run_chunk, ctx, i, a, X[a:b], shapes): (i, a, b) for i, a, b in chunks}
         while pending:
@@ -204,12 +205,34 @@ def _execute_processes(ctx, X, chunks, shapes, on_result, jobs, bar) -> None:
                 on_result(fut.result())
                 bar.update(b - a)
     except BaseException:
+        # the worker list first: shutdown() sets pool._processes to None
+        procs = list((getattr(pool, "_processes", None) or {}).values())   # our own workers only
         pool.shutdown(wait=False, cancel_futures=True)
-        for proc in list(getattr(pool, "_processes", {}).values()):   # our own workers only
+        for proc in procs:
             if proc.is_alive():
                 proc.terminate()
+        for proc in procs:
+            proc.join(timeout=5)
+            if proc.is_alive():  # pragma: no cover - a worker ignoring SIGTERM
+                proc.kill()
         raise
     pool.shutdown(wait=True)
+
+
+def _worker_init(parent: int) -> None:
+    """In each worker: Ctrl-C is the parent's business (it stops the pool and keeps finished chunks),
+    and the worker dies with the parent even if the parent is killed with SIGKILL (Linux)."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGTERM)          # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover
+            pass
+    if os.getppid() != parent:                    # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _execute_dask(ctx, X, chunks, shapes, on_result, scheduler, bar) -> None:
