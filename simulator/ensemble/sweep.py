@@ -257,7 +257,7 @@ def run_sweep(sweep: Sweep, output_dir: str | Path | None = None, *, jobs: int =
     bounds = chunk_bounds(n, size)
     results: dict[int, object] = {}
     store = ChunkStore(out, key, {**sweep.settings(), "chunk_size": size}) if write else None
-    done = store.done() if store else set()
+    done = store.done(verify=True) if store else set()
     todo = [c for c in bounds if c[0] not in done]
 
     def on_result(res):
