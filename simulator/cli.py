@@ -45,7 +45,20 @@ def _fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
-@click.group(help="Simulate the Changchun modern metropolitan area (长春现代化都市圈): population, "
+class _Group(click.Group):
+    """``click.Group`` that turns a NUL character in a path argument (click's ``os.stat`` raises
+    ValueError for it) into a usage error (exit 2) instead of a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ValueError as exc:
+            if "null byte" not in str(exc):
+                raise
+            raise click.UsageError("a path contains a NUL character") from None
+
+
+@click.group(cls=_Group, help="Simulate the Changchun modern metropolitan area (长春现代化都市圈): population, "
                   "migration, urbanization, housing and GDP, against the 2030 targets.\n" + EXAMPLES)
 @click.version_option(__version__, prog_name="sim")
 def main() -> None:

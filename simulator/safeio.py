@@ -8,7 +8,8 @@
 * ``load_yaml``: ``yaml.SafeLoader`` (subclass) with the document's composed node graph checked
   before anything is built from it: at most ``MAX_YAML_NODES`` nodes *after* alias expansion (a
   "billion laughs" alias bomb of a few hundred bytes is refused at once), no recursive aliases,
-  no duplicate mapping keys (reported with their line).
+  no duplicate mapping keys (reported with their line), at most ``MAX_MAPPING_KEYS`` keys per
+  mapping (20,000 unknown keys would otherwise take minutes of "did you mean" suggestions).
 * ``check_output_file`` / ``check_output_dir``: a destination chosen with ``-o``/``-f`` must be a
   regular file (or not exist yet) and its nearest existing parent must be a writable directory;
   checked before long work starts, so that nothing is computed only to be lost.
@@ -28,6 +29,8 @@ import yaml
 MAX_INPUT_BYTES = 1 << 20
 #: largest number of YAML nodes after alias expansion (the shipped files have < 2,000)
 MAX_YAML_NODES = 100_000
+#: most keys in one YAML mapping (the largest legitimate one, parameters, has about 100)
+MAX_MAPPING_KEYS = 1000
 #: names used as file or directory names (scenario, sweep and calibration ``name:``)
 SAFE_NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}$"
 SAFE_NAME_TEXT = ("1–100 characters from A–Z a–z 0–9 _ . -, not starting with '.' or '-' "
@@ -123,6 +126,9 @@ def check_node_graph(root: yaml.Node, max_nodes: int = MAX_YAML_NODES) -> None:
         on_path.add(key)
         stack.append((node, True))
         if isinstance(node, yaml.MappingNode):
+            if len(node.value) > MAX_MAPPING_KEYS:
+                raise YAMLLimitError(f"a mapping with {len(node.value):,} keys (at most {MAX_MAPPING_KEYS:,})",
+                                     node.start_mark.line + 1)
             seen: dict[tuple, int] = {}
             for k, _ in node.value:
                 if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":

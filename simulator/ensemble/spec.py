@@ -386,7 +386,7 @@ def sweep_from_dict(data: dict, *, base_dir: str | os.PathLike | None = None, so
         raise ScenarioError(problems)
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     scen_path = (base / doc.scenario) if not Path(doc.scenario).is_absolute() else Path(doc.scenario)
-    if not scen_path.is_file():
+    if not os.path.lexists(scen_path):
         raise ScenarioError(Problem(source, "scenario", doc.scenario, issue="scenario file not found:",
                                     expected=f"a scenario file path relative to the sweep file (looked for {scen_path})"))
     scenario = load_scenario(scen_path)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 _MAX_REPR = 80
+#: problems listed in one error message (all are kept in ``ScenarioError.problems``)
+MAX_SHOWN = 100
 #: bounded repr: never walks more than a few levels and elements of a value (an expanded YAML alias
 #: bomb or a huge list costs nothing to describe), and is safe for recursive values
 _REPR = reprlib.Repr()
@@ -67,4 +69,7 @@ class ScenarioError(ValueError):
 
     def __init__(self, problems: Problem | Iterable[Problem]):
         self.problems: list[Problem] = [problems] if isinstance(problems, Problem) else list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        shown = [str(p) for p in self.problems[:MAX_SHOWN]]
+        if len(self.problems) > MAX_SHOWN:
+            shown.append(f"... and {len(self.problems) - MAX_SHOWN} more problems")
+        super().__init__("\n".join(shown))
