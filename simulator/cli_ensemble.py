@@ -77,6 +77,7 @@ def _confirm_size(sweep, output, jobs, scheduler, assume_yes: bool) -> None:
 
 def _run(sweep, output, jobs, scheduler, chunk_size, progress, quiet=False, assume_yes=False):
     from .ensemble import SweepInterrupted, run_sweep
+    from .ensemble.runner import SchedulerUnavailable
     from .ensemble.designs import DesignWarning
     from .model.initial import CalibrationError
     from .safeio import DestinationError
@@ -87,6 +88,8 @@ def _run(sweep, output, jobs, scheduler, chunk_size, progress, quiet=False, assu
             res = run_sweep(sweep, output, jobs=jobs, scheduler=scheduler, chunk_size=chunk_size, progress=progress)
         except SweepInterrupted as exc:
             _fail(str(exc), code=130)
+        except SchedulerUnavailable as exc:
+            _fail(str(exc), code=1)
         except CalibrationError as exc:  # the base scenario itself
             _fail(f"{sweep.path}: the base scenario cannot be closed: {exc}")
         except ValueError as exc:

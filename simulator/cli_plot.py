@@ -112,9 +112,9 @@ def plot_cmd(files, kind, variable, region, years, level, output_name, lang, dpi
     if lang == "zh" and plot.style.cjk_font() is None:
         click.echo("note: no CJK font installed; using English labels", err=True)
 
-    def need_var(ds, v):
+    def need_var(ds, v, file=None):
         if v not in ds.data_vars:
-            _fail(f"variable {v!r} not in {files[0]}; available: {', '.join(sorted(ds.data_vars))}")
+            _fail(f"variable {v!r} not in {file or files[0]}; available: {', '.join(sorted(ds.data_vars))}")
 
     try:
         if source in ("results", "results+", "ensemble"):
@@ -131,8 +131,8 @@ def plot_cmd(files, kind, variable, region, years, level, output_name, lang, dpi
                 obj = plot.trajectory_panels(ds, level=level, lang=lang)
             elif kind == "comparison":
                 v = variable or "metro_population"
-                for d in dss:
-                    need_var(d, v)
+                for f, d in zip(files, dss):
+                    need_var(d, v, f)
                 runs = {}
                 for f, d in zip(files, dss):
                     if "run" in d.dims:

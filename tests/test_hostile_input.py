@@ -687,3 +687,45 @@ def test_exit_codes_are_documented():
     for text in (help_text, readme):
         for code in ("130", "interrupted", "bad input"):
             assert code in text
+
+
+def test_unreachable_scheduler_is_reported_as_such_and_leaves_nothing(tmp_path, monkeypatch):
+    import distributed
+
+    class Unreachable:
+        def __init__(self, *a, **k):
+            raise OSError("Timed out trying to connect to tcp://127.0.0.1:1 after 0.5 s")
+    monkeypatch.setattr(distributed, "Client", Unreachable)
+    path = write_sweep(tmp_path, design={"method": "lhs", "samples": 4, "seed": 1}, chunk_size=2)
+    before = tree(tmp_path)
+    code, out = invoke(["sweep", path, "--scheduler", "tcp://127.0.0.1:1", "--no-progress"], tmp_path)
+    assert_clean_failure(code, out, 1, "cannot reach the dask scheduler", before, tree(tmp_path))
+    assert "cannot write" not in out
+
+
+def test_disk_full_mid_sweep_is_a_clean_error_and_keeps_finished_chunks(tmp_path, monkeypatch):
+    from simulator.ensemble import store
+    real = store.ChunkStore.write
+    calls = []
+
+    def fill_up(self, res):
+        calls.append(res.index)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(self, res)
+    monkeypatch.setattr(store.ChunkStore, "write", fill_up)
+    path = write_sweep(tmp_path, design={"method": "lhs", "samples": 4, "seed": 1}, chunk_size=2)
+    code, out = invoke(["sweep", path, "--no-progress", "-o", tmp_path / "o"], tmp_path)
+    assert code == 1 and "No space left on device" in out and "Traceback" not in out
+    assert len(list((tmp_path / "o").glob("chunks/*/chunk_*.npz"))) == 1      # the finished chunk is kept
+    assert not list((tmp_path / "o").rglob(".*.tmp")) and not (tmp_path / "o" / "ensemble.nc").exists()
+
+
+def test_plot_comparison_names_the_file_that_lacks_the_variable(tmp_path, outputs, small_ensemble):
+    import xarray as xr
+    other = tmp_path / "other.nc"
+    with xr.open_dataset(outputs / "results.nc") as ds:
+        ds.drop_vars("metro_gdp_real").to_netcdf(other)
+    code, out = invoke(["plot", outputs / "results.nc", other, "--kind", "comparison", "-v", "metro_gdp_real",
+                        "-o", tmp_path / "c.png"], tmp_path)
+    assert code == 2 and f"not in {other}" in out and not (tmp_path / "c.png").exists()

@@ -151,6 +151,10 @@ class SweepInterrupted(RuntimeError):
     """The sweep stopped early; finished chunks are saved (rerun to resume)."""
 
 
+class SchedulerUnavailable(RuntimeError):
+    """The dask scheduler given with ``--scheduler`` cannot be reached (or the address is invalid)."""
+
+
 def _progress(total: int, initial: int, enabled: bool, desc: str):
     try:
         from tqdm.auto import tqdm
@@ -238,7 +242,10 @@ def _worker_init(parent: int) -> None:
 def _execute_dask(ctx, X, chunks, shapes, on_result, scheduler, bar) -> None:
     from distributed import Client, as_completed
     own = not isinstance(scheduler, Client)
-    client = Client(scheduler) if own else scheduler
+    try:
+        client = Client(scheduler) if own else scheduler
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise SchedulerUnavailable(f"cannot reach the dask scheduler {scheduler!r}: {exc}") from None
     try:
         ctx_f = client.scatter(ctx, broadcast=True)
         futures = {client.submit(run_chunk, ctx_f, i, a, X[a:b], shapes, pure=False, retries=2): (i, a, b)

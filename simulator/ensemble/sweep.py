@@ -256,6 +256,11 @@ def run_sweep(sweep: Sweep, output_dir: str | Path | None = None, *, jobs: int =
     ctx = ChunkContext(sweep.scenario, sweep.factors, sweep.variables, sweep.max_rhs_evaluations)
     bounds = chunk_bounds(n, size)
     results: dict[int, object] = {}
+    created = []                                        # directories this call creates (removed if unused)
+    probe = out
+    while not probe.exists() and probe.parent != probe:
+        created.append(probe)
+        probe = probe.parent
     store = ChunkStore(out, key, {**sweep.settings(), "chunk_size": size}) if write else None
     done = store.done(verify=True) if store else set()
     todo = [c for c in bounds if c[0] not in done]
@@ -269,7 +274,14 @@ def run_sweep(sweep: Sweep, output_dir: str | Path | None = None, *, jobs: int =
     try:
         execute(ctx, X, todo, shapes, on_result, jobs=jobs, scheduler=scheduler, progress=progress,
                 done=sum(b - a for i, a, b in bounds if i in done), total=n, desc=sweep.name)
-    except SweepInterrupted:
+    except BaseException as exc:
+        if store is not None and not store.done():      # nothing to resume from: leave nothing behind
+            store.remove()
+            for d in created:
+                if d.is_dir() and not any(d.iterdir()):
+                    d.rmdir()
+        if not isinstance(exc, SweepInterrupted):
+            raise
         saved = len(store.done()) if store else 0
         raise SweepInterrupted(f"sweep '{sweep.name}' interrupted: {saved} of {len(bounds)} chunks are saved "
                                f"in {store.root if store else '(memory)'}; rerun the same command to resume")
