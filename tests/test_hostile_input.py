@@ -328,7 +328,7 @@ def test_any_plain_data_is_a_scenario_or_a_scenario_error(data):
 
 NAME_CASES = [
     ("run-dotdot", {"x.yaml": "name: ../../o/x\n"}, ["run", "x.yaml"], "name"),
-    ("run-absolute", {"x.yaml": "name: /tmp/evil\n"}, ["run", "x.yaml"], "name"),
+    ("run-absolute", {"x.yaml": "name: {tmp}/evil\n"}, ["run", "x.yaml"], "name"),
     ("run-dot", {"x.yaml": "name: ..\n"}, ["run", "x.yaml"], "name"),
     ("export-dotdot", {"x.yaml": "name: ../x\n"}, ["export", "x.yaml"], "name"),
     ("sweep-dotdot", {"s.yaml": "name: ..\nscenario: " + str(BASELINE)
@@ -343,11 +343,11 @@ NAME_CASES = [
 def test_names_never_escape_the_output_directory(tmp_path, case):
     _, files, args, fragment = case
     work = tmp_path / "a" / "b"
-    write(work, files)
+    write(work, {k: v.replace("{tmp}", str(tmp_path)) for k, v in files.items()})
     before = tree(tmp_path)
     code, out = invoke(args, work)
     assert_clean_failure(code, out, 2, fragment, before, tree(tmp_path))
-    assert not Path("/tmp/evil").exists()
+    assert not (tmp_path / "evil").exists()
 
 
 def test_run_refuses_a_file_stem_that_is_not_a_safe_name_without_o(tmp_path):
@@ -729,3 +729,21 @@ def test_plot_comparison_names_the_file_that_lacks_the_variable(tmp_path, output
     code, out = invoke(["plot", outputs / "results.nc", other, "--kind", "comparison", "-v", "metro_gdp_real",
                         "-o", tmp_path / "c.png"], tmp_path)
     assert code == 2 and f"not in {other}" in out and not (tmp_path / "c.png").exists()
+
+
+yaml_fragments = st.lists(st.sampled_from(["name: x\n", "a: &a [1, 2]\n", "b: [*a, *a]\n", "c: *a\n", "{", "}", "[",
+                                           "]", "- ", "levers:\n", "  tfr: ", "1e3", ".inf", "!!python/object:os.system",
+                                           "\x00", "\t", "? ", ": ", "&x ", "*x ", "<<: *a\n", "'", '"', "\n"]),
+                          max_size=40).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(yaml_fragments)
+def test_yaml_reader_returns_a_mapping_or_a_scenario_error(text):
+    from simulator.scenario.loader import _parse_yaml
+    try:
+        data = _parse_yaml(text, "f.yaml")
+    except ScenarioError as exc:
+        assert str(exc).startswith("f.yaml") and len(str(exc)) < 1000
+    else:
+        assert isinstance(data, dict)

@@ -68,6 +68,8 @@ class ChunkStore:
         return out
 
     def readable(self, index: int) -> bool:
+        if not self.path(index).is_file():     # a FIFO or device would block or never end
+            return False
         try:
             res = self.read(index)
         except Exception:  # noqa: BLE001 - BadZipFile, EOFError, KeyError, ValueError, OSError, ...
