@@ -177,6 +177,8 @@ HANG_CASES = [
                                                             for i in range(200)) + "]}"
                                  for j, n in enumerate(["CC_P", "CC_R", "JL_P", "JL_R", "SP_P", "SP_R"])) + "}\n"},
      ["run", "k.yaml"], 2, "distinct lever knot times"),
+    ("output-step-tiny", {"t.yaml": "name: t\ntime: {start: 2024, end: 2035, output_step: 0.0001}\n"},
+     ["run", "t.yaml"], 2, "at most 2000 outputs"),
     ("sweep-n-huge", {"s.yaml": SWEEP_OF.format(scenario=BASELINE)}, ["sweep", "s.yaml", "-n", "99999999999"],
      2, "--samples"),
     ("sweep-samples-max", {"s.yaml": SWEEP_OF.format(scenario=BASELINE) + "design: {samples: 10000000}\n"},

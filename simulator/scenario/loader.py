@@ -37,7 +37,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "targets": {"year": 2030.0, "population": 1.3e7, "gdp_nominal": 1.35e12},
 }
 STEP_TOLERANCE = 1e-9
-MAX_OUTPUT_TIMES = 100_000
+MAX_OUTPUT_TIMES = 2_000          # each output time costs a full RHS evaluation, a slice of every stored array and CSV rows
 PLAN_NODES = tuple(n for n, m in zip(NODES, PLAN_MASK) if m)
 NODE_KEYS = NODES + (ALL_KEY, PLAN_AREA_KEY)
 _NUMBER = TypeAdapter(Number)
