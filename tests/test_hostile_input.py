@@ -372,22 +372,22 @@ def _dest_cases(outputs):
     ]
 
 
-@pytest.mark.parametrize("command", ["schema", "export", "plot", "report", "calibrate-f", "calibrate-o", "run-o"])
-@pytest.mark.parametrize("kind", ["fifo", "dir-for-file", "file-for-dir", "nul"])
+FILE_DESTS = ["schema", "export", "plot", "report", "calibrate-f"]
+DIR_DESTS = ["calibrate-o", "run-o"]
+DEST_CASES = ([(c, k) for c in FILE_DESTS + DIR_DESTS for k in ("fifo", "nul")]
+              + [(c, "dir-for-file") for c in FILE_DESTS] + [(c, "file-for-dir") for c in DIR_DESTS])
+
+
+@pytest.mark.parametrize("command, kind", DEST_CASES, ids=[f"{k}-{c}" for c, k in DEST_CASES])
 def test_destinations_that_are_not_regular_files_are_refused(tmp_path, outputs, command, kind):
     args = dict(_dest_cases(outputs))[command]
-    wants_dir = command in ("run-o", "calibrate-o")
     if kind == "fifo":
         dest = tmp_path / "dest"
         os.mkfifo(dest)
     elif kind == "dir-for-file":
-        if wants_dir:
-            pytest.skip("a directory is the right kind here")
         dest = tmp_path / "dest.png"
         dest.mkdir()
     elif kind == "file-for-dir":
-        if not wants_dir:
-            pytest.skip("a file is the right kind here")
         dest = tmp_path / "dest"
         dest.write_text("keep me")
     else:
@@ -749,3 +749,33 @@ def test_yaml_reader_returns_a_mapping_or_a_scenario_error(text):
         assert str(exc).startswith("f.yaml") and len(str(exc)) < 1000
     else:
         assert isinstance(data, dict)
+
+
+def test_failed_runs_leave_earlier_outputs_byte_identical(tmp_path, outputs, monkeypatch):
+    import xarray as xr
+    target = tmp_path / "o"
+    target.mkdir()
+    for f in outputs.iterdir():
+        (target / f.name).write_bytes(f.read_bytes())
+    before = tree(tmp_path)
+    write(tmp_path, {"bad.yaml": "name: bad\nlevers: {hukou_eese: 1}\n"})
+    code, out = invoke(["run", "bad.yaml", "-o", target], tmp_path)
+    assert code == 2 and "did you mean 'hukou_ease'" in out
+    (tmp_path / "bad.yaml").unlink()
+    assert tree(tmp_path) == before
+
+    def disk_full(self, *a, **k):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", disk_full)
+    code, out = invoke(["run", BASELINE, "-o", target, "--quiet"], tmp_path)
+    assert code == 1 and "No space left on device" in out and "Traceback" not in out
+    assert tree(tmp_path) == before
+
+
+def test_report_read_error_is_not_called_a_write_error(tmp_path, outputs):
+    bad = tmp_path / "other"
+    bad.mkdir()
+    (bad / "results.nc").write_bytes(b"CDF\x01 truncated")
+    code, out = invoke(["report", outputs, "--compare", bad, "-o", tmp_path / "r.html"], tmp_path)
+    assert code == 2 and "cannot read" in out and "cannot write" not in out
+    assert not (tmp_path / "r.html").exists()
