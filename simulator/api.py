@@ -7,9 +7,19 @@ from .results import to_dataset
 from .solve import simulate
 
 
-def run(scenario) -> xr.Dataset:
-    """Simulate one scenario and return its results as an ``xarray.Dataset`` (dims time, region, …)."""
-    return to_dataset(simulate(scenario))
+def run(scenario, *, max_rhs_evaluations: int | None = None, time_limit: float | None = None) -> xr.Dataset:
+    """Simulate one scenario and return its results as an ``xarray.Dataset`` (dims time, region, …).
+
+    The integration has a budget (``guard``: right-hand-side evaluations per segment, wall-clock
+    seconds, and an immediate stop on non-finite values); exceeding it raises ``SolverError``.
+    """
+    from .guard import RUN_MAX_RHS_EVALUATIONS, RUN_TIME_LIMIT, guarded_scenario
+    guarded = guarded_scenario(scenario, max_rhs_evaluations or RUN_MAX_RHS_EVALUATIONS,
+                               time_limit or RUN_TIME_LIMIT)
+    traj = simulate(guarded)
+    traj.stats["method"] = scenario.solver.method        # provenance: the method's name, not the guard class
+    traj.scenarios = [scenario]
+    return to_dataset(traj)
 
 
 def simulate_many(scenarios) -> xr.Dataset:

@@ -1,11 +1,13 @@
 """The ``sim`` command line: thin wrappers that parse, call the API, print and set the exit code.
 
-Exit codes: 0 success; 2 bad input (scenario file, options, parameter combination); 1 the
-solver failed.
+Exit codes (every command): 0 success; 1 the run failed (solver, time or evaluation budget, a
+write that failed part-way); 2 bad input (input file, option, parameter combination, output
+destination); 130 interrupted (Ctrl-C; earlier outputs are untouched, finished sweep chunks kept).
 """
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -28,6 +30,13 @@ Examples:
   sim targets outputs/uncertainty              # probability of meeting the 2030 targets
   sim calibrate calibration/baseline.yaml      # fit to 2020–2024 statistics (history_2010.yaml: from 2010)
   sim export scenarios/baseline.yaml -o baseline.mdl   # Vensim/XMILE for PySD, Vensim, Stella
+
+\b
+Exit codes:
+  0    success
+  1    the run failed (solver error, time or evaluation budget exceeded)
+  2    bad input: input file, option value, output destination (nothing written)
+  130  interrupted (earlier outputs untouched; finished sweep chunks are kept)
 """
 
 
@@ -36,7 +45,20 @@ def _fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
-@click.group(help="Simulate the Changchun modern metropolitan area (长春现代化都市圈): population, "
+class _Group(click.Group):
+    """``click.Group`` that turns a NUL character in a path argument (click's ``os.stat`` raises
+    ValueError for it) into a usage error (exit 2) instead of a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ValueError as exc:
+            if "null byte" not in str(exc):
+                raise
+            raise click.UsageError("a path contains a NUL character") from None
+
+
+@click.group(cls=_Group, help="Simulate the Changchun modern metropolitan area (长春现代化都市圈): population, "
                   "migration, urbanization, housing and GDP, against the 2030 targets.\n" + EXAMPLES)
 @click.version_option(__version__, prog_name="sim")
 def main() -> None:
@@ -58,21 +80,36 @@ def run_cmd(scenario: Path, output: Path | None, quiet: bool) -> None:
     from .solve import SolverError
     from .api import run
 
+    from .safeio import SAFE_NAME, SAFE_NAME_TEXT, DestinationError, check_output_dir
+
     try:
         sc = load_scenario(scenario)
     except ScenarioError as exc:
         _fail(str(exc))
+    if output is None and not re.fullmatch(SAFE_NAME, sc.name):
+        _fail(f"{scenario}: the scenario name {sc.name[:80]!r} cannot be used as the output directory name "
+              f"({SAFE_NAME_TEXT}); rename the file or give -o DIR")
+    directory = output if output is not None else Path("outputs") / sc.name
+    try:
+        check_output_dir(directory)          # before the run: nothing is computed only to be lost
+    except DestinationError as exc:
+        _fail(f"cannot write outputs: {exc}")
     try:
         ds = run(sc)
     except CalibrationError as exc:
         _fail(f"{scenario}: the base year cannot be closed with these parameters: {exc}")
     except SolverError as exc:
         _fail(f"{scenario}: {exc}", code=1)
-    directory = output if output is not None else Path("outputs") / sc.name
+    except KeyboardInterrupt:
+        _fail("interrupted; nothing written", code=130)
     try:
         paths = write_outputs(ds, directory)
+    except DestinationError as exc:
+        _fail(f"cannot write outputs: {exc}")
     except OSError as exc:
-        _fail(f"cannot write outputs to {directory}: {exc}")
+        _fail(f"cannot write outputs to {directory}: {exc.strerror or exc}", code=1)
+    except KeyboardInterrupt:
+        _fail(f"interrupted; earlier outputs in {directory} are untouched", code=130)
     if not quiet:
         click.echo(format_summary(summary(ds)))
         click.echo(f"\nwrote {', '.join(str(p) for p in paths.values())}")
@@ -132,12 +169,19 @@ def validate(files: tuple[Path, ...]) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def schema(output: Path | None) -> None:
     from .scenario import json_schema
+    from .atomic import write_text
+    from .safeio import DestinationError
     text = json.dumps(json_schema(), indent=2, ensure_ascii=False)
     if output is None:
         click.echo(text)
-    else:
-        output.write_text(text + "\n", encoding="utf-8")
-        click.echo(f"wrote {output}")
+        return
+    try:
+        write_text(output, text + "\n")          # atomic: a full disk leaves no 0-byte file
+    except DestinationError as exc:
+        _fail(f"cannot write the schema: {exc}")
+    except OSError as exc:
+        _fail(f"cannot write the schema to {output}: {exc.strerror or exc}")
+    click.echo(f"wrote {output}")
 
 
 @main.command(help="List every parameter and lever: name, default, units, bounds and description.")
@@ -147,8 +191,15 @@ def params(sector: str | None) -> None:
     from .model.levers import LEVERS
     from .model.parameters import PARAMETERS
 
+    from .scenario.errors import suggest
+
     def fmt(v):
         return "per node" if isinstance(v, dict) else f"{v:g}"
+    sectors = sorted({spec.sector for spec in PARAMETERS.values()})
+    if sector is not None and sector not in sectors:
+        hint = suggest(sector, sectors)
+        _fail(f"--sector: unknown sector {sector[:80]!r}; expected one of {', '.join(sectors)}"
+              + (f"; did you mean '{hint}'?" if hint else ""))
     click.echo("PARAMETERS (constant over a run; scenario key: parameters)")
     for spec in PARAMETERS.values():
         if sector and spec.sector != sector:

@@ -49,8 +49,11 @@ def export_cmd(scenario: Path, fmt: str | None, output: Path | None, dt: float) 
     except ValueError as exc:
         _fail(f"{scenario}: {exc}")
     path = output if output is not None else Path(f"{sc.name}.{fmt}")
+    from .safeio import DestinationError
     try:
         write_text(path, text)
+    except DestinationError as exc:
+        _fail(f"cannot write {exc}")
     except OSError as exc:
-        _fail(f"cannot write {path}: {exc}")
+        _fail(f"cannot write {path}: {exc.strerror or exc}")
     click.echo(f"wrote {path} ({fmt}, dt = {dt:g} yr)")

@@ -11,6 +11,7 @@ Exit codes: 0 success; 2 bad input (missing file, unknown kind, variable/region 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -80,7 +81,8 @@ def _open_nc(path: Path):
 @click.option("--output-name", "output_name", default=None, help="Sensitivity output to show (sobol, morris).")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
               help="Label language; zh needs a CJK font (falls back to English otherwise).")
-@click.option("--dpi", type=int, default=120, show_default=True, help="Resolution of raster output.")
+@click.option("--dpi", type=click.IntRange(10, 600), default=120, show_default=True,
+              help="Resolution of raster output (10–600).")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Image file to write (.png, .svg, .pdf).")
 def plot_cmd(files, kind, variable, region, years, level, output_name, lang, dpi, output) -> None:
@@ -92,11 +94,17 @@ def plot_cmd(files, kind, variable, region, years, level, output_name, lang, dpi
 
     from . import plot
 
+    from .safeio import DestinationError, check_output_file
+
     missing = [str(f) for f in files if not Path(f).is_file()]
     if missing:
-        _fail(f"file not found: {', '.join(missing)}")
+        _fail(f"file not found (or not a regular file): {', '.join(missing)}")
     if output.suffix.lower() not in (".png", ".svg", ".pdf", ""):
         _fail(f"unsupported output format {output.suffix!r}; use .png, .svg or .pdf")
+    try:
+        check_output_file(output)
+    except DestinationError as exc:
+        _fail(f"cannot write {exc}")
     source = KINDS[kind][0]
     if source != "results+" and len(files) > 1:
         _fail(f"--kind {kind} takes one input file, got {len(files)}")
@@ -104,9 +112,9 @@ def plot_cmd(files, kind, variable, region, years, level, output_name, lang, dpi
     if lang == "zh" and plot.style.cjk_font() is None:
         click.echo("note: no CJK font installed; using English labels", err=True)
 
-    def need_var(ds, v):
+    def need_var(ds, v, file=None):
         if v not in ds.data_vars:
-            _fail(f"variable {v!r} not in {files[0]}; available: {', '.join(sorted(ds.data_vars))}")
+            _fail(f"variable {v!r} not in {file or files[0]}; available: {', '.join(sorted(ds.data_vars))}")
 
     try:
         if source in ("results", "results+", "ensemble"):
@@ -123,8 +131,8 @@ def plot_cmd(files, kind, variable, region, years, level, output_name, lang, dpi
                 obj = plot.trajectory_panels(ds, level=level, lang=lang)
             elif kind == "comparison":
                 v = variable or "metro_population"
-                for d in dss:
-                    need_var(d, v)
+                for f, d in zip(files, dss):
+                    need_var(d, v, f)
                 runs = {}
                 for f, d in zip(files, dss):
                     if "run" in d.dims:
@@ -170,8 +178,10 @@ def plot_cmd(files, kind, variable, region, years, level, output_name, lang, dpi
     fig = obj if hasattr(obj, "savefig") else obj.figure
     try:
         _save_atomic(fig, output, dpi)
+    except DestinationError as exc:
+        _fail(f"cannot write {exc}")
     except OSError as exc:
-        _fail(f"cannot write {output}: {exc}")
+        _fail(f"cannot write {output}: {exc.strerror or exc}")
     finally:
         plt.close(fig)
     click.echo(f"wrote {output}")
@@ -212,10 +222,16 @@ def report_cmd(directory, output, compare, lang, ensemble, sensitivity, targets,
     matplotlib.use("Agg")
     from .report import build_report
 
+    from .safeio import DestinationError, check_output_file
+
     if not directory.is_dir():
         _fail(f"directory not found: {directory}")
     if not (directory / "results.nc").is_file():
         _fail(f"{directory / 'results.nc'} not found (run `sim run SCENARIO -o {directory}` first)")
+    try:
+        check_output_file(output if output is not None else directory / "report.html")
+    except DestinationError as exc:
+        _fail(f"cannot write the report: {exc}")
     for c in compare:
         p = c / "results.nc" if c.is_dir() else c
         if not p.is_file():
@@ -224,12 +240,56 @@ def report_cmd(directory, output, compare, lang, ensemble, sensitivity, targets,
                       ("--calibration", calibration)):
         if p is not None and not p.is_file():
             _fail(f"{option}: {p} not found")
+    _check_report_inputs(directory, compare, ensemble, sensitivity)
     warnings.simplefilter("ignore", UserWarning)
     try:
         path = build_report(directory, output, lang=lang, compare=list(compare), ensemble=ensemble,
                             sensitivity=sensitivity, targets=targets, calibration=calibration)
     except (KeyError, ValueError, TypeError) as exc:
         _fail(f"cannot build the report from {directory}: {exc.args[0] if exc.args else exc}")
-    except OSError as exc:
+    except DestinationError as exc:
         _fail(f"cannot write the report: {exc}")
+    except OSError as exc:
+        where = getattr(exc, "filename", None)
+        target = Path(output if output is not None else directory / "report.html")
+        if where is not None and Path(where).name != target.name and not str(where).startswith(str(target.parent / ".")):
+            _fail(f"cannot read {where}: {exc.strerror or exc}")
+        _fail(f"cannot write the report: {exc.strerror or exc}")
     click.echo(f"wrote {path}")
+
+
+def _check_report_inputs(directory: Path, compare, ensemble, sensitivity) -> None:
+    """Each input is the kind of file its option names (not, e.g., a fit.nc as results.nc)."""
+    from .safeio import InputFileError, read_input_text
+
+    def results_file(p: Path, what: str) -> None:
+        ds = _open_nc(p)
+        if "population" not in ds.data_vars or "region" not in ds.dims or "run" in ds.dims:
+            _fail(f"{what} {p}: not the results.nc of `sim run` (no population by region; an ensemble or "
+                  "calibration file?)")
+
+    results_file(directory / "results.nc", "")
+    sfile = directory / "summary.json"
+    if os.path.lexists(sfile):
+        try:
+            s = json.loads(read_input_text(sfile))
+        except (InputFileError, json.JSONDecodeError) as exc:
+            _fail(f"{sfile}: cannot read ({exc}); rerun `sim run` or delete it")
+        years = s.get("years") if isinstance(s, dict) else None
+        if (not isinstance(years, list) or not years or not all(isinstance(r, dict) and "year" in r for r in years)
+                or not isinstance(s.get("targets"), list)):
+            _fail(f"{sfile}: not a summary of `sim run` (needs a non-empty 'years' list and 'targets'); "
+                  "rerun `sim run` or delete it")
+    for c in compare:
+        results_file(c / "results.nc" if c.is_dir() else c, "--compare")
+    ens = ensemble if ensemble is not None else directory / "ensemble.nc"
+    if ens.is_file():
+        ds = _open_nc(ens)
+        if "run" not in ds.dims or "metro_population" not in ds or "metro_gdp_nominal" not in ds:
+            _fail(f"--ensemble {ens}: not an ensemble.nc of `sim sweep` with metro_population and metro_gdp_nominal")
+    sens = sensitivity if sensitivity is not None else directory / "sensitivity.nc"
+    if sens.is_file():
+        ds = _open_nc(sens)
+        if not ({"S1", "ST"} <= set(ds.data_vars) or {"mu_star", "sigma"} <= set(ds.data_vars)):
+            _fail(f"--sensitivity {sens}: not a sensitivity.nc of `sim sensitivity` (no Sobol S1/ST or Morris "
+                  "mu_star/sigma indices)")

@@ -289,8 +289,10 @@ def write_outputs(ds: xr.Dataset, directory: Path) -> dict[str, Path]:
     """Write results.nc, results.csv and summary.json into ``directory`` atomically.
 
     All three are written to temporary files in the same directory first and renamed only when all
-    succeeded, so an interrupted run leaves earlier outputs intact and never a half-written file.
+    succeeded, so an interrupted run leaves earlier outputs intact and never a half-written file; the
+    renames are all or nothing (``atomic.replace_together``: a failed rename restores the others).
     """
+    from .atomic import replace_together, usual_mode
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     targets = {"results.nc": None, "results.csv": None, "summary.json": None}
@@ -307,11 +309,10 @@ def write_outputs(ds: xr.Dataset, directory: Path) -> dict[str, Path]:
         nc.to_netcdf(targets["results.nc"])
         tidy_frame(ds).to_csv(targets["results.csv"], index=False)
         targets["summary.json"].write_text(json.dumps(summary(ds), indent=2, ensure_ascii=False), encoding="utf-8")
-        final = {}
-        for name, tmp in targets.items():
-            os.replace(tmp, directory / name)
-            final[name] = directory / name
-        return final
+        for tmp in targets.values():
+            usual_mode(tmp)
+        replace_together([(tmp, directory / name) for name, tmp in targets.items()])
+        return {name: directory / name for name in targets}
     finally:
         for tmp in tmp_paths:
             if tmp.exists():

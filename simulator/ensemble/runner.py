@@ -49,19 +49,12 @@ _GUARDED: dict = {}
 
 
 def guarded_method(method: str, budget: int):
-    """A solve_ivp method class that fails a segment after ``budget`` RHS evaluations."""
+    """A solve_ivp method class that fails a segment after ``budget`` RHS evaluations, or at once when
+    the model produces non-finite values (checked on every RHS call, see ``simulator.guard``)."""
     key = (method, budget)
     if key not in _GUARDED:
-        from scipy.integrate._ivp.ivp import METHODS
-        base = METHODS[method]
-
-        def _step_impl(self):
-            if self.nfev > budget:
-                return False, (f"more than {budget} right-hand-side evaluations in one segment "
-                               f"(stiff or diverging member)")
-            return base._step_impl(self)
-
-        _GUARDED[key] = type(f"Guarded{base.__name__}", (base,), {"_step_impl": _step_impl})
+        from simulator.guard import guarded_method as make
+        _GUARDED[key] = make(method, budget)
     return _GUARDED[key]
 
 
@@ -158,6 +151,10 @@ class SweepInterrupted(RuntimeError):
     """The sweep stopped early; finished chunks are saved (rerun to resume)."""
 
 
+class SchedulerUnavailable(RuntimeError):
+    """The dask scheduler given with ``--scheduler`` cannot be reached (or the address is invalid)."""
+
+
 def _progress(total: int, initial: int, enabled: bool, desc: str):
     try:
         from tqdm.auto import tqdm
@@ -201,7 +198,8 @@ def _execute_processes(ctx, X, chunks, shapes, on_result, jobs, bar) -> None:
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     method = "fork" if sys.platform.startswith("linux") else "spawn"
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context(method))
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context(method),
+                               initializer=_worker_init, initargs=(os.getpid(),))
     try:
         pending = {pool.submit(run_chunk, ctx, i, a, X[a:b], shapes): (i, a, b) for i, a, b in chunks}
         while pending:
@@ -211,18 +209,43 @@ def _execute_processes(ctx, X, chunks, shapes, on_result, jobs, bar) -> None:
                 on_result(fut.result())
                 bar.update(b - a)
     except BaseException:
+        # the worker list first: shutdown() sets pool._processes to None
+        procs = list((getattr(pool, "_processes", None) or {}).values())   # our own workers only
         pool.shutdown(wait=False, cancel_futures=True)
-        for proc in list(getattr(pool, "_processes", {}).values()):   # our own workers only
+        for proc in procs:
             if proc.is_alive():
                 proc.terminate()
+        for proc in procs:
+            proc.join(timeout=5)
+            if proc.is_alive():  # pragma: no cover - a worker ignoring SIGTERM
+                proc.kill()
         raise
     pool.shutdown(wait=True)
+
+
+def _worker_init(parent: int) -> None:
+    """In each worker: Ctrl-C is the parent's business (it stops the pool and keeps finished chunks),
+    and the worker dies with the parent even if the parent is killed with SIGKILL (Linux)."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGTERM)          # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover
+            pass
+    if os.getppid() != parent:                    # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _execute_dask(ctx, X, chunks, shapes, on_result, scheduler, bar) -> None:
     from distributed import Client, as_completed
     own = not isinstance(scheduler, Client)
-    client = Client(scheduler) if own else scheduler
+    try:
+        client = Client(scheduler) if own else scheduler
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise SchedulerUnavailable(f"cannot reach the dask scheduler {scheduler!r}: {exc}") from None
     try:
         ctx_f = client.scatter(ctx, broadcast=True)
         futures = {client.submit(run_chunk, ctx_f, i, a, X[a:b], shapes, pure=False, retries=2): (i, a, b)

@@ -49,6 +49,7 @@ from simulator.model.parameters import PARAMETERS
 from simulator.results import VARIABLES
 from simulator.scenario import Problem, ScenarioError, load_scenario
 from simulator.scenario.errors import suggest
+from simulator.safeio import SAFE_NAME
 from simulator.scenario.loader import _parse_yaml, _read_text, _validate  # shared YAML / error handling
 
 Number = Annotated[float, Strict(), AllowInfNan(False)]
@@ -138,7 +139,7 @@ class AnalysisSection(_Model):
 
 
 class SweepDocument(_Model):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    name: str = Field(pattern=SAFE_NAME)
     description: str = ""
     scenario: str
     design: DesignSection = DesignSection()
@@ -268,14 +269,59 @@ def _check_distribution(f, lower: float, upper: float, units: str, file: str, pa
         return
     if d in ("uniform", "loguniform", "truncnormal", "triangular"):
         checks = [("lower", f.lower), ("upper", f.upper)]
-    elif d == "normal":
-        checks = [("mean", f.mean)]
+    elif d == "normal":   # the designs use the 0.1 % to 99.9 % quantiles: all of them must be valid
+        from scipy import stats
+        lo, hi = stats.norm.ppf([1e-3, 1 - 1e-3], f.mean, f.sd)
+        if not lower <= f.mean <= upper:
+            checks = [("mean", f.mean)]
+        elif not (lower <= lo and hi <= upper):
+            problems.append(Problem(file, f"{path}.sd", f.sd, issue="draws outside the bounds:",
+                                    expected=f"draws in [{lower:g}, {upper:g}] {units} (this normal gives "
+                                             f"{lo:.4g} to {hi:.4g}); a smaller sd, or distribution: truncnormal "
+                                             "with lower/upper inside the bounds"))
+            return
+        else:
+            return
     else:
         checks = [(f"values.{i}", v) for i, v in enumerate(f.values)]
     for key, v in checks:
         if not lower <= v <= upper:
             problems.append(Problem(file, f"{path}.{key}", v, issue="out of bounds:",
                                     expected=f"a value in [{lower:g}, {upper:g}] {units}"))
+
+
+def _base_values(factor: FactorSpec, scenario) -> np.ndarray:
+    """The scenario's values of the factor's elements (every knot of a lever schedule)."""
+    if factor.kind == "parameter":
+        arr = np.atleast_1d(np.asarray(scenario.parameters[factor.target], dtype=float))
+        return arr[list(factor.elements)] if factor.elements else arr
+    lever = scenario.levers[factor.target]
+    keys = lever.spec.keys or ((),)
+    idx = factor.elements if factor.elements else range(len(keys))
+    values = []
+    for i in idx:
+        pw = lever.schedules[keys[i]]
+        values += [pw.base] if not pw.times else list(pw.left) + list(pw.right)
+    return np.asarray(values, dtype=float)
+
+
+def _check_applied(factor: FactorSpec, spec, scenario, file: str, path: str, problems: list) -> None:
+    """``apply: scale``/``add``: every value produced from the scenario's values stays inside the bounds."""
+    lo, hi = factor.range()
+    base = _base_values(factor, scenario)
+    if factor.apply == "scale":
+        produced = np.concatenate([base * lo, base * hi])
+    else:
+        produced = np.concatenate([base + lo, base + hi])
+    if not np.all(np.isfinite(produced)):
+        bad = True
+    else:
+        bad = produced.min() < spec.lower or produced.max() > spec.upper
+    if bad:
+        problems.append(Problem(file, path, [round(lo, 6), round(hi, 6)], issue=f"apply: {factor.apply} with draws",
+                                expected=f"draws that keep {factor.target} inside [{spec.lower:g}, {spec.upper:g}] "
+                                         f"{spec.units} (they give {produced.min():.4g} to {produced.max():.4g} "
+                                         "from the scenario's values)"))
 
 
 def _factors(doc: SweepDocument, scenario, file: str, problems: list) -> list[FactorSpec]:
@@ -318,7 +364,10 @@ def _factors(doc: SweepDocument, scenario, file: str, problems: list) -> list[Fa
             groups = [(f"{base_id}.{keys[i]}", (i,)) for i in elements] if f.per_node else [(base_id, elements)]
             start = None if f.start is None or f.start <= scenario.start else float(f.start)
             for fid, idx in groups:
-                out.append(FactorSpec(fid, section[:-1], name, idx, f.apply, start, f.distribution, args))
+                factor = FactorSpec(fid, section[:-1], name, idx, f.apply, start, f.distribution, args)
+                if f.apply != "value" and not problems:
+                    _check_applied(factor, spec, scenario, file, path, problems)
+                out.append(factor)
     ids = [f.id for f in out]
     for fid in {i for i in ids if ids.count(i) > 1}:
         problems.append(Problem(file, "", fid, issue="duplicate factor id", expected="unique factor ids (use 'id:')"))
@@ -337,7 +386,7 @@ def sweep_from_dict(data: dict, *, base_dir: str | os.PathLike | None = None, so
         raise ScenarioError(problems)
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     scen_path = (base / doc.scenario) if not Path(doc.scenario).is_absolute() else Path(doc.scenario)
-    if not scen_path.is_file():
+    if not os.path.lexists(scen_path):
         raise ScenarioError(Problem(source, "scenario", doc.scenario, issue="scenario file not found:",
                                     expected=f"a scenario file path relative to the sweep file (looked for {scen_path})"))
     scenario = load_scenario(scen_path)

@@ -52,14 +52,29 @@ class ChunkStore:
     def path(self, index: int) -> Path:
         return self.root / f"chunk_{index:06d}.npz"
 
-    def done(self) -> set[int]:
+    def done(self, verify: bool = False) -> set[int]:
+        """Indices of the stored chunks; with ``verify``, a chunk file that cannot be read back whole
+        (truncated by a full disk or a crash of another tool, corrupted) is deleted, so it is rerun."""
         out = set()
         for p in self.root.glob("chunk_*.npz"):
             try:
-                out.add(int(p.stem.split("_")[1]))
-            except ValueError:  # pragma: no cover
+                index = int(p.stem.split("_")[1])
+            except (ValueError, IndexError):
                 continue
+            if verify and not self.readable(index):
+                p.unlink(missing_ok=True)
+                continue
+            out.add(index)
         return out
+
+    def readable(self, index: int) -> bool:
+        if not self.path(index).is_file():     # a FIFO or device would block or never end
+            return False
+        try:
+            res = self.read(index)
+        except Exception:  # noqa: BLE001 - BadZipFile, EOFError, KeyError, ValueError, OSError, ...
+            return False
+        return res.index == index
 
     def write(self, res: ChunkResult) -> None:
         arrays = {f"var__{k}": v for k, v in res.data.items()}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -41,6 +42,104 @@ class SweepResult:
         if self.path is not None:
             lines.append(f"wrote {self.path}")
         return "\n".join(lines)
+
+
+#: measured order of magnitude: members integrated per second and worker (README: 10,000 runs ≈ 15 s, -j 2)
+RUNS_PER_SECOND_PER_WORKER = 300.0
+#: the sweep command asks for confirmation (or --yes) above this estimated wall time
+CONFIRM_SECONDS = 3600.0
+
+
+class SweepTooLarge(ValueError):
+    """The design cannot fit in memory or on disk (message gives the estimate and the limit)."""
+
+
+@dataclass
+class SweepEstimate:
+    runs: int
+    bytes_per_run: int | None     # stored outputs per member (None before the template run)
+    seconds: float                # estimated wall time
+
+    @property
+    def output_bytes(self) -> int:
+        return self.runs * (self.bytes_per_run or 0)
+
+    def describe(self) -> str:
+        size = f", ≈ {_human(self.output_bytes)} of results" if self.bytes_per_run else ""
+        return f"{self.runs:,} runs{size}, ≈ {_duration(self.seconds)}"
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} PiB"  # pragma: no cover
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def design_runs(sweep: Sweep) -> int:
+    """Number of runs of the design, computed without building it (exact Python integers)."""
+    import math
+    d = len(sweep.factors)
+    if sweep.method == "grid":
+        return math.prod(len(f.args["values"]) if f.distribution == "choice" else sweep.levels
+                         for f in sweep.factors)
+    if sweep.method == "sobol":
+        return sweep.samples * (2 * d + 2 if sweep.second_order else d + 2)
+    if sweep.method == "morris":
+        return sweep.samples * (d + 1)
+    return sweep.samples
+
+
+def available_memory() -> int:
+    """Bytes of memory available now (MemAvailable), or total physical memory as a fallback."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover
+        return 1 << 34
+
+
+def estimate(sweep: Sweep, workers: int = 1, bytes_per_run: int | None = None) -> SweepEstimate:
+    runs = design_runs(sweep)
+    return SweepEstimate(runs, bytes_per_run, runs / (RUNS_PER_SECOND_PER_WORKER * max(1, workers)))
+
+
+def check_fits(sweep: Sweep, est: SweepEstimate, out: Path | None) -> None:
+    """Raise ``SweepTooLarge`` if the design, the results or the ensemble file cannot fit."""
+    d = max(1, len(sweep.factors))
+    memory = available_memory()
+    # the design (U and X) and, at the end, the results held twice (chunks + concatenated)
+    need = est.runs * (16 * d + 2 * (est.bytes_per_run or 8))
+    if need > memory:
+        raise SweepTooLarge(f"the design is too large: {est.describe()}, needing ≈ {_human(need)} of memory "
+                            f"({_human(memory)} available); reduce the sample size (-n) or the factors")
+    if out is not None and est.bytes_per_run:
+        import shutil
+        probe = Path(out)
+        while not probe.exists() and probe.parent != probe:
+            probe = probe.parent
+        try:
+            free = shutil.disk_usage(probe).free
+        except OSError:
+            return
+        if 2 * est.output_bytes > free:     # chunk files + ensemble.nc
+            raise SweepTooLarge(f"not enough disk space in {probe}: {est.describe()} needs ≈ "
+                                f"{_human(2 * est.output_bytes)} ({_human(free)} free); reduce the sample size")
 
 
 def design(sweep: Sweep) -> tuple[np.ndarray, np.ndarray]:
@@ -127,15 +226,15 @@ def run_sweep(sweep: Sweep, output_dir: str | Path | None = None, *, jobs: int =
     runs the chunks on a dask cluster. With ``write=False`` nothing is written (no resume).
     """
     t0 = time.perf_counter()
-    U, X = design(sweep)
-    n = X.shape[0]
     workers = jobs
     if scheduler is not None:
         workers = max(2, jobs)
+    out = Path(output_dir) if output_dir is not None else Path("outputs") / sweep.name
+    check_fits(sweep, estimate(sweep, workers), out if write else None)   # before allocating anything
+    n = design_runs(sweep)
     kw = {} if memory_bytes is None else {"memory_bytes": memory_bytes}
     size = chunk_size_for(n, chunk_size or sweep.chunk_size, workers=workers, **kw)
     key = design_key(sweep.settings(), size)
-    out = Path(output_dir) if output_dir is not None else Path("outputs") / sweep.name
     final = out / "ensemble.nc"
     if write and final.exists():
         try:
@@ -149,11 +248,21 @@ def run_sweep(sweep: Sweep, output_dir: str | Path | None = None, *, jobs: int =
             pass
     template = template_dataset(sweep.scenario, sweep.variables)
     shapes = {v: template[v].shape[1:] for v in sweep.variables}
+    per_run = int(sum(template[v].dtype.itemsize * int(np.prod(shapes[v])) for v in sweep.variables))
+    check_fits(sweep, estimate(sweep, workers, per_run), out if write else None)
+    U, X = design(sweep)
+    if X.shape[0] != n:  # pragma: no cover - design_runs mirrors the designs
+        raise RuntimeError(f"design has {X.shape[0]} runs, expected {n}")
     ctx = ChunkContext(sweep.scenario, sweep.factors, sweep.variables, sweep.max_rhs_evaluations)
     bounds = chunk_bounds(n, size)
     results: dict[int, object] = {}
+    created = []                                        # directories this call creates (removed if unused)
+    probe = out
+    while not probe.exists() and probe.parent != probe:
+        created.append(probe)
+        probe = probe.parent
     store = ChunkStore(out, key, {**sweep.settings(), "chunk_size": size}) if write else None
-    done = store.done() if store else set()
+    done = store.done(verify=True) if store else set()
     todo = [c for c in bounds if c[0] not in done]
 
     def on_result(res):
@@ -165,7 +274,14 @@ def run_sweep(sweep: Sweep, output_dir: str | Path | None = None, *, jobs: int =
     try:
         execute(ctx, X, todo, shapes, on_result, jobs=jobs, scheduler=scheduler, progress=progress,
                 done=sum(b - a for i, a, b in bounds if i in done), total=n, desc=sweep.name)
-    except SweepInterrupted:
+    except BaseException as exc:
+        if store is not None and not store.done():      # nothing to resume from: leave nothing behind
+            store.remove()
+            for d in created:
+                if d.is_dir() and not any(d.iterdir()):
+                    d.rmdir()
+        if not isinstance(exc, SweepInterrupted):
+            raise
         saved = len(store.done()) if store else 0
         raise SweepInterrupted(f"sweep '{sweep.name}' interrupted: {saved} of {len(bounds)} chunks are saved "
                                f"in {store.root if store else '(memory)'}; rerun the same command to resume")

@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Literal, Optional
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..model.levers import LEVERS
 from ..model.nodes import NODES
 from ..model.parameters import PARAMETERS
+from ..safeio import SAFE_NAME, SAFE_NAME_TEXT
 from ..scenario import ScenarioError, load_scenario
 from ..scenario.errors import Problem, suggest
 from ..scenario.scenario import Scenario
@@ -92,7 +92,7 @@ class Stage(BaseModel):
 
 class CalibrationConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str
+    name: str = Field(pattern=SAFE_NAME, description="label; also the report and fitted-set file name")
     description: str = ""
     scenario: str = Field(description="historical scenario file, relative to this file")
     until: Optional[int] = Field(None, description="fit only observations up to this year (backtest)")
@@ -121,30 +121,112 @@ def _did_you_mean(name, options) -> str:
     return f"; did you mean '{s}'?" if s else ""
 
 
+#: run start years a calibration can start from (census years with observations)
+HISTORY_STARTS = (2010, 2020)
+
+
+def known_series() -> set[str]:
+    """Series names that stages and weights may refer to (``city_population``, ...)."""
+    from .observations import standard_observations
+    return {o.series.split("/")[0] for start in HISTORY_STARTS for o in standard_observations(start, 2024)}
+
+
+def _semantic_problems(cfg: CalibrationConfig, file: str) -> list[Problem]:
+    """Cross-checks pydantic cannot do: finite bounds inside the parameter's own, known series."""
+    problems = []
+    for i, f in enumerate(cfg.free):
+        where = f"free.{i}.bounds"
+        lo, hi = f.bounds
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            problems.append(Problem(file, where, list(f.bounds), issue="non-finite bound",
+                                    expected="two finite numbers [lo, hi]"))
+            continue
+        if not all(np.isfinite(f.prior)):
+            problems.append(Problem(file, f"free.{i}.prior", list(f.prior), issue="non-finite prior",
+                                    expected="two finite numbers [mean, sd]"))
+        if f.kind in ("parameter", "constant", "period"):
+            spec = PARAMETERS[f.parameter] if f.kind == "parameter" else LEVERS[f.lever]
+            if lo < spec.lower or hi > spec.upper:
+                problems.append(Problem(file, where, list(f.bounds), issue="bounds beyond the "
+                                        f"{'parameter' if f.kind == 'parameter' else 'lever'}'s own bounds",
+                                        expected=f"bounds inside [{spec.lower:g}, {spec.upper:g}] {spec.units} "
+                                                 f"({spec.name})"))
+    series = known_series()
+    for i, stage in enumerate(cfg.stages):
+        for j, name in enumerate(stage.series):
+            if name not in series:
+                problems.append(Problem(file, f"stages.{i}.series.{j}", name, issue="unknown series",
+                                        expected="one of " + ", ".join(sorted(series)),
+                                        suggestion=suggest(name, sorted(series))))
+    for key, w in cfg.weights.items():
+        if key not in series:
+            problems.append(Problem(file, f"weights.{key}", key, issue="unknown series",
+                                    expected="one of " + ", ".join(sorted(series)),
+                                    suggestion=suggest(key, sorted(series))))
+        elif not (np.isfinite(w) and w >= 0):
+            problems.append(Problem(file, f"weights.{key}", w, issue="invalid weight",
+                                    expected="a finite number >= 0"))
+    return problems
+
+
+def _scaled_bounds_problems(cfg: CalibrationConfig, scenario: Scenario, file: str) -> list[Problem]:
+    """Scale and pulse free values: the lever values they produce stay inside the lever's bounds."""
+    problems = []
+    for i, f in enumerate(cfg.free):
+        if f.kind not in ("scale", "pulse") or not all(np.isfinite(f.bounds)):
+            continue
+        spec = LEVERS[f.lever]
+        sched = scenario.levers[f.lever]
+        pieces = list(sched.schedules.values())
+        values = np.array([v for p in pieces for v in ((p.base,) if not p.times else p.left + p.right)])
+        if f.kind == "pulse":
+            nodes = [f.node] if f.node else list(NODES)
+            values = np.array([_value_at(scenario, f.lever, n, f.start) for n in nodes])
+            produced = np.concatenate([values + f.bounds[0], values + f.bounds[1]])
+        else:
+            produced = np.concatenate([values * f.bounds[0], values * f.bounds[1]])
+        if produced.min() < spec.lower or produced.max() > spec.upper:
+            problems.append(Problem(file, f"free.{i}.bounds", list(f.bounds),
+                                    issue=f"bounds take lever {f.lever} outside its own bounds "
+                                          f"({produced.min():.4g} to {produced.max():.4g})",
+                                    expected=f"bounds keeping {f.lever} inside [{spec.lower:g}, {spec.upper:g}] "
+                                             f"{spec.units}"))
+    return problems
+
+
 def load_config(path) -> tuple[CalibrationConfig, Scenario]:
     """The validated configuration and its historical scenario; ScenarioError on any bad input."""
+    from ..scenario.loader import _parse_yaml, _read_text
+
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ScenarioError(Problem(str(path), "", str(path), issue=f"cannot read file ({exc.strerror}):",
-                                    expected="an existing calibration file")) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(Problem(str(path), "", None, issue=f"malformed YAML: {exc}", expected="valid YAML",
-                                    show_value=False)) from None
-    if not isinstance(data, dict):
-        raise ScenarioError(Problem(str(path), "", data, issue="top level is not a mapping:",
-                                    expected="a mapping (name, scenario, free, stages, ...)"))
+    text = _read_text(path, str(path), None, None)     # regular files only, size-limited, UTF-8
+    data = _parse_yaml(text, str(path))                 # bounded safe loader: no bombs, no duplicate keys
     try:
         cfg = CalibrationConfig.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
             key = ".".join(str(k) for k in err["loc"])
+            expected = SAFE_NAME_TEXT if err["type"] == "string_pattern_mismatch" else "see simulator/fitting/config.py"
             problems.append(Problem(str(path), key, err.get("input"), issue=err["msg"].removeprefix("Value error, "),
-                                    expected="see simulator/fitting/config.py"))
+                                    expected=expected))
         raise ScenarioError(problems) from None
-    scenario = load_scenario(path.parent / cfg.scenario)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ScenarioError(Problem(str(path), "", None, issue=f"cannot be read ({type(exc).__name__})",
+                                    expected="plain YAML data", show_value=False)) from None
+    problems = _semantic_problems(cfg, str(path))
+    scen_path = path.parent / cfg.scenario
+    scenario = load_scenario(scen_path)
+    if int(scenario.start) not in HISTORY_STARTS or scenario.start != int(scenario.start):
+        problems.append(Problem(str(path), "scenario", cfg.scenario, issue=f"scenario starts in {scenario.start:g}:",
+                                expected="a historical scenario starting in a census year "
+                                         + " or ".join(map(str, HISTORY_STARTS))))
+    if cfg.until is not None and not scenario.start < cfg.until <= scenario.end:
+        problems.append(Problem(str(path), "until", cfg.until, issue="outside the run:",
+                                expected=f"a year in ({scenario.start:g}, {scenario.end:g}]"))
+    problems += _scaled_bounds_problems(cfg, scenario, str(path))
+    if problems:
+        raise ScenarioError(problems)
     return cfg, scenario
 
 

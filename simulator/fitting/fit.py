@@ -96,7 +96,7 @@ class Problem:
         scenarios = [self.scenario_for(t) for t in thetas]
         self.n_evaluations += len(scenarios)
         try:
-            return simulated_all(to_dataset(simulate(scenarios), squeeze=False), observations)
+            return simulated_all(to_dataset(_guarded_simulate(scenarios), squeeze=False), observations)
         except (CalibrationError, SolverError, FloatingPointError):
             if len(scenarios) == 1:
                 return np.full((1, len(observations)), np.nan)
@@ -117,6 +117,19 @@ class Problem:
         thetas = np.atleast_2d(thetas)
         prior = (thetas[:, active] - prior_mean[active]) / self.prior_sd[active]
         return np.hstack([r, prior])
+
+
+def _guarded_simulate(scenarios: list):
+    """``simulate`` with the integration guard (``simulator.guard``): a member whose equations give
+    NaN fails at once (and is isolated like any failed member) instead of looping forever."""
+    from dataclasses import replace
+
+    from ..guard import RUN_MAX_RHS_EVALUATIONS, guarded_method
+    method = guarded_method(scenarios[0].solver.method, RUN_MAX_RHS_EVALUATIONS)
+    traj = simulate([replace(s, solver=replace(s.solver, method=method)) for s in scenarios])
+    traj.stats["method"] = scenarios[0].solver.method
+    traj.scenarios = scenarios
+    return traj
 
 
 def _solve(problem: Problem, theta0: np.ndarray, active: np.ndarray, observations, prior_mean,

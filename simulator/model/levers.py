@@ -81,7 +81,7 @@ _SPECS = [
               "major-project investment on top of s·Y (2024 prices)", "L19, L10"),
     LeverSpec("human_capital", "node", 1.0, "1", 0.1, 5.0,
               "human-capital index h multiplying labour in production (1 = base year)", "L12, L13"),
-    LeverSpec("output_shock", "node", 1.0, "1", 0.0, 2.0,
+    LeverSpec("output_shock", "node", 1.0, "1", 0.01, 2.0,
               "multiplier on output (e.g. the 2022 lockdown in historical runs)", "history"),
     LeverSpec("deflator_growth", "scalar", 0.0, "1/yr", -0.2, 0.5,
               "growth of the GDP deflator (nominal = real × deflator)", "macro"),

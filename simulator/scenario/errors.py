@@ -2,16 +2,24 @@
 from __future__ import annotations
 
 import difflib
+import reprlib
 from dataclasses import dataclass
 from typing import Any, Iterable
 
 _MAX_REPR = 80
+#: problems listed in one error message (all are kept in ``ScenarioError.problems``)
+MAX_SHOWN = 100
+#: bounded repr: never walks more than a few levels and elements of a value (an expanded YAML alias
+#: bomb or a huge list costs nothing to describe), and is safe for recursive values
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxtuple, _REPR.maxset = 3, 4, 6, 6, 6
+_REPR.maxstring, _REPR.maxother, _REPR.maxlong = _MAX_REPR, _MAX_REPR, 40
 
 
 def short_repr(value: Any) -> str:
-    """``repr`` of an offending value, shortened for one-line messages."""
+    """``repr`` of an offending value, shortened for one-line messages (in bounded time)."""
     try:
-        text = repr(value)
+        text = _REPR.repr(value)
     except Exception:  # pragma: no cover - exotic objects only
         text = f"<{type(value).__name__}>"
     return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
@@ -61,4 +69,7 @@ class ScenarioError(ValueError):
 
     def __init__(self, problems: Problem | Iterable[Problem]):
         self.problems: list[Problem] = [problems] if isinstance(problems, Problem) else list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        shown = [str(p) for p in self.problems[:MAX_SHOWN]]
+        if len(self.problems) > MAX_SHOWN:
+            shown.append(f"... and {len(self.problems) - MAX_SHOWN} more problems")
+        super().__init__("\n".join(shown))

@@ -22,9 +22,11 @@ from simulator.model.levers import LEVERS, LeverSpec
 from simulator.model.nodes import NODES, PAIRS, PLAN_MASK, pair_key
 from simulator.model.parameters import PARAMETERS, resolve
 
+from simulator.safeio import SAFE_NAME_TEXT, BoundedLoader, InputFileError, YAMLLimitError, load_yaml, read_input_text
+
 from .errors import Problem, ScenarioError, suggest
 from .schedules import LeverSchedule, Piecewise
-from .schema import (ALL_KEY, PLAN_AREA_KEY, SCHEDULE_KINDS, SCHEDULE_MODELS, SECTIONS,
+from .schema import (ALL_KEY, MAX_KNOTS, PLAN_AREA_KEY, SCHEDULE_KINDS, SCHEDULE_MODELS, SECTIONS,
                      SUPPORTED_START_YEARS, Number, ScenarioDocument)
 from .scenario import Scenario, SolverSettings, Targets
 
@@ -35,7 +37,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "targets": {"year": 2030.0, "population": 1.3e7, "gdp_nominal": 1.35e12},
 }
 STEP_TOLERANCE = 1e-9
-MAX_OUTPUT_TIMES = 100_000
+MAX_OUTPUT_TIMES = 2_000          # each output time costs a full RHS evaluation, a slice of every stored array and CSV rows
 PLAN_NODES = tuple(n for n, m in zip(NODES, PLAN_MASK) if m)
 NODE_KEYS = NODES + (ALL_KEY, PLAN_AREA_KEY)
 _NUMBER = TypeAdapter(Number)
@@ -69,15 +71,9 @@ class _State:
     policies: list[dict] = field(default_factory=list)
 
 
-class _Loader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that also reads ``1.3e7`` / ``1e-6`` as floats (YAML 1.2 style)."""
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+|[0-9][0-9_]*)[eE][-+]?[0-9]+$"),
-    list("-+0123456789."),
-)
+class _Loader(BoundedLoader):
+    """``yaml.SafeLoader`` (via ``safeio.BoundedLoader``: alias bombs, recursive aliases and duplicate
+    keys refused) that also reads ``1.3e7`` / ``1e-6`` as floats (YAML 1.2 style)."""
 
 
 # --- reading files ------------------------------------------------------------------------------
@@ -85,9 +81,9 @@ _Loader.add_implicit_resolver(
 def _read_text(path: Path, file: str, referrer: str | None, extends: str | None) -> str:
     """File text; a missing/unreadable file is reported against the referring ``extends``."""
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, ValueError) as exc:  # ValueError: undecodable bytes, NUL in the path
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return read_input_text(path)    # regular files only, size-limited (no FIFOs, no /dev/zero)
+    except InputFileError as exc:
+        reason = exc.reason
         if referrer is None:
             raise ScenarioError(Problem(file, "", file, issue=f"cannot read file ({reason}):",
                                         expected="an existing, readable UTF-8 scenario file")) from None
@@ -98,7 +94,12 @@ def _read_text(path: Path, file: str, referrer: str | None, extends: str | None)
 def _parse_yaml(text: str, file: str) -> dict:
     """The top-level mapping of a YAML document."""
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        data = load_yaml(text, _Loader)
+    except YAMLLimitError as exc:
+        where = f" at line {exc.line}" if exc.line else ""
+        raise ScenarioError(Problem(file, "", None, issue=f"rejected YAML{where}: {exc}",
+                                    expected="plain YAML data (unique keys, no alias expansion bombs)",
+                                    show_value=False)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
@@ -150,7 +151,8 @@ _EXPECTED = {
     "float_type": "a number", "int_type": "an integer", "string_type": "a string",
     "dict_type": "a mapping", "model_type": "a mapping", "model_attributes_type": "a mapping",
     "list_type": "a list", "tuple_type": "a list [time, value]", "finite_number": "a finite number",
-    "int_from_float": "an integer",
+    "int_from_float": "an integer", "string_pattern_mismatch": SAFE_NAME_TEXT,
+    "too_long": f"at most {MAX_KNOTS} knots",
 }
 
 
@@ -524,6 +526,12 @@ def _build(docs: list[_Doc], source: str) -> Scenario:
         for k, v in state.overrides.items():
             merged[k] = {**merged[k], **v} if isinstance(v, dict) and isinstance(merged.get(k), dict) else v
         state.overrides = merged
+    if not problems:
+        times = {t for lever in state.levers.values() for pw in lever.values() for t in pw.times}
+        if len(times) > MAX_KNOTS:
+            problems.append(Problem(docs[-1].file, "levers", None, show_value=False,
+                                    issue=f"{len(times)} distinct lever knot times in all",
+                                    expected=f"at most {MAX_KNOTS} (each is a solver segment boundary)"))
     if problems:
         raise ScenarioError(problems)
     leaf, t = docs[-1], values["time"]

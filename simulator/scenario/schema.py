@@ -13,6 +13,7 @@ from pydantic import AllowInfNan, BaseModel, ConfigDict, Field, Strict, field_va
 from simulator.model.levers import LEVERS
 from simulator.model.nodes import NODES
 from simulator.model.parameters import PARAMETERS
+from simulator.safeio import SAFE_NAME, SAFE_NAME_TEXT
 
 from simulator.model.base_data import BASE_YEARS as SUPPORTED_START_YEARS  # noqa: E402  (2010, 2020, 2024)
 MAX_END_YEAR = 2100
@@ -21,6 +22,8 @@ SOLVER_METHODS = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA")
 ALL_KEY = "all"
 PLAN_AREA_KEY = "plan_area"
 SCHEDULE_KINDS = ("constant", "step", "ramp", "table")
+#: most knots in one step or table schedule (each knot is a solver segment boundary)
+MAX_KNOTS = 1000
 
 #: a finite real number (int or float; not bool, not a string)
 Number = Annotated[float, Strict(), AllowInfNan(False)]
@@ -58,7 +61,14 @@ class ModelSection(_Model):
 class TargetsSection(_Model):
     """Plan targets the results are compared with."""
 
-    year: Optional[Number] = Field(None, description="target year, within [start, end]")
+    year: Optional[Number] = Field(None, description="target year (a whole year), within [start, end]")
+
+    @field_validator("year")
+    @classmethod
+    def _whole_year(cls, v):
+        if v is not None and v != int(v):
+            raise ValueError("a whole year (e.g. 2030)")
+        return v
     population: Optional[Number] = Field(None, gt=0, description="resident population [persons]")
     gdp_nominal: Optional[Number] = Field(None, gt=0, description="nominal GDP [yuan]")
 
@@ -66,7 +76,9 @@ class TargetsSection(_Model):
 class ScenarioDocument(_Model):
     """One scenario file (before ``extends`` merging)."""
 
-    name: Optional[Annotated[str, Strict()]] = Field(None, description="scenario name (default: file stem)")
+    name: Optional[Annotated[str, Strict()]] = Field(None, pattern=SAFE_NAME,
+                                                     description="scenario name (default: file stem); a label "
+                                                                 "that names the output directory: " + SAFE_NAME_TEXT)
     description: Optional[Annotated[str, Strict()]] = None
     extends: Optional[Annotated[str, Strict()]] = Field(None, description="parent file, relative to this file")
     continues: Optional[Annotated[str, Strict()]] = Field(
@@ -106,7 +118,7 @@ class ConstantSchedule(_Model):
 class StepSchedule(_Model):
     """``[[t, v], ...]``: v_k from t_k on; the inherited value before t_1."""
 
-    step: list[Knot] = Field(min_length=1)
+    step: list[Knot] = Field(min_length=1, max_length=MAX_KNOTS)
     @field_validator("step")
     @classmethod
     def _times_increase(cls, v):
@@ -135,7 +147,7 @@ class RampSchedule(_Model):
 class TableSchedule(_Model):
     """Piecewise linear through ``[[t, v], ...]``, constant outside."""
 
-    table: list[Knot] = Field(min_length=1)
+    table: list[Knot] = Field(min_length=1, max_length=MAX_KNOTS)
     @field_validator("table")
     @classmethod
     def _times_increase(cls, v):

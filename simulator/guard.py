@@ -1,0 +1,69 @@
+"""Evaluation and time budgets for ``solve_ivp``: an integration always ends, with a clear error.
+
+``guarded_method(method, max_rhs_evaluations, deadline)`` returns a subclass of scipy's solver class
+whose right-hand-side function is checked on *every* call (not only at the start of a step: RK45's
+step loop never ends once the step size is NaN, which happens as soon as the RHS returns NaN):
+
+* a non-finite time or state (``t = nan``: the equations produced NaN/inf, e.g. a lever at a value
+  they cannot handle) → ``IntegrationError`` at once;
+* more than ``max_rhs_evaluations`` calls in one segment (stiff or diverging) → ``IntegrationError``;
+* past ``deadline`` (``time.monotonic()`` seconds) → ``IntegrationError``.
+
+``IntegrationError`` subclasses ``solve.SolverError``, so every caller that handles solver failures
+(the CLI: exit 1; the ensemble: the member is marked failed) handles these too.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from .solve import SolverError
+
+#: right-hand-side evaluations allowed per segment of a single run (the baseline needs ≈ 120)
+RUN_MAX_RHS_EVALUATIONS = 200_000
+#: wall-clock seconds allowed for the integration of a single run (the baseline needs ≈ 1 s)
+RUN_TIME_LIMIT = 900.0
+
+
+class IntegrationError(SolverError):
+    """The integration was stopped by a budget or a non-finite value (message says which)."""
+
+
+def guarded_method(method, max_rhs_evaluations: int | None = None, deadline: float | None = None):
+    """A solve_ivp method class enforcing the budgets (see module doc); ``method`` a name or class."""
+    from scipy.integrate._ivp.ivp import METHODS
+    base = METHODS[method] if isinstance(method, str) else method
+    budget = max_rhs_evaluations
+
+    def __init__(self, fun, t0, y0, t_bound, *args, **kwargs):
+        def checked(t, y):
+            if not np.isfinite(t) or not np.all(np.isfinite(y)):
+                raise IntegrationError(f"the model produced non-finite values near t = {self.t:.6g} (a parameter "
+                                       "or lever value the equations cannot handle)")
+            if budget is not None and self.nfev > budget:
+                raise IntegrationError(f"more than {budget} right-hand-side evaluations in one segment "
+                                       f"(stiff or diverging run, stopped at t = {self.t:.6g})")
+            if deadline is not None and time.monotonic() > deadline:
+                raise IntegrationError(f"time limit exceeded (stopped at t = {self.t:.6g})")
+            return fun(t, y)
+
+        base.__init__(self, checked, t0, y0, t_bound, *args, **kwargs)
+
+    def _step_impl(self):
+        if budget is not None and self.nfev > budget:
+            return False, (f"more than {budget} right-hand-side evaluations in one segment "
+                           f"(stiff or diverging member)")
+        return base._step_impl(self)
+
+    return type(f"Guarded{base.__name__}", (base,), {"__init__": __init__, "_step_impl": _step_impl,
+                                                      "__module__": __name__})
+
+
+def guarded_scenario(scenario, max_rhs_evaluations: int | None = RUN_MAX_RHS_EVALUATIONS,
+                     seconds: float | None = RUN_TIME_LIMIT):
+    """``scenario`` with its solver method replaced by the guarded class (results are identical)."""
+    deadline = None if seconds is None else time.monotonic() + seconds
+    method = guarded_method(scenario.solver.method, max_rhs_evaluations, deadline)
+    return replace(scenario, solver=replace(scenario.solver, method=method))
