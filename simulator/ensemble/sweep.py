@@ -129,11 +129,8 @@ def run_sweep(sweep: Sweep, output_dir: str | Path | None = None, *, jobs: int =
     t0 = time.perf_counter()
     U, X = design(sweep)
     n = X.shape[0]
-    workers = jobs
-    if scheduler is not None:
-        workers = max(2, jobs)
     kw = {} if memory_bytes is None else {"memory_bytes": memory_bytes}
-    size = chunk_size_for(n, chunk_size or sweep.chunk_size, workers=workers, **kw)
+    size = chunk_size_for(n, chunk_size or sweep.chunk_size, **kw)   # never depends on jobs/scheduler
     key = design_key(sweep.settings(), size)
     out = Path(output_dir) if output_dir is not None else Path("outputs") / sweep.name
     final = out / "ensemble.nc"
