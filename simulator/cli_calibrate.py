@@ -33,7 +33,8 @@ A full fit takes minutes to tens of minutes on a 2-core machine (see README, Tim
 Examples:
   sim calibrate calibration/baseline.yaml                      # writes outputs/calibration/baseline/
   sim calibrate calibration/baseline.yaml --install --overwrite   # …and replaces calibration/fitted/baseline*.yaml
-  sim calibrate calibration/baseline.yaml --until 2022 --starts 0
+  sim calibrate calibration/baseline.yaml --until 2022                # a backtest
+  sim calibrate calibration/baseline.yaml --until 2022 --starts 0 -o outputs/calibration/quick
   sim calibrate calibration/history_2010.yaml --until 2015
 """)
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 from .atomic import atomic_path
+from .cli_common import verbosity_options
 
 # kind -> (input type, help)
 KINDS = {
@@ -28,16 +29,20 @@ KINDS = {
     "flows": ("results", "migration flow matrix heatmap (--year, default 2030)"),
     "pyramid": ("results", "age structure of --region (default CC_P) in two --year values"),
     "fan": ("ensemble", "ensemble fan chart of --variable (file with a 'run' dim)"),
-    "sobol": ("sensitivity", "Sobol S1/ST bars (--output)"),
-    "morris": ("sensitivity", "Morris mu*-sigma scatter (--output)"),
+    "sobol": ("sensitivity", "Sobol S1/ST bars (--variable: which output)"),
+    "morris": ("sensitivity", "Morris mu*-sigma scatter (--variable: which output)"),
     "tornado": ("csv", "tornado chart from a CSV with columns parameter, low, high, base"),
     "prim": ("json", "PRIM box from a JSON result"),
     "peeling": ("json", "PRIM peeling trajectory from a JSON result"),
     "calibration": ("calibration", "simulated vs observed for every series (dims series, time)"),
 }
 
-PLOT_HELP = ("Draw one figure from output files and write it to FILE (format from the suffix: .png, "
-             ".svg, .pdf).\n\n\b\nKinds:\n" + "\n".join(f"  {k:<14}{v[1]}" for k, v in KINDS.items()) + """
+#: the file inside an output directory that each kind of input stands for
+INNER = {"results": "results.nc", "results+": "results.nc", "ensemble": "ensemble.nc",
+         "sensitivity": "sensitivity.nc", "calibration": "fit.nc", "csv": "tornado.csv", "json": "targets.json"}
+
+PLOT_HELP = ("Draw one figure from output files (or the output directories holding them) and write it to "
+             "FILE given with -o (format from the suffix: .png, .svg, .pdf).\n\n\b\nKinds:\n" + "\n".join(f"  {k:<14}{v[1]}" for k, v in KINDS.items()) + """
 
 \b
 Examples:
@@ -45,7 +50,8 @@ Examples:
   sim plot outputs/baseline/results.nc --kind cities --variable gdp_nominal -o gdp.png
   sim plot outputs/baseline/results.nc outputs/plan/results.nc --kind comparison -o cmp.png
   sim plot outputs/baseline/results.nc --kind pyramid --region metro --year 2024 --year 2035 -o pyr.png
-  sim plot outputs/sweep/ensemble.nc --kind fan --variable metro_gdp_nominal -o fan.png
+  sim plot outputs/uncertainty --kind fan --variable metro_gdp_nominal -o fan.png
+  sim plot outputs/sensitivity/sobol --kind sobol --variable metro_population -o sobol.png
 """)
 
 
@@ -72,17 +78,20 @@ def _open_nc(path: Path):
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--kind", "-k", type=click.Choice(list(KINDS)), default="trajectories", show_default=True,
               help="Which figure (see the list above).")
-@click.option("--variable", "-v", default=None, help="Variable to plot (trajectories, cities, comparison, fan).")
+@click.option("--variable", "variable", default=None,
+              help="Variable to plot (trajectories, cities, comparison, fan) or sensitivity output (sobol, morris).")
 @click.option("--region", "-r", default=None, help="Node code (CC_P, …, RJ), 'metro', or a city for city_* variables.")
 @click.option("--year", "-y", "years", type=int, multiple=True, help="Year(s) (flows: one; pyramid: two).")
 @click.option("--level", type=click.Choice(["node", "city"]), default="node", show_default=True,
               help="For --kind panels: per node or per whole city.")
-@click.option("--output-name", "output_name", default=None, help="Sensitivity output to show (sobol, morris).")
+@click.option("--output-name", "output_name", default=None, hidden=True,
+              help="Deprecated spelling of --variable for --kind sobol/morris.")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
               help="Label language; zh needs a CJK font (falls back to English otherwise).")
 @click.option("--dpi", type=int, default=120, show_default=True, help="Resolution of raster output.")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Image file to write (.png, .svg, .pdf).")
+@verbosity_options
 def plot_cmd(files, kind, variable, region, years, level, output_name, lang, dpi, output) -> None:
     import warnings
 
@@ -92,12 +101,16 @@ def plot_cmd(files, kind, variable, region, years, level, output_name, lang, dpi
 
     from . import plot
 
+    source = KINDS[kind][0]
+    files = tuple(Path(f) / INNER[source] if Path(f).is_dir() else Path(f) for f in files)
+    if output_name is not None:
+        click.echo("warning: --output-name is deprecated; use --variable", err=True)
+        variable = variable or output_name
     missing = [str(f) for f in files if not Path(f).is_file()]
     if missing:
         _fail(f"file not found: {', '.join(missing)}")
     if output.suffix.lower() not in (".png", ".svg", ".pdf", ""):
         _fail(f"unsupported output format {output.suffix!r}; use .png, .svg or .pdf")
-    source = KINDS[kind][0]
     if source != "results+" and len(files) > 1:
         _fail(f"--kind {kind} takes one input file, got {len(files)}")
     warnings.simplefilter("ignore", UserWarning)   # glyph warnings; the CJK fallback is reported below
@@ -149,7 +162,7 @@ def plot_cmd(files, kind, variable, region, years, level, output_name, lang, dpi
                     _fail(f"{files[0]} has no 'run' dimension; --kind fan needs an ensemble file")
                 obj = plot.fan_chart(ds, v, region=region if region not in (None, "metro") else None, lang=lang)
         elif source == "sensitivity":
-            obj = (plot.sobol_bars if kind == "sobol" else plot.morris_scatter)(_open_nc(Path(files[0])), output_name,
+            obj = (plot.sobol_bars if kind == "sobol" else plot.morris_scatter)(_open_nc(Path(files[0])), variable,
                                                                                 lang=lang)
         elif source == "calibration":
             obj = plot.calibration(_open_nc(Path(files[0])), lang=lang)
@@ -183,28 +196,30 @@ def plot_cmd(files, kind, variable, region, years, level, output_name, lang, dpi
 \b
 Uses DIRECTORY/results.nc and summary.json, and when present ensemble.nc (fan charts, target
 probabilities), sensitivity.nc (Sobol / Morris), tornado.csv, prim.json and calibration.nc.
+--ensemble, --sensitivity, --targets and --calibration take the file or the directory holding it.
 
 \b
 Examples:
   sim report outputs/baseline -o report.html
   sim report outputs/plan --compare outputs/baseline -o plan.html
-  sim report outputs/baseline --ensemble outputs/uncertainty/ensemble.nc \\
-      --targets outputs/uncertainty/targets.json --sensitivity outputs/sobol/sensitivity.nc \\
-      --calibration outputs/calibration/baseline/fit.nc -o full.html""")
+  sim report outputs/baseline --ensemble outputs/uncertainty \\
+      --targets outputs/targets/uncertainty --sensitivity outputs/sensitivity/sobol \\
+      --calibration outputs/calibration/baseline -o full.html""")
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="HTML file to write (default DIRECTORY/report.html).")
 @click.option("--compare", "compare", multiple=True, type=click.Path(path_type=Path),
               help="Other output directories to draw on a scenario-comparison chart (repeatable).")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Figure label language.")
-@click.option("--ensemble", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--ensemble", type=click.Path(path_type=Path), default=None,
               help="ensemble.nc of `sim sweep` (default: DIRECTORY/ensemble.nc if present).")
-@click.option("--sensitivity", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--sensitivity", type=click.Path(path_type=Path), default=None,
               help="sensitivity.nc of `sim sensitivity`.")
-@click.option("--targets", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--targets", type=click.Path(path_type=Path), default=None,
               help="targets.json of `sim targets` (its PRIM boxes are drawn).")
-@click.option("--calibration", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--calibration", type=click.Path(path_type=Path), default=None,
               help="fit.nc of `sim calibrate` (simulated vs observed).")
+@verbosity_options
 def report_cmd(directory, output, compare, lang, ensemble, sensitivity, targets, calibration) -> None:
     import warnings
 
@@ -220,6 +235,10 @@ def report_cmd(directory, output, compare, lang, ensemble, sensitivity, targets,
         p = c / "results.nc" if c.is_dir() else c
         if not p.is_file():
             _fail(f"--compare: {p} not found")
+    def inner(p, name):
+        return p / name if p is not None and p.is_dir() else p
+    ensemble, sensitivity = inner(ensemble, "ensemble.nc"), inner(sensitivity, "sensitivity.nc")
+    targets, calibration = inner(targets, "targets.json"), inner(calibration, "fit.nc")
     for option, p in (("--ensemble", ensemble), ("--sensitivity", sensitivity), ("--targets", targets),
                       ("--calibration", calibration)):
         if p is not None and not p.is_file():

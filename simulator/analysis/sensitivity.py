@@ -114,12 +114,14 @@ def sobol_indices(ds: xr.Dataset, outputs, years=None, over_time: bool = False, 
                 continue
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
+                # SALib treats seed=0 as "no seed" (``if seed:``): pass a seeded Generator instead, so
+                # that every seed, 0 included, gives the same confidence intervals on every run
                 r = sobol_analyze.analyze(problem, y, calc_second_order=second, num_resamples=resamples,
-                                          conf_level=confidence, seed=seed)
+                                          conf_level=confidence, seed=np.random.default_rng(seed))
             for name in names:
                 out[name][i, :, k] = r[name]
     return _result(out, outputs, problem["names"], times, {
-        "method": "sobol", "base_samples": n_base, "runs_used": int(keep.sum()), "confidence_level": confidence,
+        "method": "sobol", "seed": int(seed), "base_samples": n_base, "runs_used": int(keep.sum()), "confidence_level": confidence,
         "resamples": resamples})
 
 
@@ -154,11 +156,12 @@ def morris_indices(ds: xr.Dataset, outputs, years=None, over_time: bool = False,
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
                 r = morris_analyze.analyze(problem, U, y, num_resamples=resamples, conf_level=confidence,
-                                           num_levels=int(ds.attrs.get("design_levels", 4)), seed=seed)
+                                           num_levels=int(ds.attrs.get("design_levels", 4)),
+                                           seed=np.random.default_rng(seed))
             for name in names:
                 out[name][i, :, k] = np.asarray(r[name], dtype=float)
     return _result(out, outputs, problem["names"], times, {
-        "method": "morris", "trajectories": r_traj, "runs_used": int(keep.sum()), "confidence_level": confidence,
+        "method": "morris", "seed": int(seed), "trajectories": r_traj, "runs_used": int(keep.sum()), "confidence_level": confidence,
         "resamples": resamples})
 
 
@@ -194,6 +197,24 @@ def ranked_table(result: xr.Dataset, output: str, year: int | None = None):
     df = df.sort_values(key, ascending=False, na_position="last")
     df.insert(0, "rank", np.arange(1, len(df) + 1))
     return df
+
+
+PLAIN_NAMES = {
+    "metro_population": "population of the metro area (plan-area parts)",
+    "metro_gdp_nominal": "nominal GDP of the metro area (plan-area parts)",
+    "metro_gdp_real": "real GDP of the metro area (plan-area parts)",
+    "population": "population", "gdp_nominal": "nominal GDP", "gdp_real": "real GDP",
+    "urbanization_rate": "urbanization rate", "net_migration": "net migration",
+}
+
+
+def plain_name(output: str) -> str:
+    """An output as a reader says it: metro_gdp_nominal → 'nominal GDP of the metro area (plan-area
+    parts)'; population[CC_P] → 'population of CC_P'."""
+    if "[" in output and output.endswith("]"):
+        var, node = output[:-1].split("[", 1)
+        return f"{PLAIN_NAMES.get(var, var)} of {node}"
+    return PLAIN_NAMES.get(output, output)
 
 
 def format_table(result: xr.Dataset, output: str, year: int | None = None) -> str:

@@ -160,6 +160,10 @@ class SweepInterrupted(RuntimeError):
     """The sweep stopped early; finished chunks are saved (rerun to resume)."""
 
 
+class SchedulerUnreachable(RuntimeError):
+    """The dask scheduler could not be reached (names the address and the connection failure)."""
+
+
 def _progress(total: int, initial: int, enabled: bool, desc: str, unit: str = "run"):
     """A tqdm bar on stderr (elapsed, rate and time left), or a no-op."""
     try:
@@ -225,7 +229,14 @@ def _execute_processes(ctx, X, chunks, shapes, on_result, jobs, bar) -> None:
 def _execute_dask(ctx, X, chunks, shapes, on_result, scheduler, bar) -> None:
     from distributed import Client, as_completed
     own = not isinstance(scheduler, Client)
-    client = Client(scheduler) if own else scheduler
+    if own:
+        try:
+            client = Client(scheduler)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise SchedulerUnreachable(f"cannot connect to the dask scheduler {scheduler}: "
+                                       f"{type(exc).__name__}: {exc}") from None
+    else:
+        client = scheduler
     try:
         ctx_f = client.scatter(ctx, broadcast=True)
         futures = {client.submit(run_chunk, ctx_f, i, a, X[a:b], shapes, pure=False, retries=2): (i, a, b)
