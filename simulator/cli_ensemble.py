@@ -172,7 +172,7 @@ def _sensitivity(ds, outputs, years, over_time, directory: Path, resamples=100, 
     if not quiet():
         for o in outputs:
             for y in years:
-                click.echo(f"\n{result.attrs['method'].capitalize()} indices of {_plain(o)} in {y}:")
+                click.echo(f"\n{result.attrs['method'].capitalize()} indices of {_plain(o)} ({o}) in {y}:")
                 click.echo(format_table(result, o, y))
     result.attrs["analysis_key"] = key
     result.attrs["ensemble_design_key"] = str(ds.attrs.get("design_key", ""))

@@ -33,7 +33,7 @@ PARAMETERS: dict[str, tuple[float, float]] = {
     "natural_unemployment": (0.02, 0.12),
     "max_unemployment": (0.1, 0.5),
     "fiscal_revenue_share": (0.02, 0.25),
-    "price_adjustment_time": (0.2, 12.0),
+    "price_adjustment_time": (0.2, 10.0),
     "natural_vacancy": (0.02, 0.25),
     "base_vacancy": (0.0, 0.4),
     "normal_starts_rate": (0.0, 0.08),
