@@ -84,6 +84,8 @@ def run_cmd(scenario: Path, output: Path | None, overwrite: bool) -> None:
         _fail(f"{scenario}: the base year cannot be closed with these parameters: {exc}")
     except SolverError as exc:
         _fail(f"{scenario}: {exc}", code=1)
+    from .cf import cf_dataset
+    ds = cf_dataset(ds)
     if implausible:
         ds.attrs["implausible_values"] = json.dumps(implausible, ensure_ascii=False)
     try:

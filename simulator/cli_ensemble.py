@@ -174,6 +174,12 @@ def _sensitivity(ds, outputs, years, over_time, directory: Path, resamples=100, 
             for y in years:
                 click.echo(f"\n{result.attrs['method'].capitalize()} indices of {_plain(o)} ({o}) in {y}:")
                 click.echo(format_table(result, o, y))
+    from .cf import cf_dataset
+    for v in result.data_vars:
+        if v.startswith(("S1", "ST")):                     # Morris effects are in each output's own units
+            result[v].attrs.setdefault("units", "1")
+        result[v].attrs.setdefault("long_name", _INDEX_NAMES.get(v, v))
+    result = cf_dataset(result)
     result.attrs["analysis_key"] = key
     result.attrs["ensemble_design_key"] = str(ds.attrs.get("design_key", ""))
     result.attrs["sweep_name"] = str(ds.attrs.get("sweep_name", ""))
@@ -183,6 +189,14 @@ def _sensitivity(ds, outputs, years, over_time, directory: Path, resamples=100, 
         _fail(f"cannot write {path}: {exc}")
     click.echo(f"\nwrote {path}" + (" (replaced the earlier, different analysis)" if replacing else ""))
     return result
+
+
+_INDEX_NAMES = {"S1": "first-order Sobol index", "S1_conf": "half-width of the confidence interval of S1",
+                "ST": "total-order Sobol index", "ST_conf": "half-width of the confidence interval of ST",
+                "mu_star": "Morris mu* (mean absolute elementary effect per unit quantile range, in the output's units)",
+                "mu_star_conf": "half-width of the confidence interval of mu*",
+                "sigma": "Morris sigma (standard deviation of the elementary effects)",
+                "mu": "Morris mu (mean elementary effect)"}
 
 
 def _plain(name: str) -> str:
@@ -274,7 +288,7 @@ Examples:
 @common_options
 def targets_cmd(uncertainty, levers_src, goal_seek, threshold, confidence, output, samples, seed, jobs, scheduler,
                 chunk_size, no_progress, overwrite):
-    from .analysis.targets import discover, format_answer, goal_seek as seek, target_probabilities
+    from .analysis.targets import discover, factor_info, format_answer, goal_seek as seek, target_probabilities
     from .atomic import write_bytes
     _announce(uncertainty, levers_src, goal_seek, samples, seed, chunk_size, jobs, scheduler)
     ds, sweep = _ensemble(uncertainty, samples, seed, jobs, scheduler, chunk_size, no_progress)
@@ -296,6 +310,7 @@ def targets_cmd(uncertainty, levers_src, goal_seek, threshold, confidence, outpu
     except KeyError as exc:
         _fail(f"{uncertainty}: the ensemble lacks {exc} (store metro_population and metro_gdp_nominal)")
     answer["levers_sweep"] = lds.attrs.get("sweep_name")
+    answer["factor_info"] = {**factor_info(ds), **factor_info(lds)}
     if goal_seek:
         if lsweep is None:
             log.warning("goal seek needs a sweep file (not an ensemble.nc); skipped")

@@ -160,7 +160,8 @@ def build_dataset(sweep: Sweep, U: np.ndarray, X: np.ndarray, data: dict[str, np
         "failures": int(failed.sum()), "versions": json.dumps(versions()), "package": "simulator",
         "conventions": "dims (run, time, ...); factor values are coordinates on run",
     })
-    return ds
+    from simulator.cf import cf_dataset
+    return cf_dataset(ds)
 
 
 def run_sweep(sweep: Sweep, output_dir: str | Path | None = None, *, jobs: int = 1, scheduler=None,

@@ -107,6 +107,7 @@ ZH_UNIT_HINT = {"persons": "万人", "persons/yr": "万人/年", "yuan": "亿元
 
 def unit_display(units: str, variable: str | None = None, lang: str = "en") -> tuple[float, str]:
     """``(factor, label)``: plotted value = data value / factor, shown with unit ``label``."""
+    units = str(units).replace("m^2", "m2")      # files written with CF unit strings (simulator.cf)
     if units == "1":
         if variable in PERCENT_VARIABLES:
             return 0.01, "%"
