@@ -315,8 +315,14 @@ def targets_cmd(uncertainty, levers_src, goal_seek, threshold, confidence, outpu
         if lsweep is None:
             log.warning("goal seek needs a sweep file (not an ensemble.nc); skipped")
         else:
-            log.info(f"goal seek: {len(lsweep.factors)} factors, about 10–20 runs each")
-            answer["required_lever_values"] = seek(lsweep.scenario, lsweep.factors)
+            from .ensemble.runner import _progress
+            levers = [f for f in lsweep.factors if f.kind == "lever"]
+            log.info(f"goal seek: {len(levers)} lever factors, about 10–20 runs each")
+            bar = _progress(len(levers), 0, not no_progress and not quiet(), "goal seek", unit="lever")
+            try:
+                answer["required_lever_values"] = seek(lsweep.scenario, lsweep.factors, progress=bar.update)
+            finally:
+                bar.close()
     answer["discovery"] = discover(lds, threshold=threshold)
     if not quiet():
         click.echo(format_answer(answer))

@@ -236,3 +236,20 @@ def test_plot_old_option_spelling_is_a_deprecated_alias(sobol_dir, tmp_path):
     res = invoke("plot", tmp_path / "s", "--kind", "sobol", "--output-name", "metro_population",
                  "-o", tmp_path / "s.png")
     assert res.exit_code == 0 and "deprecated" in res.output and (tmp_path / "s.png").is_file()
+
+
+def test_analysis_outputs_have_the_usual_file_mode(tmp_path):
+    """ensemble.nc, sensitivity.nc and targets.json go through simulator.atomic: 0644 under umask 022.
+    (results.* of `sim run` get the same mode from the write_outputs change on the hostile-input branch.)"""
+    import os
+    import stat
+    old = os.umask(0o022)
+    try:
+        path = write_sweep(tmp_path, design={"method": "sobol", "samples": 2, "seed": 0})
+        assert invoke("sweep", path, "-o", tmp_path / "e", "-q").exit_code == 0
+        assert invoke("sensitivity", tmp_path / "e", "-o", tmp_path / "s", "-q").exit_code == 0
+        assert invoke("targets", tmp_path / "e", "-o", tmp_path / "t", "-q").exit_code == 0
+    finally:
+        os.umask(old)
+    for f in (tmp_path / "e" / "ensemble.nc", tmp_path / "s" / "sensitivity.nc", tmp_path / "t" / "targets.json"):
+        assert stat.S_IMODE(f.stat().st_mode) == 0o644, f

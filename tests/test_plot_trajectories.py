@@ -105,8 +105,11 @@ def test_comparison_gap_annotations(runs, tmp_path):
         np.testing.assert_allclose(line(ax, name).get_ydata(), d.metro_population.values / 1e4)
     texts = [t.get_text() for t in ax.texts]
     for name, d in runs.items():
-        gap = (float(d.metro_population.sel(time=2030)) - 1.3e7) / 1e4
-        assert any(t.startswith(f"{name}: {gap:+,.0f}") for t in texts), texts
+        gap = float(d.metro_population.sel(time=2030)) - 1.3e7
+        text = (f"{abs(gap) / 1e6:.2f} million persons" if abs(gap) >= 1e6
+                else f"{abs(gap) / 1e3:,.0f} thousand persons")
+        assert any(t.startswith(f"{name}: {'−' if gap < 0 else '+'}{text}") for t in texts), texts
+    assert not any("10⁴ persons" in t for t in texts)          # no "−137 10⁴ persons"
     assert any(ln.get_label().startswith("2030 target") for ln in ax.get_lines())
     render(ax, tmp_path)
 

@@ -102,8 +102,10 @@ def _baseline_value(scenario, factor) -> float:
     return float(v[factor.elements[0]] if factor.elements else v[0])
 
 
-def goal_seek(scenario, factors, grid: int = 9, xtol_rel: float = 1e-4, year: int | None = None) -> list[dict]:
-    """For each lever factor and each target, the value that just meets the target (others at baseline)."""
+def goal_seek(scenario, factors, grid: int = 9, xtol_rel: float = 1e-4, year: int | None = None,
+              progress=None) -> list[dict]:
+    """For each lever factor and each target, the value that just meets the target (others at baseline).
+    ``progress(n)`` (optional) is called after each factor with the number of factors done (1)."""
     from scipy.optimize import brentq
     year = int(scenario.targets.year) if year is None else int(year)
     targets = {"population": float(scenario.targets.population), "gdp_nominal": float(scenario.targets.gdp_nominal)}
@@ -147,6 +149,8 @@ def goal_seek(scenario, factors, grid: int = 9, xtol_rel: float = 1e-4, year: in
             if len(changes) > 1:
                 row["other_crossings"] = [[float(xs[c]), float(xs[c + 1])] for c in changes if c != i]
             rows.append(row)
+        if progress is not None:
+            progress(1)
     return rows
 
 

@@ -69,7 +69,7 @@ def comparison(runs, variable: str = "metro_population", *, labels=None, region=
                 for (v, c), (label, _) in zip(at_target, members):
                     ax.plot([year], [v / factor], marker="o", color=c, markersize=6, zorder=4)
                     gap = v - value
-                    lines.append((f"{label}: {gap / factor:+,.0f} {ul} ({100 * gap / value:+.1f}%)", c))
+                    lines.append((f"{label}: {_gap_text(gap, units, factor, ul, lang)} ({100 * gap / value:+.1f}%)", c))
                 for k, (text, c) in enumerate(lines):
                     ax.text(0.98, 0.03 + 0.065 * (len(lines) - 1 - k), text, transform=ax.transAxes, ha="right",
                             va="bottom", fontsize=8, color=c, fontweight="bold" if k == 0 else "normal",
@@ -83,6 +83,17 @@ def comparison(runs, variable: str = "metro_population", *, labels=None, region=
         style.finish(ax, f"{name}: scenario comparison" if lang == "en" else f"{name}:情景比较",
                      loc="upper left")
     return ax
+
+
+def _gap_text(gap: float, units: str, factor: float, unit_label: str, lang: str) -> str:
+    """A gap as a reader says it: '−1.37 million persons', '−42 billion yuan' (not '−137 10⁴ persons')."""
+    sign = "−" if gap < 0 else "+"
+    a = abs(gap)
+    if lang == "en" and units == "persons":
+        return f"{sign}{a / 1e6:.2f} million persons" if a >= 1e6 else f"{sign}{a / 1e3:,.0f} thousand persons"
+    if lang == "en" and units == "yuan":
+        return f"{sign}{a / 1e12:.2f} trillion yuan" if a >= 1e12 else f"{sign}{a / 1e9:,.0f} billion yuan"
+    return f"{sign}{a / factor:,.0f} {unit_label}"
 
 
 def comparison_panels(runs, variables=("metro_population", "metro_gdp_nominal"), *, labels=None, lang="en"):
