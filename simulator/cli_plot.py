@@ -63,7 +63,7 @@ def _fail(message: str, code: int = 2) -> None:
 def _save_atomic(fig, path: Path, dpi: int) -> None:
     suffix = path.suffix or ".png"
     with atomic_path(path, suffix=suffix) as tmp:
-        fig.savefig(tmp, dpi=dpi, format=suffix.lstrip("."))
+        fig.savefig(tmp, dpi=dpi, format=suffix.lstrip("."), bbox_inches="tight")   # keeps outside legends
 
 
 def _open_nc(path: Path):

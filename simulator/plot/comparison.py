@@ -70,9 +70,17 @@ def comparison(runs, variable: str = "metro_population", *, labels=None, region=
                     ax.plot([year], [v / factor], marker="o", color=c, markersize=6, zorder=4)
                     gap = v - value
                     lines.append((f"{label}: {_gap_text(gap, units, factor, ul, lang)} ({100 * gap / value:+.1f}%)", c))
+                # a band above every line and the target: the legend (left) and these labels (right)
+                # never cover a line
+                ys = [ln.get_ydata() for ln in ax.get_lines() if len(ln.get_ydata())]
+                lo = min(float(np.nanmin(y)) for y in ys)
+                hi = max(float(np.nanmax(y)) for y in ys)
+                span = max(hi - lo, abs(hi) * 0.02, 1e-9)
+                band = 0.12 * max(len(lines), len(members) + 1)
+                ax.set_ylim(lo - 0.05 * span, hi + span * band / (1 - band))
                 for k, (text, c) in enumerate(lines):
-                    ax.text(0.98, 0.03 + 0.065 * (len(lines) - 1 - k), text, transform=ax.transAxes, ha="right",
-                            va="bottom", fontsize=8, color=c, fontweight="bold" if k == 0 else "normal",
+                    ax.text(0.98, 0.98 - 0.065 * k, text, transform=ax.transAxes, ha="right",
+                            va="top", fontsize=8, color=c, fontweight="bold" if k == 0 else "normal",
                             bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=1))
         ax.set_xlabel(style.var_name("year", lang))
         name = style.var_name(variable, lang)
@@ -88,12 +96,9 @@ def comparison(runs, variable: str = "metro_population", *, labels=None, region=
 def _gap_text(gap: float, units: str, factor: float, unit_label: str, lang: str) -> str:
     """A gap as a reader says it: '−1.37 million persons', '−42 billion yuan' (not '−137 10⁴ persons')."""
     sign = "−" if gap < 0 else "+"
-    a = abs(gap)
-    if lang == "en" and units == "persons":
-        return f"{sign}{a / 1e6:.2f} million persons" if a >= 1e6 else f"{sign}{a / 1e3:,.0f} thousand persons"
-    if lang == "en" and units == "yuan":
-        return f"{sign}{a / 1e12:.2f} trillion yuan" if a >= 1e12 else f"{sign}{a / 1e9:,.0f} billion yuan"
-    return f"{sign}{a / factor:,.0f} {unit_label}"
+    if lang == "en" and str(units).split("/")[0] in ("persons", "yuan") and abs(gap) >= 1e4:
+        return sign + style.fmt_value(abs(gap), units, lang=lang)
+    return f"{sign}{abs(gap) / factor:,.0f} {unit_label}"
 
 
 def comparison_panels(runs, variables=("metro_population", "metro_gdp_nominal"), *, labels=None, lang="en"):
