@@ -180,6 +180,10 @@ def _sensitivity(ds, outputs, years, over_time, directory: Path, resamples=100, 
             result[v].attrs.setdefault("units", "1")
         result[v].attrs.setdefault("long_name", _INDEX_NAMES.get(v, v))
     result = cf_dataset(result)
+    result.attrs["target_year"] = int(ds.attrs.get("target_year", 2030))
+    result = result.assign_coords(output_units=("output", [
+        str(ds[o.split("[")[0]].attrs.get("units", "")) if o.split("[")[0] in ds else "" for o in outputs],
+        {"long_name": "units of each output (Morris effects are in these units)"}))
     result.attrs["analysis_key"] = key
     result.attrs["ensemble_design_key"] = str(ds.attrs.get("design_key", ""))
     result.attrs["sweep_name"] = str(ds.attrs.get("sweep_name", ""))
