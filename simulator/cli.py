@@ -120,6 +120,9 @@ def _plausibility_warnings(sc) -> list[dict]:
     return found
 
 
+_TARGET_NAMES = {"population": "population", "gdp_nominal": "nominal GDP"}
+
+
 def format_summary(s: dict, implausible: list | None = None) -> str:
     """The terminal table: plan-area parts, metro total, targets and gaps (万人 and 亿元)."""
     years = [row["year"] for row in s["years"]]
@@ -138,11 +141,13 @@ def format_summary(s: dict, implausible: list | None = None) -> str:
     for t in s["targets"]:
         scale, unit = (1e4, "万人") if t["target"] == "population" else (1e8, "亿元")
         if t["simulated"] is None:
-            lines.append(f"{t['year']} target {t['target']:<12} {t['value'] / scale:10.0f} {unit}   "
+            lines.append(f"{t['year']} target {_TARGET_NAMES.get(t['target'], t['target']):<12} "
+                         f"{t['value'] / scale:10.0f} {unit}   "
                          "not simulated (the target year is not an output time of this run)")
             continue
         verdict = "MET" if t["met"] else "NOT MET"
-        lines.append(f"{t['year']} target {t['target']:<12} {t['value'] / scale:10.0f} {unit}   simulated "
+        lines.append(f"{t['year']} target {_TARGET_NAMES.get(t['target'], t['target']):<12} "
+                     f"{t['value'] / scale:10.0f} {unit}   simulated "
                      f"{t['simulated'] / scale:10.1f}   gap {t['gap'] / scale:+10.1f} ({t['gap_percent']:+.1f} %)   {verdict}")
     if implausible:
         keys = ", ".join(sorted({f["key"] for f in implausible}))
