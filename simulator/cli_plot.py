@@ -31,7 +31,9 @@ KINDS = {
     "fan": ("ensemble", "ensemble fan chart of --variable (file with a 'run' dim)"),
     "sobol": ("sensitivity", "Sobol S1/ST bars (--variable: which output)"),
     "morris": ("sensitivity", "Morris mu*-sigma scatter (--variable: which output)"),
-    "tornado": ("csv", "tornado chart from a CSV with columns parameter, low, high, base"),
+    "tornado": ("csv", "one-at-a-time swings of --variable (default metro_population) in the target year "
+                       "over each factor of a sweep file (5–95 % of its distribution), or from a CSV with "
+                       "columns parameter, low, high, base"),
     "prim": ("json", "PRIM box from a JSON result"),
     "peeling": ("json", "PRIM peeling trajectory from a JSON result"),
     "calibration": ("calibration", "simulated vs observed for every series (dims series, time)"),
@@ -52,6 +54,7 @@ Examples:
   sim plot outputs/baseline/results.nc --kind pyramid --region metro --year 2024 --year 2035 -o pyr.png
   sim plot outputs/uncertainty --kind fan --variable metro_gdp_nominal -o fan.png
   sim plot outputs/sensitivity/sobol --kind sobol --variable metro_population -o sobol.png
+  sim plot sweeps/uncertainty.yaml --kind tornado --variable metro_gdp_nominal -o tornado.png
 """)
 
 
@@ -166,6 +169,21 @@ def plot_cmd(files, kind, variable, region, years, level, output_name, lang, dpi
                                                                                 lang=lang)
         elif source == "calibration":
             obj = plot.calibration(_open_nc(Path(files[0])), lang=lang)
+        elif source == "csv" and Path(files[0]).suffix in (".yaml", ".yml"):
+            from .analysis.sensitivity import one_at_a_time
+            from .ensemble import load_sweep
+            from .scenario import ScenarioError
+            try:
+                sweep = load_sweep(Path(files[0]))
+            except ScenarioError as exc:
+                _fail(str(exc))
+            v = variable or "metro_population"
+            click.echo(f"tornado: {1 + 2 * len(sweep.factors)} runs of '{sweep.scenario.name}' "
+                       f"({len(sweep.factors)} factors at their 5 % and 95 % quantiles)", err=True)
+            df = one_at_a_time(sweep, v)
+            tgt = {"metro_population": sweep.scenario.targets.population,
+                   "metro_gdp_nominal": sweep.scenario.targets.gdp_nominal}.get(v)
+            obj = plot.tornado(df, units=str(df["units"].iloc[0]), variable=v, target=tgt, lang=lang)
         elif source == "csv":
             import pandas as pd
             df = pd.read_csv(files[0])

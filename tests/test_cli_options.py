@@ -253,3 +253,15 @@ def test_analysis_outputs_have_the_usual_file_mode(tmp_path):
         os.umask(old)
     for f in (tmp_path / "e" / "ensemble.nc", tmp_path / "s" / "sensitivity.nc", tmp_path / "t" / "targets.json"):
         assert stat.S_IMODE(f.stat().st_mode) == 0o644, f
+
+
+def test_tornado_from_a_sweep_file(tmp_path):
+    from simulator.analysis.sensitivity import one_at_a_time
+    path = write_sweep(tmp_path)
+    df = one_at_a_time(load_sweep(path), "metro_gdp_nominal")
+    assert len(df) == 4 and (df["base"] == df["base"].iloc[0]).all() and df.attrs["year"] == 2030
+    tfp = df.set_index("parameter").loc["tfp_growth"]
+    assert tfp["high"] > tfp["base"] > tfp["low"]                  # faster TFP growth, larger GDP
+    res = invoke("plot", path, "--kind", "tornado", "--variable", "metro_gdp_nominal", "-o", tmp_path / "t.png")
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "t.png").stat().st_size > 10_000

@@ -161,7 +161,7 @@ def tornado(data, *, base=None, units: str = "persons", variable: str | None = N
                        label=f"{style.var_name('target', lang)} {target / factor:,.0f}")
         names = list(df.parameter.astype(str))
         if {"low_value", "high_value"} <= set(df.columns):
-            names = [f"{p} [{lo:g} – {hi:g}]" for p, lo, hi in zip(names, df.low_value, df.high_value)]
+            names = [f"{p} [{lo:.3g} – {hi:.3g}]" for p, lo, hi in zip(names, df.low_value, df.high_value)]
         ax.set_yticks(y, names)
         name = label or (style.var_name(variable, lang) if variable else "output")
         ax.set_xlabel(f"{name} ({ul})")
