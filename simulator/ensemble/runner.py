@@ -165,11 +165,13 @@ class SchedulerUnreachable(RuntimeError):
 
 
 def _progress(total: int, initial: int, enabled: bool, desc: str, unit: str = "run"):
-    """A tqdm bar on stderr (elapsed, rate and time left), or a no-op."""
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - tqdm is a dependency of the ensemble extra
-        enabled = False
+    """A tqdm bar on stderr (elapsed, rate and time left), or a no-op (tqdm not even imported: in a notebook
+    its import alone prints a warning)."""
+    if enabled:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:  # pragma: no cover - tqdm is a dependency of the ensemble extra
+            enabled = False
     if not enabled:
         class _Null:
             def update(self, n): pass
