@@ -11,6 +11,7 @@ Exit codes: 0 success; 2 bad input (missing file, unknown kind, variable/region 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -262,6 +263,7 @@ def report_cmd(directory, output, compare, lang, ensemble, sensitivity, targets,
         if p is not None and not p.is_file():
             _fail(f"{option}: {p} not found")
     warnings.simplefilter("ignore", UserWarning)
+    logging.getLogger(__name__).info(f"building the report of {directory}, one figure at a time")
     try:
         path = build_report(directory, output, lang=lang, compare=list(compare), ensemble=ensemble,
                             sensitivity=sensitivity, targets=targets, calibration=calibration)
