@@ -2,7 +2,8 @@
 
 What is added or normalised (``cf_dataset``):
 
-* the global attribute ``Conventions = "CF-1.10"``;
+* the global attribute ``Conventions = "CF-1.10"`` (a free-text lower-case ``conventions`` note moves to
+  ``comment``);
 * the ``time`` coordinate gets ``standard_name = "time"`` and ``axis = "T"`` (what cf_xarray and other CF
   readers look for). Its values stay integer calendar years (year-end values, ``units = "year"``) so
   that ``ds.sel(time=2030)`` keeps working; CF's "years since …" form is deliberately not used;
@@ -53,6 +54,12 @@ def cf_dataset(ds):
     """``ds`` with CF-1.10 attributes (a shallow copy; data are not copied)."""
     ds = ds.copy()
     ds.attrs["Conventions"] = "CF-1.10"
+    # an older free-text 'conventions' attribute (lower case) would read as a second, conflicting
+    # Conventions to case-insensitive tools: keep its text as the CF 'comment'
+    note = ds.attrs.pop("conventions", None)
+    if note:
+        note = str(note).replace("CF-1.8 style attrs; ", "")
+        ds.attrs["comment"] = f"{ds.attrs['comment']}; {note}" if ds.attrs.get("comment") else note
     for name in list(ds.variables):
         units = ds[name].attrs.get("units")
         if units is not None:

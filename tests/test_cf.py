@@ -46,7 +46,7 @@ def written(tmp_path_factory):
 def test_conventions_and_units_parse(written, kind):
     ureg = unit_registry()
     with xr.open_dataset(written[kind]) as ds:
-        assert ds.attrs["Conventions"] == "CF-1.10"
+        assert ds.attrs["Conventions"] == "CF-1.10" and "conventions" not in ds.attrs
         assert _parse_all(ds, ureg) == []
         if kind != "sensitivity":
             assert ds["time"].attrs["axis"] == "T" and ds["time"].attrs["standard_name"] == "time"
