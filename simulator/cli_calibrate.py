@@ -1,10 +1,15 @@
 """``sim calibrate``: fit the free parameters of a calibration file to the observed history."""
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
 import click
+
+from .cli_common import analysis_key, fail, guard_destination, overwrite_option, quiet, verbosity_options
+
+log = logging.getLogger(__name__)
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -18,17 +23,25 @@ def _fail(message: str, code: int = 2) -> None:
 Runs partial-model stages (demography, migration, economy, housing), then a bounded robust joint
 least-squares fit from several scrambled-Sobol starts, and prints the parameter table (estimates,
 95 % intervals, identified or not) and fit statistics per series (MAPE, RMSE, Theil U^M/U^S/U^C).
-Writes calibration/fitted/<name>.yaml (a scenario fragment to `extends:`) and a report under
-outputs/calibration/<name>/. With --until YEAR only observations up to YEAR are fitted and the rest
-are reported as out-of-sample errors (a backtest, reported in outputs/calibration/<name>_until<YEAR>;
-the fitted set is then not written unless -f). calibration/baseline.yaml fits 2020–2024 from the
-2020 census (the set the baseline scenario uses); calibration/history_2010.yaml fits 2010–2024
-from the 2010 census and also compares each city's 2010→2020 census change.
+
+\b
+Writes only to outputs/calibration/<name>/ (or -o DIR): the report (report.json, parameters.csv,
+fit_statistics.csv, correlation.csv, fit.nc) and the fitted set (<name>.yaml, a scenario fragment
+to `extends:`, and <name>_history.yaml). The shipped fitted set in calibration/fitted/ — the one
+scenarios/baseline.yaml and every scenario extending it use — changes only with --install.
+With --until YEAR only observations up to YEAR are fitted and the rest are reported as out-of-sample
+errors (a backtest, in outputs/calibration/<name>_until<YEAR>/; never installed).
+calibration/baseline.yaml fits 2020–2024 from the 2020 census; calibration/history_2010.yaml fits
+2010–2024 from the 2010 census and also compares each city's 2010→2020 census change.
+A full fit is long on a 2-core machine (estimate, not measured here: 10–20 min for baseline.yaml;
+see README, Timings).
 
 \b
 Examples:
-  sim calibrate calibration/baseline.yaml
-  sim calibrate calibration/baseline.yaml --until 2022 --starts 0
+  sim calibrate calibration/baseline.yaml                      # writes outputs/calibration/baseline/
+  sim calibrate calibration/baseline.yaml --install --overwrite   # …and replaces calibration/fitted/baseline*.yaml
+  sim calibrate calibration/baseline.yaml --until 2022                # a backtest
+  sim calibrate calibration/baseline.yaml --until 2022 --starts 0 -o outputs/calibration/quick
   sim calibrate calibration/history_2010.yaml --until 2015
 """)
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
@@ -38,52 +51,105 @@ Examples:
 @click.option("--starts", type=click.IntRange(min=0, max=1000), default=None,
               help="Extra multi-start points (default: the file's).")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Report directory (default: outputs/calibration/<name>).")
+              help="Destination directory (default: outputs/calibration/<name>, or <name>_until<YEAR>).")
+@click.option("--install", is_flag=True,
+              help="Also write the fitted set to calibration/fitted/<name>.yaml and <name>_history.yaml next "
+                   "to the calibration file (tracked files that the shipped scenarios extend).")
 @click.option("-f", "--fitted", "fitted", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the fitted set (default: calibration/fitted/<name>.yaml; "
-                   "not written for backtests unless given).")
-def calibrate_cmd(config: Path, until, seed, starts, output, fitted) -> None:
+              help="Also write the fitted set to this file (and <stem>_history.yaml beside it).")
+@overwrite_option
+@verbosity_options
+def calibrate_cmd(config: Path, until, seed, starts, output, install, fitted, overwrite) -> None:
     from .fitting import FitError, fit, load_config
-    from .fitting.report import format_table, write_report
+    from .fitting.report import format_table, write_fitted_set, write_report
     from .safeio import DestinationError, check_output_dir, check_output_file
     from .scenario import ScenarioError
 
     try:
         cfg, scenario = load_config(config)
     except ScenarioError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    effective_until = until if until is not None else cfg.until
+        fail(str(exc))
+    fit_until = until if until is not None else cfg.until
     if until is not None and not scenario.start < until <= scenario.end:
-        _fail(f"--until {until}: outside the calibration run; expected a year in "
-              f"({scenario.start:g}, {scenario.end:g}]")
+        fail(f"--until {until}: outside the calibration run; expected a year in "
+             f"({scenario.start:g}, {scenario.end:g}]")
+    backtest = fit_until is not None and fit_until < int(scenario.end)
+    if install and backtest:
+        fail("--install: a backtest (--until) is not installed; rerun without --until, or write it with -f FILE")
+    out = output or Path("outputs") / "calibration" / (cfg.name + (f"_until{fit_until}" if backtest else ""))
+    installed_path = Path(config).resolve().parent / "fitted" / f"{cfg.name}.yaml" if install else None
     # destinations are checked before the fit (minutes): a bad -o/-f must not cost the whole fit
-    backtest = effective_until is not None and effective_until < int(scenario.end)
-    if fitted is None and not backtest:
-        fitted = Path("calibration") / "fitted" / f"{cfg.name}.yaml"
-    out = output or Path("outputs") / "calibration" / (cfg.name + (f"_until{effective_until}" if backtest else ""))
     try:
         check_output_dir(out)
         for name in ("report.json", "parameters.csv", "fit_statistics.csv", "correlation.csv", "fit.nc"):
             if (out / name).exists():
                 check_output_file(out / name)
-        if fitted is not None:
-            check_output_file(fitted)
+        for path in (fitted, installed_path):
+            if path is not None:
+                check_output_file(Path(path))
     except DestinationError as exc:
-        _fail(f"cannot write the calibration results: {exc}")
+        fail(f"cannot write the calibration results: {exc}")
+    key = analysis_key(config=cfg.model_dump(mode="json"), scenario=scenario.sha256, until=fit_until, seed=seed,
+                       starts=starts)
+    replaced = guard_destination(out / "report.json", key, overwrite, "calibration report")
+    if installed_path is not None and installed_path.exists() and not overwrite:
+        fail(f"--install would replace {installed_path} and "
+             f"{installed_path.with_name(installed_path.stem + '_history.yaml')}; add --overwrite to confirm")
+
+    n_steps = len(cfg.stages) + 1 + (cfg.starts if starts is None else starts)
+    bar = _bar(n_steps)
+
+    def progress(message: str) -> None:
+        log.info(message)
+        bar.update(1)
+    log.info(f"calibrating {cfg.name}: {len(cfg.stages)} stages, then the joint fit from "
+             f"{n_steps - len(cfg.stages)} starts; writing to {out}")
     try:
-        result, problem = fit(cfg, scenario, until=until, seed=seed, starts=starts,
-                              progress=lambda m: click.echo(m, err=True))
+        result, problem = fit(cfg, scenario, until=until, seed=seed, starts=starts, progress=progress)
     except FitError as exc:
-        _fail(f"{config}: {exc}", code=1)
+        bar.close()
+        fail(f"{config}: {exc}", code=1)
     except KeyboardInterrupt:
-        _fail("interrupted; nothing written", code=130)
+        bar.close()
+        fail("interrupted; nothing written", code=130)
+    bar.close()
+    log.info("writing the report (one more model run per series window)")
+    local_set = out / f"{cfg.name}.yaml"
     try:
-        report = write_report(problem, result, out, fitted)
+        report = write_report(problem, result, out, local_set)
+        _stamp(out / "report.json", key)
+        extra = []
+        if fitted is not None:
+            extra += write_fitted_set(problem, result, Path(fitted))
+        if installed_path is not None:
+            extra += write_fitted_set(problem, result, installed_path)
     except DestinationError as exc:
-        _fail(f"cannot write the calibration results: {exc}")
+        fail(f"cannot write the calibration results: {exc}")
     except OSError as exc:
-        _fail(f"cannot write the calibration results to {out}: {exc.strerror or exc}", code=1)
-    click.echo(format_table(report))
-    click.echo(f"\n{result.n_evaluations} model runs in {result.wall_seconds:.1f} s; report in {out}"
-               + (f"; fitted set {fitted}" if fitted else ""))
+        fail(f"cannot write the calibration results to {out}: {exc.strerror or exc}", code=1)
+    written = [out / n for n in ("report.json", "parameters.csv", "fit_statistics.csv", "correlation.csv",
+                                 "fit.nc")] + [Path(p) for p in report.get("fitted_files", [])]
+    if not quiet():
+        click.echo(format_table(report))
+    click.echo(f"\n{result.n_evaluations} model runs in {result.wall_seconds:.1f} s"
+               + ("; replaced the earlier report" if replaced else ""))
+    click.echo("wrote " + ", ".join(str(p) for p in written + list(extra)))
+    if installed_path is not None:
+        click.echo(f"installed the fitted set in {installed_path.parent}: scenarios that extend "
+                   f"{installed_path.name} now use this fit")
+    else:
+        click.echo("calibration/fitted/ is unchanged (add --install to make the shipped scenarios use this fit)")
+
+
+def _stamp(path: Path, key: str) -> None:
+    import json
+
+    from .atomic import write_bytes
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["analysis_key"] = key
+    write_bytes(path, json.dumps(doc, indent=2, ensure_ascii=False, default=float).encode())
+
+
+def _bar(total: int):
+    from .ensemble.runner import _progress
+    return _progress(total, 0, not quiet(), "calibrate", unit="step")

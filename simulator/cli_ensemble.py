@@ -1,11 +1,13 @@
 """``sim sweep``, ``sim sensitivity`` and ``sim targets`` (click commands; registered in ``cli.py``).
 
-Exit codes as for ``sim run``: 0 success; 2 bad input (sweep or scenario file, options); 1 failure;
-130 interrupted (finished chunks are kept; rerun the same command to resume).
+Exit codes as for ``sim run``: 0 success; 2 bad input (sweep or scenario file, options, a destination
+holding a different analysis); 1 failure (including an unreachable dask scheduler); 130 interrupted
+(finished chunks are kept; rerun the same command to resume).
 """
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import warnings
@@ -13,22 +15,25 @@ from pathlib import Path
 
 import click
 
+from .cli_common import (analysis_key, fail, guard_destination, overwrite_option, quiet, resolve_input,
+                         verbosity_options)
 
-def _fail(message: str, code: int = 2) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
+log = logging.getLogger(__name__)
+_fail = fail
 
 
 _common = [
-    click.option("--samples", "-n", type=click.IntRange(min=1, max=10_000_000), default=None,
+    click.option("-n", "--samples", type=click.IntRange(min=1, max=10_000_000), default=None,
                  help="Sample size (overrides design.samples; base size N for sobol, trajectories for morris)."),
     click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (overrides design.seed)."),
     click.option("-j", "--jobs", type=click.IntRange(min=1, max=256), default=1, show_default=True,
-                 help="Local worker processes (at most 256)."),
+                 help="Local worker processes, at most 256 (results are identical for any -j)."),
     click.option("--scheduler", default=None, metavar="ADDRESS",
                  help="Run the chunks on a dask.distributed scheduler, e.g. tcp://scheduler-host:8786."),
     click.option("--chunk-size", type=click.IntRange(min=1), default=None,
-                 help="Members integrated together per chunk (default: sweep file, else 500, capped by memory)."),
+                 help="Members integrated together per chunk (default: the sweep file's, else 500, capped by "
+                      "memory; never depends on -j). Members of a chunk share solver steps, so a different "
+                      "chunk size changes results in the last digits."),
     click.option("--no-progress", is_flag=True, help="Do not show the progress bar."),
     click.option("--yes", "assume_yes", is_flag=True,
                  help="Start a sweep estimated to take over an hour without asking."),
@@ -38,7 +43,7 @@ _common = [
 def common_options(fn):
     for opt in reversed(_common):
         fn = opt(fn)
-    return fn
+    return verbosity_options(overwrite_option(fn))
 
 
 def _load(path: Path, samples, seed):
@@ -75,20 +80,35 @@ def _confirm_size(sweep, output, jobs, scheduler, assume_yes: bool) -> None:
             _fail("not started", code=130)
 
 
-def _run(sweep, output, jobs, scheduler, chunk_size, progress, quiet=False, assume_yes=False):
+def _plan(sweep, output, chunk_size, overwrite: bool):
+    """What the sweep will run; refuses (exit 2) to replace a different ensemble.nc without --overwrite."""
+    from .ensemble.sweep import plan
+    p = plan(sweep, output, chunk_size)
+    if p.existing_key is not None and p.existing_key != p.key and not overwrite:
+        _fail(f"{p.directory / 'ensemble.nc'} already holds a different ensemble (other design, seed, sample "
+              f"size or scenario); choose another destination with -o DIR, or add --overwrite to replace it")
+    return p
+
+
+def _run(sweep, output, jobs, scheduler, chunk_size, progress, overwrite=False, assume_yes=False):
     from .ensemble import SweepInterrupted, run_sweep
     from .ensemble.runner import SchedulerUnavailable
     from .ensemble.designs import DesignWarning
+    from .ensemble.runner import SchedulerUnreachable
     from .model.initial import CalibrationError
     from .safeio import DestinationError
     _confirm_size(sweep, output, jobs, scheduler, assume_yes)
+    p = _plan(sweep, output, chunk_size, overwrite)
+    log.info(p.describe(sweep.name) + ("" if p.reuse else f" on {_where(jobs, scheduler)}"))
+    replacing = p.existing_key is not None and p.existing_key != p.key
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DesignWarning)
         try:
-            res = run_sweep(sweep, output, jobs=jobs, scheduler=scheduler, chunk_size=chunk_size, progress=progress)
+            res = run_sweep(sweep, output, jobs=jobs, scheduler=scheduler, chunk_size=chunk_size,
+                            progress=progress and not quiet())
         except SweepInterrupted as exc:
             _fail(str(exc), code=130)
-        except SchedulerUnavailable as exc:
+        except SchedulerUnreachable as exc:
             _fail(str(exc), code=1)
         except CalibrationError as exc:  # the base scenario itself
             _fail(f"{sweep.path}: the base scenario cannot be closed: {exc}")
@@ -101,38 +121,37 @@ def _run(sweep, output, jobs, scheduler, chunk_size, progress, quiet=False, assu
             _fail("interrupted; finished chunks are kept (rerun the same command to resume)", code=130)
     for w in caught:
         if issubclass(w.category, DesignWarning):
-            click.echo(f"warning: {w.message}", err=True)
-    if not quiet:
+            log.warning(str(w.message))
+    if replacing:
+        log.warning(f"replaced the earlier, different ensemble in {res.path} (--overwrite)")
+    if not quiet():
         click.echo(res.summary())
     return res
 
 
-def _ensemble(path: Path, samples, seed, jobs, scheduler, chunk_size, no_progress, output=None,
-              assume_yes=False, writes=()):
-    """(dataset, sweep or None, directory) for a sweep file (run or resumed as needed) or an ensemble.nc.
+def _where(jobs, scheduler) -> str:
+    if scheduler is not None:
+        return f"the dask scheduler {scheduler}"
+    return f"{jobs} local process{'es' if jobs > 1 else ''}"
 
-    ``writes``: file names the command will write next to the ensemble; checked before any work."""
-    from .safeio import DestinationError, check_output_dir, check_output_file
+
+def _ensemble(path: Path, samples, seed, jobs, scheduler, chunk_size, no_progress, output=None, overwrite=False,
+              assume_yes=False):
+    """(dataset, sweep or None) for a sweep file (run or resumed as needed), an ensemble.nc, or a directory
+    holding one."""
+    import xarray as xr
+    path = resolve_input(path, "ensemble.nc")
     if path.suffix == ".nc":
+        if not path.is_file():
+            _fail(f"{path}: file not found")
         try:
             ds = _read_ensemble(path)
         except (OSError, ValueError, RuntimeError) as exc:
             _fail(f"{path}: cannot read the ensemble ({exc})")
-        directory = path.parent
-    else:
-        sweep = _load(path, samples, seed)
-        directory = Path(output) if output is not None else Path("outputs") / sweep.name
-    try:
-        if writes or path.suffix != ".nc":
-            check_output_dir(directory)
-        for name in writes:
-            check_output_file(directory / name)
-    except DestinationError as exc:
-        _fail(f"cannot write the results: {exc}")
-    if path.suffix == ".nc":
-        return ds, None, directory
-    res = _run(sweep, output, jobs, scheduler, chunk_size, not no_progress, assume_yes=assume_yes)
-    return res.dataset, sweep, res.path.parent if res.path else Path("outputs") / sweep.name
+        return ds, None
+    sweep = _load(path, samples, seed)
+    res = _run(sweep, output, jobs, scheduler, chunk_size, not no_progress, overwrite, assume_yes=assume_yes)
+    return res.dataset, sweep
 
 
 def _read_ensemble(path: Path):
@@ -150,26 +169,28 @@ def _read_ensemble(path: Path):
 
 
 SWEEP_HELP = """Run every variant of a scenario described by a sweep file, in vectorized chunks, and write
-outputs/<sweep name>/ensemble.nc (dims run × time × …, sampled values as coordinates on run, provenance
-in the attributes). Finished chunks are saved as they complete: after Ctrl-C or a lost worker, rerun the
-same command to resume; the result is identical to an uninterrupted run. If the sweep file has an
-`analysis: sensitivity:` block, Sobol/Morris indices are computed too (sensitivity.nc).
+outputs/<sweep name>/ensemble.nc (or -o DIR; dims run × time × …, sampled values as coordinates on run,
+provenance in the attributes). Finished chunks are saved as they complete: after Ctrl-C or a lost worker,
+rerun the same command to resume; the result is identical to an uninterrupted run, and identical for any
+-j or scheduler. A destination that holds a different ensemble is not replaced without --overwrite. If
+the sweep file has an `analysis: sensitivity:` block, Sobol/Morris indices are computed too
+(sensitivity.nc in the same directory). Measured speed on a 2-core machine: see README, Timings.
 
 \b
 Examples:
   sim sweep sweeps/uncertainty.yaml                    # the file's design, sample size and seed
   sim sweep sweeps/uncertainty.yaml -n 10000 -j 2      # 10,000 runs on two cores
-  sim sweep sweeps/levers.yaml --seed 7 -o /tmp/levers
+  sim sweep sweeps/levers.yaml --seed 7 -o outputs/levers_seed7
   sim sweep sweeps/uncertainty.yaml --scheduler tcp://scheduler-host:8786
 """
 
 
 @click.command("sweep", help=SWEEP_HELP)
 @click.argument("sweep_file", type=click.Path(dir_okay=False, path_type=Path))
-@common_options
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output directory (default: outputs/<sweep name>).")
-def sweep_cmd(sweep_file, samples, seed, jobs, scheduler, chunk_size, no_progress, assume_yes, output):
+              help="Destination directory (default: outputs/<sweep name>).")
+@common_options
+def sweep_cmd(sweep_file, output, samples, seed, jobs, scheduler, chunk_size, no_progress, overwrite, assume_yes):
     sweep = _load(sweep_file, samples, seed)
     if sweep.sensitivity is not None:
         from .safeio import DestinationError, check_output_file
@@ -177,131 +198,226 @@ def sweep_cmd(sweep_file, samples, seed, jobs, scheduler, chunk_size, no_progres
             check_output_file((Path(output) if output else Path("outputs") / sweep.name) / "sensitivity.nc")
         except DestinationError as exc:
             _fail(f"cannot write the sensitivity indices: {exc}")
-    res = _run(sweep, output, jobs, scheduler, chunk_size, not no_progress, assume_yes=assume_yes)
+    res = _run(sweep, output, jobs, scheduler, chunk_size, not no_progress, overwrite, assume_yes=assume_yes)
     if sweep.sensitivity is not None and sweep.method not in ("sobol", "morris"):
-        click.echo(f"warning: the analysis block needs design.method sobol or morris (this sweep uses "
-                   f"{sweep.method}); sensitivity skipped", err=True)
+        log.warning(f"the analysis block needs design.method sobol or morris (this sweep uses "
+                    f"{sweep.method}); sensitivity skipped")
     elif sweep.sensitivity is not None:
         _sensitivity(res.dataset, sweep.sensitivity.outputs, sweep.sensitivity.years, sweep.sensitivity.over_time,
-                     res.path.parent, sweep.sensitivity.resamples, sweep.sensitivity.confidence)
+                     res.path.parent, sweep.sensitivity.resamples, sweep.sensitivity.confidence, overwrite)
 
 
-def _sensitivity(ds, outputs, years, over_time, directory: Path, resamples=100, confidence=0.95):
+def _sensitivity(ds, outputs, years, over_time, directory: Path, resamples=100, confidence=0.95,
+                 overwrite=False):
     from .analysis.sensitivity import SensitivityWarning, format_table, sensitivity
     from .ensemble.store import write_netcdf_atomic
+    seed = int(ds.attrs.get("design_seed", 0))
+    key = analysis_key(ensemble=ds.attrs.get("design_key"), outputs=list(outputs), years=list(years),
+                       over_time=bool(over_time), resamples=resamples, confidence=confidence, seed=seed)
+    path = Path(directory) / "sensitivity.nc"
+    replacing = guard_destination(path, key, overwrite, "sensitivity analysis (other outputs, years or ensemble)")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SensitivityWarning)
         try:
-            result = sensitivity(ds, list(outputs), list(years), over_time, resamples=resamples, confidence=confidence)
+            result = sensitivity(ds, list(outputs), list(years), over_time, resamples=resamples,
+                                 confidence=confidence, seed=seed)
         except (KeyError, ValueError) as exc:
             _fail(str(exc).strip("'\""))
     for w in caught:
         if issubclass(w.category, SensitivityWarning):
-            click.echo(f"warning: {w.message}", err=True)
-    for o in outputs:
-        for y in years:
-            click.echo(f"\n{result.attrs['method'].capitalize()} indices of {o} in {y}:")
-            click.echo(format_table(result, o, y))
+            log.warning(str(w.message))
+    if not quiet():
+        for o in outputs:
+            for y in years:
+                click.echo(f"\n{result.attrs['method'].capitalize()} indices of {_plain(o)} ({o}) in {y}:")
+                click.echo(format_table(result, o, y))
+    from .cf import cf_dataset
+    for v in result.data_vars:
+        if v.startswith(("S1", "ST")):                     # Morris effects are in each output's own units
+            result[v].attrs.setdefault("units", "1")
+        result[v].attrs.setdefault("long_name", _INDEX_NAMES.get(v, v))
+    result = cf_dataset(result)
+    result.attrs["target_year"] = int(ds.attrs.get("target_year", 2030))
+    result = result.assign_coords(output_units=("output", [
+        str(ds[o.split("[")[0]].attrs.get("units", "")) if o.split("[")[0] in ds else "" for o in outputs],
+        {"long_name": "units of each output (Morris effects are in these units)"}))
+    result.attrs["analysis_key"] = key
+    result.attrs["ensemble_design_key"] = str(ds.attrs.get("design_key", ""))
+    result.attrs["sweep_name"] = str(ds.attrs.get("sweep_name", ""))
     from .safeio import DestinationError
     try:
-        path = write_netcdf_atomic(result, Path(directory) / "sensitivity.nc")
+        path = write_netcdf_atomic(result, path)
     except DestinationError as exc:
         _fail(f"cannot write the sensitivity indices: {exc}")
     except OSError as exc:
-        _fail(f"cannot write the sensitivity indices to {directory}: {exc.strerror or exc}", code=1)
-    click.echo(f"\nwrote {path}")
+        _fail(f"cannot write {path}: {exc.strerror or exc}", code=1)
+    click.echo(f"\nwrote {path}" + (" (replaced the earlier, different analysis)" if replacing else ""))
     return result
+
+
+_INDEX_NAMES = {"S1": "first-order Sobol index", "S1_conf": "half-width of the confidence interval of S1",
+                "ST": "total-order Sobol index", "ST_conf": "half-width of the confidence interval of ST",
+                "mu_star": "Morris mu* (mean absolute elementary effect per unit quantile range, in the output's units)",
+                "mu_star_conf": "half-width of the confidence interval of mu*",
+                "sigma": "Morris sigma (standard deviation of the elementary effects)",
+                "mu": "Morris mu (mean elementary effect)"}
+
+
+def _plain(name: str) -> str:
+    """metro_gdp_nominal → 'nominal GDP of the metro area'; population[CC_P] → 'population of CC_P'."""
+    from .analysis.sensitivity import plain_name
+    return plain_name(name)
 
 
 SENS_HELP = """Global sensitivity of chosen outputs: Sobol first-order and total indices with confidence
 intervals (design.method: sobol) or Morris mu*, sigma (design.method: morris), computed with SALib, at
-single years and (with --over-time) at every output year. Takes a sweep file (its ensemble is run or
-resumed if needed) or an ensemble.nc; prints a ranked table per output and year and writes
-sensitivity.nc next to the ensemble. Warns when the sample is small or (Sobol) not a power of two.
+single years (default: the target year 2030) and (with --over-time) at every output year. Takes a sweep
+file (its ensemble is run or resumed if needed), an ensemble.nc, or the directory holding it; prints a
+ranked table per output and year and writes sensitivity.nc to outputs/sensitivity/<sweep name>/ (or
+-o DIR). A destination holding a different analysis (other outputs, years or ensemble) is not replaced
+without --overwrite. Same ensemble and seed → identical file. Warns when the sample is small or
+(Sobol) not a power of two.
 
 \b
 Examples:
   sim sensitivity sweeps/sobol.yaml
-  sim sensitivity outputs/sobol/ensemble.nc -y metro_population -y "population[CC_P]" --year 2030 --over-time
+  sim sensitivity sweeps/morris.yaml -y 2035 -o outputs/sensitivity/morris_2035
+  sim sensitivity outputs/sobol/ensemble.nc --variable metro_population --variable metro_gdp_real \\
+      --year 2030 --over-time -o outputs/sensitivity/sobol_real
 """
 
 
 @click.command("sensitivity", help=SENS_HELP)
-@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-y", "--output", "outputs", multiple=True,
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--variable", "variables", multiple=True,
               help="Output variable, e.g. metro_population or population[CC_P] (repeatable; default: the sweep "
                    "file's analysis block, else metro population and metro nominal GDP).")
-@click.option("--year", "years", multiple=True, type=int, help="Year for the tables (repeatable; default 2030, 2035).")
+@click.option("-y", "--year", "years", multiple=True, type=int,
+              help="Year for the tables (repeatable; default: the sweep file's, else the target year 2030).")
 @click.option("--over-time/--no-over-time", default=None, help="Also compute the indices at every output year.")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Destination directory (default: outputs/sensitivity/<sweep name>).")
 @common_options
-def sensitivity_cmd(source, outputs, years, over_time, samples, seed, jobs, scheduler, chunk_size, no_progress,
-                    assume_yes):
-    ds, sweep, directory = _ensemble(source, samples, seed, jobs, scheduler, chunk_size, no_progress,
-                                     assume_yes=assume_yes, writes=("sensitivity.nc",))
+def sensitivity_cmd(source, variables, years, over_time, output, samples, seed, jobs, scheduler, chunk_size,
+                    no_progress, overwrite, assume_yes):
+    ds, sweep = _ensemble(source, samples, seed, jobs, scheduler, chunk_size, no_progress, assume_yes=assume_yes)
+    if ds.attrs.get("design_method") not in ("sobol", "morris"):
+        _fail(f"{source}: sensitivity indices need an ensemble with design.method sobol or morris; this one "
+              f"uses '{ds.attrs.get('design_method')}' (try: sim sensitivity sweeps/sobol.yaml)")
     cfg = sweep.sensitivity if sweep is not None else None
-    outputs = list(outputs) or (cfg.outputs if cfg else ["metro_population", "metro_gdp_nominal"])
-    years = list(years) or (cfg.years if cfg else [2030, 2035])
+    variables = list(variables) or (cfg.outputs if cfg else ["metro_population", "metro_gdp_nominal"])
+    years = list(years) or (cfg.years if cfg else [int(ds.attrs.get("target_year", 2030))])
     over = over_time if over_time is not None else (cfg.over_time if cfg else False)
-    _sensitivity(ds, outputs, years, over, directory, cfg.resamples if cfg else 100, cfg.confidence if cfg else 0.95)
+    directory = output or Path("outputs") / "sensitivity" / str(ds.attrs.get("sweep_name") or "ensemble")
+    _sensitivity(ds, variables, years, over, directory, cfg.resamples if cfg else 100,
+                 cfg.confidence if cfg else 0.95, overwrite)
 
 
 TARGETS_HELP = """How likely are the 2030 targets (13.0 million residents and 1.35 trillion yuan nominal GDP in
-the plan area)? Prints and writes targets.json next to the ensemble of UNCERTAINTY_SWEEP:
+the plan area)? Says first which sweeps it will run (and how many runs), then prints and writes
+targets.json to outputs/targets/<sweep name>/ (with --levers: <sweep name>_<levers sweep name>/; or
+-o DIR; a different earlier analysis there is not replaced without --overwrite):
 
 \b
   * the probability of meeting each target and both, with a Wilson interval, over the ensemble;
-  * for each lever of --levers (default: the levers of UNCERTAINTY_SWEEP), the value needed to meet
+  * for each lever of --levers (default: the levers of UNCERTAINTY), the value needed to meet
     each target with everything else at the base scenario (brentq), or "not reachable within the
     lever's range";
   * PRIM boxes of lever values in the --levers ensemble where both targets are met (coverage, density).
 
 \b
+UNCERTAINTY is a sweep file (run or resumed as needed), an ensemble.nc or the directory holding it.
+
+\b
 Examples:
   sim targets sweeps/uncertainty.yaml --levers sweeps/levers.yaml -j 2
-  sim targets outputs/uncertainty/ensemble.nc --levers outputs/levers/ensemble.nc --no-goal-seek
+  sim targets outputs/uncertainty              # an ensemble already run by sim sweep
+  sim targets outputs/uncertainty/ensemble.nc --levers outputs/levers/ensemble.nc --no-goal-seek \\
+      -o outputs/targets/prim_only
 """
 
 
 @click.command("targets", help=TARGETS_HELP)
-@click.argument("uncertainty", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--levers", "levers_src", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Lever sweep file (or its ensemble.nc) for goal seek and scenario discovery.")
+@click.argument("uncertainty", type=click.Path(path_type=Path))
+@click.option("--levers", "levers_src", type=click.Path(path_type=Path), default=None,
+              help="Lever sweep file (or its ensemble.nc, or the directory holding it) for goal seek and "
+                   "scenario discovery.")
 @click.option("--goal-seek/--no-goal-seek", default=True, show_default=True,
               help="Find the lever values that meet each target (needs sweep files).")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=0.8, show_default=True,
               help="PRIM: minimum share of runs in a box that meet both targets.")
 @click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True)
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Destination directory (default: outputs/targets/<sweep name>[_<levers sweep name>]).")
 @common_options
-def targets_cmd(uncertainty, levers_src, goal_seek, threshold, confidence, samples, seed, jobs, scheduler,
-                chunk_size, no_progress, assume_yes):
-    from .analysis.targets import discover, format_answer, goal_seek as seek, target_probabilities
+def targets_cmd(uncertainty, levers_src, goal_seek, threshold, confidence, output, samples, seed, jobs, scheduler,
+                chunk_size, no_progress, overwrite, assume_yes):
+    from .analysis.targets import discover, factor_info, format_answer, goal_seek as seek, target_probabilities
     from .atomic import write_bytes
-    ds, sweep, directory = _ensemble(uncertainty, samples, seed, jobs, scheduler, chunk_size, no_progress,
-                                     assume_yes=assume_yes, writes=("targets.json",))
-    answer = {"uncertainty_sweep": ds.attrs.get("sweep_name"), "ensemble": str(directory / "ensemble.nc"),
-              "design_key": ds.attrs.get("design_key"), "seed": ds.attrs.get("design_seed")}
+    _announce(uncertainty, levers_src, goal_seek, samples, seed, chunk_size, jobs, scheduler)
+    ds, sweep = _ensemble(uncertainty, samples, seed, jobs, scheduler, chunk_size, no_progress, assume_yes=assume_yes)
+    lds, lsweep = ds, sweep
+    if levers_src is not None:
+        lds, lsweep = _ensemble(levers_src, samples, seed, jobs, scheduler, chunk_size, no_progress,
+                                assume_yes=assume_yes)
+    name = str(ds.attrs.get("sweep_name") or "ensemble")
+    if levers_src is not None:
+        name += "_" + str(lds.attrs.get("sweep_name") or "levers")
+    directory = output or Path("outputs") / "targets" / name
+    path = Path(directory) / "targets.json"
+    key = analysis_key(uncertainty=ds.attrs.get("design_key"), levers=lds.attrs.get("design_key"),
+                       goal_seek=bool(goal_seek and lsweep is not None), threshold=threshold, confidence=confidence)
+    replacing = guard_destination(path, key, overwrite, "targets analysis (other ensembles or settings)")
+    answer = {"uncertainty_sweep": ds.attrs.get("sweep_name"), "design_key": ds.attrs.get("design_key"),
+              "seed": ds.attrs.get("design_seed"), "analysis_key": key}
     try:
         answer["probabilities"] = target_probabilities(ds, confidence=confidence)
     except KeyError as exc:
         _fail(f"{uncertainty}: the ensemble lacks {exc} (store metro_population and metro_gdp_nominal)")
-    lds, lsweep = ds, sweep
-    if levers_src is not None:
-        lds, lsweep, _ = _ensemble(levers_src, samples, seed, jobs, scheduler, chunk_size, no_progress,
-                                   assume_yes=assume_yes)
     answer["levers_sweep"] = lds.attrs.get("sweep_name")
+    answer["factor_info"] = {**factor_info(ds), **factor_info(lds)}
     if goal_seek:
         if lsweep is None:
-            click.echo("warning: goal seek needs a sweep file (not an ensemble.nc); skipped", err=True)
+            log.warning("goal seek needs a sweep file (not an ensemble.nc); skipped")
         else:
-            answer["required_lever_values"] = seek(lsweep.scenario, lsweep.factors)
+            from .ensemble.runner import _progress
+            levers = [f for f in lsweep.factors if f.kind == "lever"]
+            log.info(f"goal seek: {len(levers)} lever factors, about 10–20 runs each")
+            bar = _progress(len(levers), 0, not no_progress and not quiet(), "goal seek", unit="lever")
+            try:
+                answer["required_lever_values"] = seek(lsweep.scenario, lsweep.factors, progress=bar.update)
+            finally:
+                bar.close()
     answer["discovery"] = discover(lds, threshold=threshold)
-    click.echo(format_answer(answer))
-    path = Path(directory) / "targets.json"
+    if not quiet():
+        click.echo(format_answer(answer))
     from .safeio import DestinationError
     try:
         write_bytes(path, (json.dumps(answer, indent=2, ensure_ascii=False, default=float) + "\n").encode("utf-8"))
     except DestinationError as exc:
         _fail(f"cannot write the answer: {exc}")
     except OSError as exc:
-        _fail(f"cannot write the answer to {path}: {exc.strerror or exc}", code=1)
-    click.echo(f"\nwrote {path}")
+        _fail(f"cannot write {path}: {exc.strerror or exc}", code=1)
+    click.echo(f"\nwrote {path}" + (" (replaced the earlier, different analysis)" if replacing else ""))
+
+
+def _announce(uncertainty, levers_src, goal_seek, samples, seed, chunk_size, jobs, scheduler) -> None:
+    """Say which sweeps will run (and how many runs) before anything starts."""
+    from .ensemble.sweep import plan
+    lines, total = [], 0
+    for label, src in (("uncertainty", uncertainty), ("levers", levers_src)):
+        if src is None:
+            continue
+        p = resolve_input(Path(src), "ensemble.nc")
+        if p.suffix == ".nc":
+            lines.append(f"  {label}: {p} (already run)")
+            continue
+        sweep = _load(p, samples, seed)
+        pl = plan(sweep, None, chunk_size)
+        total += pl.runs_to_do
+        lines.append(f"  {label}: {pl.describe(sweep.name)}")
+        if label == "levers" or levers_src is None:
+            if goal_seek:
+                lines.append(f"  goal seek over the {len(sweep.factors)} factors of '{sweep.name}': "
+                             f"about {10 * len(sweep.factors)}–{20 * len(sweep.factors)} more runs")
+    log.info(f"sim targets will use ({total:,} runs to integrate on {_where(jobs, scheduler)}):\n" + "\n".join(lines))

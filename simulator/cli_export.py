@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from .atomic import write_text
+from .cli_common import verbosity_options
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -28,6 +29,7 @@ def _fail(message: str, code: int = 2) -> None:
               help="Output file (default: <scenario name>.<format>).")
 @click.option("--dt", "dt", type=float, default=1 / 32, show_default=True,
               help="Fixed time step [yr] written into the file (Euler in PySD/Vensim).")
+@verbosity_options
 def export_cmd(scenario: Path, fmt: str | None, output: Path | None, dt: float) -> None:
     from .export import export_text
     from .model.initial import CalibrationError

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 import os
+import logging
 import sys
 from pathlib import Path
 
 import click
 from .atomic import atomic_path
+from .cli_common import verbosity_options
 
 # kind -> (input type, help)
 KINDS = {
@@ -29,16 +31,22 @@ KINDS = {
     "flows": ("results", "migration flow matrix heatmap (--year, default 2030)"),
     "pyramid": ("results", "age structure of --region (default CC_P) in two --year values"),
     "fan": ("ensemble", "ensemble fan chart of --variable (file with a 'run' dim)"),
-    "sobol": ("sensitivity", "Sobol S1/ST bars (--output)"),
-    "morris": ("sensitivity", "Morris mu*-sigma scatter (--output)"),
-    "tornado": ("csv", "tornado chart from a CSV with columns parameter, low, high, base"),
+    "sobol": ("sensitivity", "Sobol S1/ST bars (--variable: which output)"),
+    "morris": ("sensitivity", "Morris mu*-sigma scatter (--variable: which output)"),
+    "tornado": ("csv", "one-at-a-time swings of --variable (default metro_population) in the target year "
+                       "over each factor of a sweep file (5–95 % of its distribution), or from a CSV with "
+                       "columns parameter, low, high, base"),
     "prim": ("json", "PRIM box from a JSON result"),
     "peeling": ("json", "PRIM peeling trajectory from a JSON result"),
     "calibration": ("calibration", "simulated vs observed for every series (dims series, time)"),
 }
 
-PLOT_HELP = ("Draw one figure from output files and write it to FILE (format from the suffix: .png, "
-             ".svg, .pdf).\n\n\b\nKinds:\n" + "\n".join(f"  {k:<14}{v[1]}" for k, v in KINDS.items()) + """
+#: the file inside an output directory that each kind of input stands for
+INNER = {"results": "results.nc", "results+": "results.nc", "ensemble": "ensemble.nc",
+         "sensitivity": "sensitivity.nc", "calibration": "fit.nc", "csv": "tornado.csv", "json": "targets.json"}
+
+PLOT_HELP = ("Draw one figure from output files (or the output directories holding them) and write it to "
+             "FILE given with -o (format from the suffix: .png, .svg, .pdf).\n\n\b\nKinds:\n" + "\n".join(f"  {k:<14}{v[1]}" for k, v in KINDS.items()) + """
 
 \b
 Examples:
@@ -46,7 +54,9 @@ Examples:
   sim plot outputs/baseline/results.nc --kind cities --variable gdp_nominal -o gdp.png
   sim plot outputs/baseline/results.nc outputs/plan/results.nc --kind comparison -o cmp.png
   sim plot outputs/baseline/results.nc --kind pyramid --region metro --year 2024 --year 2035 -o pyr.png
-  sim plot outputs/sweep/ensemble.nc --kind fan --variable metro_gdp_nominal -o fan.png
+  sim plot outputs/uncertainty --kind fan --variable metro_gdp_nominal -o fan.png
+  sim plot outputs/sensitivity/sobol --kind sobol --variable metro_population -o sobol.png
+  sim plot sweeps/uncertainty.yaml --kind tornado --variable metro_gdp_nominal -o tornado.png
 """)
 
 
@@ -58,7 +68,7 @@ def _fail(message: str, code: int = 2) -> None:
 def _save_atomic(fig, path: Path, dpi: int) -> None:
     suffix = path.suffix or ".png"
     with atomic_path(path, suffix=suffix) as tmp:
-        fig.savefig(tmp, dpi=dpi, format=suffix.lstrip("."))
+        fig.savefig(tmp, dpi=dpi, format=suffix.lstrip("."), bbox_inches="tight")   # keeps outside legends
 
 
 def _open_nc(path: Path):
@@ -73,18 +83,21 @@ def _open_nc(path: Path):
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--kind", "-k", type=click.Choice(list(KINDS)), default="trajectories", show_default=True,
               help="Which figure (see the list above).")
-@click.option("--variable", "-v", default=None, help="Variable to plot (trajectories, cities, comparison, fan).")
+@click.option("--variable", "variable", default=None,
+              help="Variable to plot (trajectories, cities, comparison, fan) or sensitivity output (sobol, morris).")
 @click.option("--region", "-r", default=None, help="Node code (CC_P, …, RJ), 'metro', or a city for city_* variables.")
 @click.option("--year", "-y", "years", type=int, multiple=True, help="Year(s) (flows: one; pyramid: two).")
 @click.option("--level", type=click.Choice(["node", "city"]), default="node", show_default=True,
               help="For --kind panels: per node or per whole city.")
-@click.option("--output-name", "output_name", default=None, help="Sensitivity output to show (sobol, morris).")
+@click.option("--output-name", "output_name", default=None, hidden=True,
+              help="Deprecated spelling of --variable for --kind sobol/morris.")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
               help="Label language; zh needs a CJK font (falls back to English otherwise).")
 @click.option("--dpi", type=click.IntRange(10, 600), default=120, show_default=True,
               help="Resolution of raster output (10–600).")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Image file to write (.png, .svg, .pdf).")
+@verbosity_options
 def plot_cmd(files, kind, variable, region, years, level, output_name, lang, dpi, output) -> None:
     import warnings
 
@@ -96,6 +109,11 @@ def plot_cmd(files, kind, variable, region, years, level, output_name, lang, dpi
 
     from .safeio import DestinationError, check_output_file
 
+    source = KINDS[kind][0]
+    files = tuple(Path(f) / INNER[source] if Path(f).is_dir() else Path(f) for f in files)
+    if output_name is not None:
+        click.echo("warning: --output-name is deprecated; use --variable", err=True)
+        variable = variable or output_name
     missing = [str(f) for f in files if not Path(f).is_file()]
     if missing:
         _fail(f"file not found (or not a regular file): {', '.join(missing)}")
@@ -105,7 +123,6 @@ def plot_cmd(files, kind, variable, region, years, level, output_name, lang, dpi
         check_output_file(output)
     except DestinationError as exc:
         _fail(f"cannot write {exc}")
-    source = KINDS[kind][0]
     if source != "results+" and len(files) > 1:
         _fail(f"--kind {kind} takes one input file, got {len(files)}")
     warnings.simplefilter("ignore", UserWarning)   # glyph warnings; the CJK fallback is reported below
@@ -157,10 +174,25 @@ def plot_cmd(files, kind, variable, region, years, level, output_name, lang, dpi
                     _fail(f"{files[0]} has no 'run' dimension; --kind fan needs an ensemble file")
                 obj = plot.fan_chart(ds, v, region=region if region not in (None, "metro") else None, lang=lang)
         elif source == "sensitivity":
-            obj = (plot.sobol_bars if kind == "sobol" else plot.morris_scatter)(_open_nc(Path(files[0])), output_name,
+            obj = (plot.sobol_bars if kind == "sobol" else plot.morris_scatter)(_open_nc(Path(files[0])), variable,
                                                                                 lang=lang)
         elif source == "calibration":
             obj = plot.calibration(_open_nc(Path(files[0])), lang=lang)
+        elif source == "csv" and Path(files[0]).suffix in (".yaml", ".yml"):
+            from .analysis.sensitivity import one_at_a_time
+            from .ensemble import load_sweep
+            from .scenario import ScenarioError
+            try:
+                sweep = load_sweep(Path(files[0]))
+            except ScenarioError as exc:
+                _fail(str(exc))
+            v = variable or "metro_population"
+            click.echo(f"tornado: {1 + 2 * len(sweep.factors)} runs of '{sweep.scenario.name}' "
+                       f"({len(sweep.factors)} factors at their 5 % and 95 % quantiles)", err=True)
+            df = one_at_a_time(sweep, v)
+            tgt = {"metro_population": sweep.scenario.targets.population,
+                   "metro_gdp_nominal": sweep.scenario.targets.gdp_nominal}.get(v)
+            obj = plot.tornado(df, units=str(df["units"].iloc[0]), variable=v, target=tgt, lang=lang)
         elif source == "csv":
             import pandas as pd
             df = pd.read_csv(files[0])
@@ -193,28 +225,30 @@ def plot_cmd(files, kind, variable, region, years, level, output_name, lang, dpi
 \b
 Uses DIRECTORY/results.nc and summary.json, and when present ensemble.nc (fan charts, target
 probabilities), sensitivity.nc (Sobol / Morris), tornado.csv, prim.json and calibration.nc.
+--ensemble, --sensitivity, --targets and --calibration take the file or the directory holding it.
 
 \b
 Examples:
   sim report outputs/baseline -o report.html
   sim report outputs/plan --compare outputs/baseline -o plan.html
-  sim report outputs/baseline --ensemble outputs/uncertainty/ensemble.nc \\
-      --targets outputs/uncertainty/targets.json --sensitivity outputs/sobol/sensitivity.nc \\
-      --calibration outputs/calibration/baseline/fit.nc -o full.html""")
+  sim report outputs/baseline --ensemble outputs/uncertainty \\
+      --targets outputs/targets/uncertainty --sensitivity outputs/sensitivity/sobol \\
+      --calibration outputs/calibration/baseline -o full.html""")
 @click.argument("directory", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="HTML file to write (default DIRECTORY/report.html).")
 @click.option("--compare", "compare", multiple=True, type=click.Path(path_type=Path),
               help="Other output directories to draw on a scenario-comparison chart (repeatable).")
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Figure label language.")
-@click.option("--ensemble", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--ensemble", type=click.Path(path_type=Path), default=None,
               help="ensemble.nc of `sim sweep` (default: DIRECTORY/ensemble.nc if present).")
-@click.option("--sensitivity", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--sensitivity", type=click.Path(path_type=Path), default=None,
               help="sensitivity.nc of `sim sensitivity`.")
-@click.option("--targets", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--targets", type=click.Path(path_type=Path), default=None,
               help="targets.json of `sim targets` (its PRIM boxes are drawn).")
-@click.option("--calibration", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--calibration", type=click.Path(path_type=Path), default=None,
               help="fit.nc of `sim calibrate` (simulated vs observed).")
+@verbosity_options
 def report_cmd(directory, output, compare, lang, ensemble, sensitivity, targets, calibration) -> None:
     import warnings
 
@@ -236,12 +270,17 @@ def report_cmd(directory, output, compare, lang, ensemble, sensitivity, targets,
         p = c / "results.nc" if c.is_dir() else c
         if not p.is_file():
             _fail(f"--compare: {p} not found")
+    def inner(p, name):
+        return p / name if p is not None and p.is_dir() else p
+    ensemble, sensitivity = inner(ensemble, "ensemble.nc"), inner(sensitivity, "sensitivity.nc")
+    targets, calibration = inner(targets, "targets.json"), inner(calibration, "fit.nc")
     for option, p in (("--ensemble", ensemble), ("--sensitivity", sensitivity), ("--targets", targets),
                       ("--calibration", calibration)):
         if p is not None and not p.is_file():
             _fail(f"{option}: {p} not found")
     _check_report_inputs(directory, compare, ensemble, sensitivity)
     warnings.simplefilter("ignore", UserWarning)
+    logging.getLogger(__name__).info(f"building the report of {directory}, one figure at a time")
     try:
         path = build_report(directory, output, lang=lang, compare=list(compare), ensemble=ensemble,
                             sensitivity=sensitivity, targets=targets, calibration=calibration)

@@ -38,7 +38,7 @@ h2{page-break-after:avoid;break-after:avoid}figure img{max-width:100%;border:non
 def _png(fig, dpi=110) -> str:
     import matplotlib.pyplot as plt
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 

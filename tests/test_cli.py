@@ -27,7 +27,7 @@ def baseline_run(tmp_path_factory):
 def test_run_prints_target_table(baseline_run):
     _, output = baseline_run
     for text in ("Changchun (plan part)", "Liaoyuan (plan part)", "Metro area total", "2030 target population",
-                 "2030 target gdp_nominal", "pop 2024", "GDP 2035", "gap"):
+                 "2030 target nominal GDP", "pop 2024", "GDP 2035", "gap"):
         assert text in output
     assert "1210.0" in output and "9130" in output
 

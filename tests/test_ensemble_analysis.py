@@ -109,13 +109,15 @@ def test_cli_sweep_sensitivity_targets(tmp_path):
     res = cli.invoke(sweep_cmd, [str(path), "-o", str(out), "--no-progress"])
     assert res.exit_code == 0, res.output
     assert "24 runs, 0 failed" in res.output and (out / "sensitivity.nc").exists()
-    assert "warning" in res.output and "Sobol indices of metro_population in 2030" in res.output
-    res = cli.invoke(sensitivity_cmd, [str(out / "ensemble.nc"), "-y", "population[CC_P]", "--year", "2030"])
+    assert "warning" in res.output and "Sobol indices of population of the metro area (plan-area parts) " \
+        "(metro_population) in 2030" in res.output
+    res = cli.invoke(sensitivity_cmd, [str(out / "ensemble.nc"), "--variable", "population[CC_P]", "--year", "2030",
+                                       "-o", str(tmp_path / "sens")])
     assert res.exit_code == 0, res.output
-    assert "income_weight" in res.output
-    res = cli.invoke(targets_cmd, [str(out / "ensemble.nc"), "--no-goal-seek"])
+    assert "income_weight" in res.output and (tmp_path / "sens" / "sensitivity.nc").is_file()
+    res = cli.invoke(targets_cmd, [str(out), "--no-goal-seek", "-o", str(tmp_path / "targets")])
     assert res.exit_code == 0, res.output
-    answer = json.loads((out / "targets.json").read_text())
+    answer = json.loads((tmp_path / "targets" / "targets.json").read_text())
     both = answer["probabilities"]["targets"]["both"]
     assert 0 <= both["interval"][0] <= both["probability"] <= both["interval"][1] <= 1
     assert "boxes" in answer["discovery"]

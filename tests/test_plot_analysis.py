@@ -69,7 +69,7 @@ def test_sobol_bars(tmp_path):
     np.testing.assert_allclose([b.get_width() for b in st], s.ST.sel(output="metro_gdp_nominal").values[order])
     assert [t.get_text() for t in ax.get_yticklabels()] == [plot_data.PARAMS[i] for i in order]
     assert st.errorbar is not None and s1.errorbar is not None    # confidence intervals
-    assert "metro_gdp_nominal" in ax.get_title()
+    assert "nominal GDP of the metro area" in ax.get_title()          # a plain name, not the code
     render(ax, tmp_path)
 
 

@@ -31,7 +31,7 @@ def render(obj, tmp_path, name="fig.png"):
 
 
 def line(ax, label):
-    found = [ln for ln in ax.get_lines() if ln.get_label() == label]
+    found = [ln for ln in ax.get_lines() if ln.get_label() == label or ln.get_label().startswith(f"{label}: ")]
     assert found, f"no line labelled {label!r}: {[ln.get_label() for ln in ax.get_lines()]}"
     return found[0]
 
@@ -103,10 +103,14 @@ def test_comparison_gap_annotations(runs, tmp_path):
     assert ax.get_ylabel() == "Metro-area population (10⁴ persons)"
     for name, d in runs.items():
         np.testing.assert_allclose(line(ax, name).get_ydata(), d.metro_population.values / 1e4)
-    texts = [t.get_text() for t in ax.texts]
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]      # each gap is in its legend entry
+    assert ax.get_legend().get_title().get_text() == "gap to the 2030 target"
     for name, d in runs.items():
-        gap = (float(d.metro_population.sel(time=2030)) - 1.3e7) / 1e4
-        assert any(t.startswith(f"{name}: {gap:+,.0f}") for t in texts), texts
+        gap = float(d.metro_population.sel(time=2030)) - 1.3e7
+        text = (f"{abs(gap) / 1e6:.2f} million persons" if abs(gap) >= 1e6
+                else f"{abs(gap) / 1e3:,.0f} thousand persons")
+        assert any(t.startswith(f"{name}: {'−' if gap < 0 else '+'}{text}") for t in texts), texts
+    assert not any("10⁴ persons" in t for t in texts)          # no "−137 10⁴ persons"
     assert any(ln.get_label().startswith("2030 target") for ln in ax.get_lines())
     render(ax, tmp_path)
 
@@ -115,7 +119,7 @@ def test_comparison_accepts_run_dim_and_panels(runs, tmp_path):
     from simulator import simulate_many
     ens = simulate_many([load_scenario("scenarios/baseline.yaml"), load_scenario("scenarios/plan.yaml")])
     ax = plot.comparison(ens, "metro_gdp_nominal", labels=["a", "b"])
-    assert {ln.get_label() for ln in ax.get_lines()} >= {"a", "b"}
+    assert {ln.get_label().split(": ")[0] for ln in ax.get_lines()} >= {"a", "b"}   # "a: +55 billion …"
     assert ax.get_ylabel().endswith("(10⁸ yuan/yr)")
     fig = plot.comparison_panels(runs)
     assert len(fig.axes) == 2

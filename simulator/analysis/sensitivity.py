@@ -114,12 +114,14 @@ def sobol_indices(ds: xr.Dataset, outputs, years=None, over_time: bool = False, 
                 continue
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
+                # SALib treats seed=0 as "no seed" (``if seed:``): pass a seeded Generator instead, so
+                # that every seed, 0 included, gives the same confidence intervals on every run
                 r = sobol_analyze.analyze(problem, y, calc_second_order=second, num_resamples=resamples,
-                                          conf_level=confidence, seed=seed)
+                                          conf_level=confidence, seed=np.random.default_rng(seed))
             for name in names:
                 out[name][i, :, k] = r[name]
     return _result(out, outputs, problem["names"], times, {
-        "method": "sobol", "base_samples": n_base, "runs_used": int(keep.sum()), "confidence_level": confidence,
+        "method": "sobol", "seed": int(seed), "base_samples": n_base, "runs_used": int(keep.sum()), "confidence_level": confidence,
         "resamples": resamples})
 
 
@@ -154,11 +156,12 @@ def morris_indices(ds: xr.Dataset, outputs, years=None, over_time: bool = False,
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
                 r = morris_analyze.analyze(problem, U, y, num_resamples=resamples, conf_level=confidence,
-                                           num_levels=int(ds.attrs.get("design_levels", 4)), seed=seed)
+                                           num_levels=int(ds.attrs.get("design_levels", 4)),
+                                           seed=np.random.default_rng(seed))
             for name in names:
                 out[name][i, :, k] = np.asarray(r[name], dtype=float)
     return _result(out, outputs, problem["names"], times, {
-        "method": "morris", "trajectories": r_traj, "runs_used": int(keep.sum()), "confidence_level": confidence,
+        "method": "morris", "seed": int(seed), "trajectories": r_traj, "runs_used": int(keep.sum()), "confidence_level": confidence,
         "resamples": resamples})
 
 
@@ -196,6 +199,24 @@ def ranked_table(result: xr.Dataset, output: str, year: int | None = None):
     return df
 
 
+PLAIN_NAMES = {
+    "metro_population": "population of the metro area (plan-area parts)",
+    "metro_gdp_nominal": "nominal GDP of the metro area (plan-area parts)",
+    "metro_gdp_real": "real GDP of the metro area (plan-area parts)",
+    "population": "population", "gdp_nominal": "nominal GDP", "gdp_real": "real GDP",
+    "urbanization_rate": "urbanization rate", "net_migration": "net migration",
+}
+
+
+def plain_name(output: str) -> str:
+    """An output as a reader says it: metro_gdp_nominal → 'nominal GDP of the metro area (plan-area
+    parts)'; population[CC_P] → 'population of CC_P'."""
+    if "[" in output and output.endswith("]"):
+        var, node = output[:-1].split("[", 1)
+        return f"{PLAIN_NAMES.get(var, var)} of {node}"
+    return PLAIN_NAMES.get(output, output)
+
+
 def format_table(result: xr.Dataset, output: str, year: int | None = None) -> str:
     df = ranked_table(result, output, year)
     cols = [c for c in ("S1", "S1_conf", "ST", "ST_conf", "mu_star", "mu_star_conf", "sigma") if c in df]
@@ -204,3 +225,42 @@ def format_table(result: xr.Dataset, output: str, year: int | None = None) -> st
     for name, row in df.iterrows():
         lines.append(f"{int(row['rank']):>4}  {name:34}" + "".join(f"{row[c]:14.4g}" for c in cols))
     return "\n".join(lines)
+
+
+def one_at_a_time(sweep, variable: str = "metro_population", year: int | None = None):
+    """Tornado data: ``variable`` (a metro_* output) in ``year`` (default the target year) with each factor of
+    ``sweep`` at the 5 % and the 95 % quantile of its distribution, every other factor at the base
+    scenario's value. One vectorized solve of 1 + 2·d
+    members. Returns a DataFrame: parameter, low, high, base, low_value, high_value, units."""
+    import pandas as pd
+
+    from simulator.analysis.targets import _baseline_value
+    from simulator.ensemble.runner import ChunkContext, solve_rows
+    from simulator.ensemble.sweep import template_dataset
+    sc = sweep.scenario
+    year = int(sc.targets.year) if year is None else int(year)
+    template = template_dataset(sc, [variable])
+    if "region" in template[variable].dims:
+        raise ValueError(f"tornado needs a metro-wide output (e.g. metro_population), not {variable!r}")
+    base_x = np.array([_baseline_value(sc, f) for f in sweep.factors], dtype=float)
+    rows = [base_x]
+    ends = []
+    for j, f in enumerate(sweep.factors):
+        lo, hi = (float(v) for v in f.ppf(np.array([0.05, 0.95])))
+        ends.append((lo, hi))
+        for v in (lo, hi):
+            x = base_x.copy()
+            x[j] = v
+            rows.append(x)
+    X = np.array(rows)
+    ctx = ChunkContext(sc, sweep.factors, [variable], sweep.max_rhs_evaluations)
+    data, failed, reasons, _, _ = solve_rows(ctx, X, {variable: template[variable].shape[1:]})
+    if failed.any():
+        raise ValueError(f"{int(failed.sum())} one-at-a-time runs failed: {[r for r in reasons if r][:2]}")
+    k = list(np.asarray(sc.output_times).astype(int)).index(year)
+    y = data[variable][:, k]
+    out = pd.DataFrame({"parameter": [f.id for f in sweep.factors], "low": y[1::2], "high": y[2::2],
+                        "base": y[0], "low_value": [e[0] for e in ends], "high_value": [e[1] for e in ends]})
+    out["units"] = str(template[variable].attrs.get("units", ""))
+    out.attrs.update(variable=variable, year=year)
+    return out

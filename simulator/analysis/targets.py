@@ -102,8 +102,10 @@ def _baseline_value(scenario, factor) -> float:
     return float(v[factor.elements[0]] if factor.elements else v[0])
 
 
-def goal_seek(scenario, factors, grid: int = 9, xtol_rel: float = 1e-4, year: int | None = None) -> list[dict]:
-    """For each lever factor and each target, the value that just meets the target (others at baseline)."""
+def goal_seek(scenario, factors, grid: int = 9, xtol_rel: float = 1e-4, year: int | None = None,
+              progress=None) -> list[dict]:
+    """For each lever factor and each target, the value that just meets the target (others at baseline).
+    ``progress(n)`` (optional) is called after each factor with the number of factors done (1)."""
     from scipy.optimize import brentq
     year = int(scenario.targets.year) if year is None else int(year)
     targets = {"population": float(scenario.targets.population), "gdp_nominal": float(scenario.targets.gdp_nominal)}
@@ -147,6 +149,8 @@ def goal_seek(scenario, factors, grid: int = 9, xtol_rel: float = 1e-4, year: in
             if len(changes) > 1:
                 row["other_crossings"] = [[float(xs[c]), float(xs[c + 1])] for c in changes if c != i]
             rows.append(row)
+        if progress is not None:
+            progress(1)
     return rows
 
 
@@ -165,9 +169,59 @@ def discover(ds: xr.Dataset, factors: list[str] | None = None, **kw) -> dict:
     return out
 
 
+TARGET_NAMES = {"population": "population (plan area)", "gdp_nominal": "nominal GDP (plan area)",
+                "both": "both targets"}
+
+LEVER_NAMES = {
+    "hukou_ease": "hukou (settlement) ease", "talent_bonus": "talent-policy bonus", "amenity_bonus": "amenity bonus",
+    "metro_integration": "metropolitan integration", "travel_time": "travel time", "tfp_growth": "TFP growth",
+    "investment_rate": "investment rate", "human_capital": "human capital",
+    "service_spending_factor": "public-service spending factor", "tfr": "fertility (TFR)",
+    "deflator_growth": "GDP deflator growth", "national_income_growth": "national income growth",
+    "rural_income_growth": "rural income growth", "external_inflow_factor": "inflow from the rest of China",
+}
+
+
+def factor_info(ds: xr.Dataset) -> dict:
+    """{factor id: {target, apply, units}} from an ensemble's ``factors`` attribute (for readable tables)."""
+    import json
+    from simulator.model.levers import LEVERS
+    from simulator.model.parameters import PARAMETERS
+    out = {}
+    for f in json.loads(ds.attrs.get("factors", "[]")):
+        spec = LEVERS.get(f.get("target")) if f.get("kind") == "lever" else PARAMETERS.get(f.get("target"))
+        out[f["id"]] = {"target": f.get("target"), "apply": f.get("apply"), "units": spec.units if spec else ""}
+    return out
+
+
+def readable_value(v, units: str = "", apply: str = "value") -> str:
+    """A lever or parameter value with its unit: growth rates in %/yr, scale factors as × baseline."""
+    if v is None:
+        return "—"
+    v = float(v)
+    if apply == "scale":
+        return f"×{v:.3g} of the baseline path"
+    if apply == "add":
+        return f"+{v:.3g} {units}".rstrip()
+    if units == "1/yr":
+        return f"{100 * v:.2f} %/yr"
+    if units in ("1", ""):
+        return f"{v:.3g}"
+    if units == "min":
+        return f"{v:.0f} min"
+    return f"{v:.3g} {units}"
+
+
+def _lever_label(factor_id: str, info: dict) -> str:
+    target = info.get("target") or factor_id.split("[")[0]
+    name = LEVER_NAMES.get(target, target)
+    return f"{name} ({factor_id})"
+
+
 def format_answer(answer: dict) -> str:
-    """Readable text of ``targets.json``."""
+    """Readable text of ``targets.json``: plain names, values with units."""
     lines = []
+    info_all = answer.get("factor_info", {})
     pr = answer.get("probabilities")
     if pr:
         lines.append(f"Probability of meeting the {pr['year']} targets under '{answer.get('uncertainty_sweep')}' "
@@ -176,17 +230,31 @@ def format_answer(answer: dict) -> str:
         for name, e in pr["targets"].items():
             extra = ""
             if "target" in e:
-                scale, unit = (1e4, "万人") if name == "population" else (1e8, "亿元")
-                extra = (f"   target {e['target'] / scale:.0f} {unit}, median {e['median'] / scale:.1f}, "
-                         f"90 % range {e['p05'] / scale:.1f}–{e['p95'] / scale:.1f}")
-            lines.append(f"  {name:12} {e['probability']:6.1%}  [{e['interval'][0]:.1%}, {e['interval'][1]:.1%}]{extra}")
+                scale, unit = (1e4, "万人 (10^4 persons)") if name == "population" else (1e8, "亿元 (10^8 yuan)")
+                extra = (f"   target {e['target'] / scale:.0f}, median {e['median'] / scale:.1f}, "
+                         f"90 % range {e['p05'] / scale:.1f}–{e['p95'] / scale:.1f} {unit}")
+            lines.append(f"  {TARGET_NAMES.get(name, name):24} {e['probability']:6.1%}  "
+                         f"[{e['interval'][0]:.1%}, {e['interval'][1]:.1%}]{extra}")
     gs = answer.get("required_lever_values")
     if gs:
         lines.append("")
         lines.append("Lever value needed to meet each target, all other inputs at the base scenario:")
         for r in gs:
-            lines.append(f"  {r['lever']:28} {r['target']:12} {r['message']}  (range {r['range'][0]:g}–"
-                         f"{r['range'][1]:g}, baseline {r['baseline']:g}, {r['apply']})")
+            info = info_all.get(r["lever"], {})
+            units, apply = info.get("units", ""), r.get("apply", "value")
+            if r.get("status") == "reachable":
+                sign = {">=": "at least", "<=": "at most"}.get(r.get("met_when", ">="), "")
+                what = f"met with {sign} {readable_value(r['value'], units, apply)}".replace("  ", " ")
+            else:
+                what = r["message"]
+            lines.append(f"  {_lever_label(r['lever'], info):58} {TARGET_NAMES.get(r['target'], r['target']):24} "
+                         f"{what}")
+            if apply == "scale":
+                span = f"×{r['range'][0]:.3g} to ×{r['range'][1]:.3g} of the baseline path; base scenario ×1"
+            else:
+                span = (f"{readable_value(r['range'][0], units, apply)} to {readable_value(r['range'][1], units, apply)}"
+                        f"; base scenario {readable_value(r['baseline'], units, apply)}")
+            lines.append(f"  {'':58} sampled {span}")
     disc = answer.get("discovery")
     if disc is not None:
         lines.append("")
@@ -198,5 +266,8 @@ def format_answer(answer: dict) -> str:
             lines.append(f"  box {b}: coverage {box['coverage']:.0%}, density {box['density']:.0%}, "
                          f"mass {box['mass']:.0%}")
             for k, (lo, hi) in box["limits"].items():
-                lines.append(f"      {lo:12.6g} ≤ {k} ≤ {hi:.6g}")
+                info = info_all.get(k, {})
+                units, apply = info.get("units", ""), info.get("apply", "value")
+                lines.append(f"      {readable_value(lo, units, apply)} ≤ {_lever_label(k, info)} ≤ "
+                             f"{readable_value(hi, units, apply)}")
     return "\n".join(lines)

@@ -25,22 +25,24 @@ import numpy as np
 
 from .members import SampledLevers, member_parameters
 
-#: bytes of working memory per member and chunk (state 1110 doubles × ≈ 40 copies in RK45, outputs)
-BYTES_PER_MEMBER = 400_000
+#: bytes of working memory per member and chunk: peak resident memory of a chunk divided by its members,
+#: measured with benchmarks/bench_memory.py (0.82–0.83 MB per member for the 2024–2035 baseline)
+BYTES_PER_MEMBER = 850_000
 DEFAULT_CHUNK = 500
 DEFAULT_MEMORY = 1 << 30
 
 
 def chunk_size_for(n: int, requested: int | None = None, memory_bytes: int = DEFAULT_MEMORY,
                    workers: int = 1) -> int:
-    """Members per chunk: the requested size, capped by memory; by default ``DEFAULT_CHUNK`` but small
-    enough that every worker gets at least two chunks."""
+    """Members per chunk: the requested size (default ``DEFAULT_CHUNK``), capped by memory.
+
+    Members integrated together share the solver's adaptive steps, so the chunking changes results in
+    the last digits: the size therefore never depends on ``workers`` (the argument is accepted and
+    ignored), the scheduler or the machine, only on the request and the fixed memory budget.
+    """
+    del workers
     cap = max(1, memory_bytes // BYTES_PER_MEMBER)
-    if requested:
-        return max(1, min(requested, cap))
-    size = min(DEFAULT_CHUNK, cap)
-    if n < 2 * workers * size:
-        size = max(1, math.ceil(n / (2 * workers))) if workers > 1 else min(size, n)
+    size = requested if requested else DEFAULT_CHUNK
     return max(1, min(size, cap))
 
 
@@ -151,15 +153,21 @@ class SweepInterrupted(RuntimeError):
     """The sweep stopped early; finished chunks are saved (rerun to resume)."""
 
 
-class SchedulerUnavailable(RuntimeError):
-    """The dask scheduler given with ``--scheduler`` cannot be reached (or the address is invalid)."""
+class SchedulerUnreachable(RuntimeError):
+    """The dask scheduler could not be reached (names the address and the connection failure)."""
 
 
-def _progress(total: int, initial: int, enabled: bool, desc: str):
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - tqdm is a dependency of the ensemble extra
-        enabled = False
+SchedulerUnavailable = SchedulerUnreachable   # the name used by the hostile-input work
+
+
+def _progress(total: int, initial: int, enabled: bool, desc: str, unit: str = "run"):
+    """A tqdm bar on stderr (elapsed, rate and time left), or a no-op (tqdm not even imported: in a notebook
+    its import alone prints a warning)."""
+    if enabled:
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:  # pragma: no cover - tqdm is a dependency of the ensemble extra
+            enabled = False
     if not enabled:
         class _Null:
             def update(self, n): pass
@@ -167,7 +175,7 @@ def _progress(total: int, initial: int, enabled: bool, desc: str):
             def set_postfix_str(self, s): pass
         return _Null()
     tqdm.monitor_interval = 0
-    return tqdm(total=total, initial=initial, unit="run", desc=desc, dynamic_ncols=True, file=sys.stderr,
+    return tqdm(total=total, initial=initial, unit=unit, desc=desc, dynamic_ncols=True, file=sys.stderr,
                 smoothing=0.1)
 
 
@@ -242,10 +250,14 @@ def _worker_init(parent: int) -> None:
 def _execute_dask(ctx, X, chunks, shapes, on_result, scheduler, bar) -> None:
     from distributed import Client, as_completed
     own = not isinstance(scheduler, Client)
-    try:
-        client = Client(scheduler) if own else scheduler
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise SchedulerUnavailable(f"cannot reach the dask scheduler {scheduler!r}: {exc}") from None
+    if own:
+        try:
+            client = Client(scheduler)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise SchedulerUnreachable(f"cannot connect to the dask scheduler {scheduler}: "
+                                       f"{type(exc).__name__}: {exc}") from None
+    else:
+        client = scheduler
     try:
         ctx_f = client.scatter(ctx, broadcast=True)
         futures = {client.submit(run_chunk, ctx_f, i, a, X[a:b], shapes, pure=False, retries=2): (i, a, b)

@@ -148,6 +148,53 @@ def design(sweep: Sweep) -> tuple[np.ndarray, np.ndarray]:
     return U, factor_values(sweep.factors, U)
 
 
+@dataclass
+class Plan:
+    """What ``run_sweep`` will do for a sweep: members, chunk size, storage key, what already exists."""
+
+    runs: int
+    chunk_size: int
+    key: str
+    directory: Path
+    reuse: bool              # ensemble.nc with this key exists: nothing is integrated
+    chunks: int
+    chunks_done: int
+    existing_key: str | None  # design_key of an ensemble.nc already at the destination (None: none)
+
+    @property
+    def runs_to_do(self) -> int:
+        if self.reuse:
+            return 0
+        return max(0, self.runs - self.chunks_done * self.chunk_size)
+
+    def describe(self, name: str) -> str:
+        if self.reuse:
+            return f"sweep '{name}': {self.runs:,} runs already in {self.directory / 'ensemble.nc'} (reused)"
+        resumed = f", {self.chunks_done} of {self.chunks} chunks already saved (resumed)" if self.chunks_done else ""
+        return f"sweep '{name}': {self.runs:,} runs in {self.chunks} chunks of {self.chunk_size}{resumed}"
+
+
+def plan(sweep: Sweep, output_dir: str | Path | None = None, chunk_size: int | None = None,
+         memory_bytes: int | None = None) -> Plan:
+    """The run count, chunking and storage key of ``run_sweep`` (cheap: no integration)."""
+    n = len(design(sweep)[0])
+    kw = {} if memory_bytes is None else {"memory_bytes": memory_bytes}
+    size = chunk_size_for(n, chunk_size or sweep.chunk_size, **kw)   # never depends on jobs/scheduler
+    key = design_key(sweep.settings(), size)
+    out = Path(output_dir) if output_dir is not None else Path("outputs") / sweep.name
+    final = out / "ensemble.nc"
+    existing = None
+    if final.exists():
+        try:
+            with xr.open_dataset(final) as old:
+                existing = str(old.attrs.get("design_key", ""))
+        except (OSError, ValueError):
+            existing = ""
+    root = out / "chunks" / key
+    done = len(list(root.glob("chunk_*.npz"))) if root.is_dir() else 0
+    return Plan(n, size, key, out, existing == key, len(chunk_bounds(n, size)), done, existing)
+
+
 def versions() -> dict:
     import importlib.metadata as md
     out = {}
@@ -212,7 +259,8 @@ def build_dataset(sweep: Sweep, U: np.ndarray, X: np.ndarray, data: dict[str, np
         "failures": int(failed.sum()), "versions": json.dumps(versions()), "package": "simulator",
         "conventions": "dims (run, time, ...); factor values are coordinates on run",
     })
-    return ds
+    from simulator.cf import cf_dataset
+    return cf_dataset(ds)
 
 
 def run_sweep(sweep: Sweep, output_dir: str | Path | None = None, *, jobs: int = 1, scheduler=None,
@@ -233,7 +281,7 @@ def run_sweep(sweep: Sweep, output_dir: str | Path | None = None, *, jobs: int =
     check_fits(sweep, estimate(sweep, workers), out if write else None)   # before allocating anything
     n = design_runs(sweep)
     kw = {} if memory_bytes is None else {"memory_bytes": memory_bytes}
-    size = chunk_size_for(n, chunk_size or sweep.chunk_size, workers=workers, **kw)
+    size = chunk_size_for(n, chunk_size or sweep.chunk_size, **kw)   # never depends on jobs/scheduler
     key = design_key(sweep.settings(), size)
     final = out / "ensemble.nc"
     if write and final.exists():

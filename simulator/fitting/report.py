@@ -2,8 +2,10 @@
 
 Writes, atomically (temporary file + rename):
 
-* ``calibration/fitted/<name>.yaml`` — a scenario fragment (parameters and lever constants of the
-  exported free parameters) that any scenario can ``extends:``;
+* ``<name>.yaml`` and ``<name>_history.yaml`` in the report directory — a scenario fragment
+  (parameters and lever constants of the exported free parameters) that any scenario can
+  ``extends:``, and the history run with every fitted value; ``sim calibrate --install`` also
+  writes them to ``calibration/fitted/`` (the set the shipped scenarios extend);
 * ``outputs/calibration/<name>/``: ``report.json`` (everything below plus provenance),
   ``parameters.csv`` (estimate, sd, 95 % interval, data-only sd, identified), ``correlation.csv``,
   ``fit_statistics.csv`` (per series, in sample and out of sample: MAPE, RMSE, R², Theil U^M/U^S/U^C)
@@ -118,18 +120,25 @@ def write_report(problem: Problem, result: FitResult, out_dir: Path, fitted_path
     write_bytes(out_dir / "correlation.csv", _csv(corr_rows))
     write_netcdf(fit_ds, out_dir / "fit.nc")
     if fitted_path is not None:
-        parameters, levers = _exported(problem, result)
-        doc = {"name": f"fitted_{cfg.name}",
-               "description": f"Parameters fitted by sim calibrate ({cfg.name}, data up to "
-                              f"{problem.until or 'the end of the history run'}); see outputs/calibration/{cfg.name}/"}
-        if parameters:
-            doc["parameters"] = parameters
-        if levers:
-            doc["levers"] = levers
-        header = "# Written by `sim calibrate`; extend it from a scenario with `extends:`.\n"
-        write_bytes(Path(fitted_path), (header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)).encode())
-        _write_history(problem, result, Path(fitted_path))
+        report["fitted_files"] = [str(p) for p in write_fitted_set(problem, result, Path(fitted_path))]
     return report
+
+
+def write_fitted_set(problem: Problem, result: FitResult, fitted_path: Path) -> list[Path]:
+    """``<fitted>.yaml`` (the exported scenario fragment) and ``<fitted>_history.yaml``; returns both paths."""
+    cfg = problem.cfg
+    fitted_path = Path(fitted_path)
+    parameters, levers = _exported(problem, result)
+    doc = {"name": f"fitted_{cfg.name}",
+           "description": f"Parameters fitted by sim calibrate ({cfg.name}, data up to "
+                          f"{problem.until or 'the end of the history run'}); see outputs/calibration/{cfg.name}/"}
+    if parameters:
+        doc["parameters"] = parameters
+    if levers:
+        doc["levers"] = levers
+    header = "# Written by `sim calibrate`; extend it from a scenario with `extends:`.\n"
+    write_bytes(fitted_path, (header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)).encode())
+    return [fitted_path, _write_history(problem, result, fitted_path)]
 
 
 def _write_history(problem: Problem, result: FitResult, fitted_path: Path) -> None:
@@ -149,6 +158,7 @@ def _write_history(problem: Problem, result: FitResult, fitted_path: Path) -> No
     path = fitted_path.with_name(fitted_path.stem + "_history.yaml")
     header = "# Written by `sim calibrate`: the history scenario with every fitted value.\n"
     write_bytes(path, (header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)).encode())
+    return path
 
 
 def _exported(problem: Problem, result: FitResult):

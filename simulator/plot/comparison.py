@@ -47,6 +47,7 @@ def comparison(runs, variable: str = "metro_population", *, labels=None, region=
         factor, _ = style.unit_display(units, variable, lang)
         tgt = target_for(first, variable) if targets and region is None else None
         at_target = []
+        legend_title = None
         for i, (label, ds) in enumerate(members):
             if region is not None:
                 da = ds[variable].sel(region=region)
@@ -54,26 +55,30 @@ def comparison(runs, variable: str = "metro_population", *, labels=None, region=
                 da = metro_series(ds, variable) if variable not in ds or "region" in ds[variable].dims else ds[variable]
             c = style.SCENARIO_COLORS[i % len(style.SCENARIO_COLORS)]
             t = np.asarray(da.time.values)
-            ax.plot(t, da.values / factor, color=c, linewidth=2, label=label)
+            (handle,) = ax.plot(t, da.values / factor, color=c, linewidth=2, label=label)
             if tgt is not None and tgt[0] in t:
-                at_target.append((float(da.sel(time=tgt[0])), c))
+                at_target.append((float(da.sel(time=tgt[0])), c, handle))
         if tgt is not None:
             year, value = tgt
             mark_target(ax, year, value, factor, f"{year} {style.var_name('target', lang)}: "
                         f"{style.fmt_value(value, units, variable, lang)}")
+            legend_title = None
             if at_target:
+                # each scenario's gap goes into its own legend entry; the legend sits in a band kept free
+                # above every line and the target line, so nothing covers a line or another label
                 _, ul = style.unit_display(units, variable, lang)
                 ul = ul.split(",")[0]
-                head = (f"gap to the {year} target" if lang == "en" else f"与{year}年目标的差距")
-                lines = [(head, "black")]
-                for (v, c), (label, _) in zip(at_target, members):
+                legend_title = (f"gap to the {year} target" if lang == "en" else f"与{year}年目标的差距")
+                for (v, c, handle), (label, _) in zip(at_target, members):
                     ax.plot([year], [v / factor], marker="o", color=c, markersize=6, zorder=4)
                     gap = v - value
-                    lines.append((f"{label}: {gap / factor:+,.0f} {ul} ({100 * gap / value:+.1f}%)", c))
-                for k, (text, c) in enumerate(lines):
-                    ax.text(0.98, 0.03 + 0.065 * (len(lines) - 1 - k), text, transform=ax.transAxes, ha="right",
-                            va="bottom", fontsize=8, color=c, fontweight="bold" if k == 0 else "normal",
-                            bbox=dict(facecolor="white", edgecolor="none", alpha=0.8, pad=1))
+                    handle.set_label(f"{label}: {_gap_text(gap, units, factor, ul, lang)} ({100 * gap / value:+.1f}%)")
+                ys = [ln.get_ydata() for ln in ax.get_lines() if len(ln.get_ydata())]
+                lo = min(float(np.nanmin(y)) for y in ys)
+                hi = max(float(np.nanmax(y)) for y in ys)
+                span = max(hi - lo, abs(hi) * 0.02, 1e-9)
+                band = min(0.6, 0.07 * (len(members) + 2) + 0.04)
+                ax.set_ylim(lo - 0.05 * span, hi + span * band / (1 - band))
         ax.set_xlabel(style.var_name("year", lang))
         name = style.var_name(variable, lang)
         if region is not None:
@@ -82,7 +87,18 @@ def comparison(runs, variable: str = "metro_population", *, labels=None, region=
         ax.xaxis.get_major_locator().set_params(integer=True)
         style.finish(ax, f"{name}: scenario comparison" if lang == "en" else f"{name}:情景比较",
                      loc="upper left")
+        if legend_title and ax.get_legend() is not None:
+            ax.get_legend().set_title(legend_title, prop={"size": 8, "weight": "bold"})
+            ax.get_legend()._legend_box.align = "left"
     return ax
+
+
+def _gap_text(gap: float, units: str, factor: float, unit_label: str, lang: str) -> str:
+    """A gap as a reader says it: '−1.37 million persons', '−42 billion yuan' (not '−137 10⁴ persons')."""
+    sign = "−" if gap < 0 else "+"
+    if lang == "en" and str(units).split("/")[0] in ("persons", "yuan") and abs(gap) >= 1e4:
+        return sign + style.fmt_value(abs(gap), units, lang=lang)
+    return f"{sign}{abs(gap) / factor:,.0f} {unit_label}"
 
 
 def comparison_panels(runs, variables=("metro_population", "metro_gdp_nominal"), *, labels=None, lang="en"):

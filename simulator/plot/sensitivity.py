@@ -17,6 +17,35 @@ import pandas as pd
 from . import style
 
 
+def _title_name(output: str) -> str:
+    """'metro_population (2030)' → 'population of the metro area (plan-area parts), 2030'."""
+    from ..analysis.sensitivity import plain_name
+    if output.endswith(")") and " (" in output:
+        name, year = output[:-1].rsplit(" (", 1)
+        return f"{plain_name(name)}, {year}"
+    return plain_name(output)
+
+
+def _label_positions(x, y, labels, xspan, yspan, char_w=0.0105, line_h=0.035):
+    """Offsets (in axes fractions) that keep point labels from overlapping: each label goes right of its
+    point, moved down (then up) in steps of one line until its box is clear of the labels placed so far."""
+    placed, out = [], []
+    order = np.argsort(-np.asarray(y, dtype=float))
+    pos = [None] * len(labels)
+    for i in order:
+        fx, fy = x[i] / xspan + 0.008, y[i] / yspan + 0.006
+        w = char_w * len(labels[i])
+        for k in [0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6] + list(range(7, 28)):
+            cy = fy + k * line_h
+            if not 0.02 <= cy <= 0.97:
+                continue
+            if all(abs(cy - py) >= line_h or fx + w <= px or px + pw <= fx for (px, py, pw) in placed):
+                break
+        placed.append((fx, cy, w))
+        pos[i] = (fx, cy)
+    return pos
+
+
 def _select(sens, output, time):
     if "output" in sens.dims:
         outputs = [str(o) for o in sens.output.values]
@@ -57,7 +86,7 @@ def sobol_bars(sens, output=None, *, time=None, lang: str = "en", ax=None, sort:
         ax.set_yticks(y, [params[i] for i in order])
         ax.axvline(0, color="black", linewidth=0.8)
         ax.set_xlabel("Sobol index (share of output variance, 1)" if lang == "en" else "Sobol指数(方差贡献)")
-        style.finish(ax, f"Sobol indices: {output}" if lang == "en" else f"Sobol敏感性指数:{output}", loc="lower right")
+        style.finish(ax, f"Sobol indices: {_title_name(output)}" if lang == "en" else f"Sobol敏感性指数:{output}", loc="lower right")
     return ax
 
 
@@ -71,22 +100,26 @@ def morris_scatter(sens, output=None, *, time=None, lang: str = "en", ax=None):
     lang = style.resolve_lang(lang)
     s, output = _select(sens, output, time)
     params = [str(p) for p in s.parameter.values]
-    mu, sg = s["mu_star"].values, s["sigma"].values
-    units = sens.attrs.get("units", "")
+    units = str(s.coords["output_units"].values) if "output_units" in s.coords else sens.attrs.get("units", "")
+    factor, ulabel = style.unit_display(units, None, lang) if units else (1.0, "")
+    mu, sg = s["mu_star"].values / factor, s["sigma"].values / factor
     with style.language(lang):
-        ax = style.new_axes(ax, figsize=(7.5, 5.5))
-        xerr = s["mu_star_conf"].values if "mu_star_conf" in s else None
+        ax = style.new_axes(ax, figsize=(8.5, 6.0))
+        xerr = s["mu_star_conf"].values / factor if "mu_star_conf" in s else None
         ax.errorbar(mu, sg, xerr=xerr, fmt="o", color="#1f77b4", ecolor="#9ecae1", capsize=2, label="parameters")
         top = max(np.nanmax(mu), np.nanmax(sg)) * 1.1 if len(mu) else 1
         ax.plot([0, top], [0, top], color="#999999", linestyle="--", linewidth=0.8, label="σ = μ*")
-        for x, yv, p in zip(mu, sg, params):
-            ax.annotate(p, (x, yv), xytext=(4, 3), textcoords="offset points", fontsize=7)
+        for (fx, fy), x, yv, p in zip(_label_positions(mu, sg, params, top, top), mu, sg, params):
+            moved = abs(fy - (yv / top + 0.006)) > 1e-9
+            ax.annotate(p, (x, yv), xytext=(fx, fy), textcoords="axes fraction", fontsize=7, va="center",
+                        arrowprops=dict(arrowstyle="-", color="#bbbbbb", linewidth=0.5) if moved else None)
         ax.set_xlim(0, top)
         ax.set_ylim(0, top)
-        u = f" ({units})" if units else ""
-        ax.set_xlabel(f"μ* (mean |elementary effect|){u}" if lang == "en" else f"μ*{u}")
+        u = f" ({ulabel})" if ulabel else ""
+        ax.set_xlabel(f"μ* (mean |elementary effect| over the factor's range){u}" if lang == "en" else f"μ*{u}")
         ax.set_ylabel(f"σ (std of elementary effects){u}" if lang == "en" else f"σ{u}")
-        style.finish(ax, f"Morris screening: {output}" if lang == "en" else f"Morris筛选:{output}", loc="upper left")
+        style.finish(ax, f"Morris screening: {_title_name(output)}" if lang == "en" else f"Morris筛选:{output}",
+                     loc="upper left")
     return ax
 
 
@@ -128,7 +161,7 @@ def tornado(data, *, base=None, units: str = "persons", variable: str | None = N
                        label=f"{style.var_name('target', lang)} {target / factor:,.0f}")
         names = list(df.parameter.astype(str))
         if {"low_value", "high_value"} <= set(df.columns):
-            names = [f"{p} [{lo:g} – {hi:g}]" for p, lo, hi in zip(names, df.low_value, df.high_value)]
+            names = [f"{p} [{lo:.3g} – {hi:.3g}]" for p, lo, hi in zip(names, df.low_value, df.high_value)]
         ax.set_yticks(y, names)
         name = label or (style.var_name(variable, lang) if variable else "output")
         ax.set_xlabel(f"{name} ({ul})")

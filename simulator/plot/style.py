@@ -107,6 +107,7 @@ ZH_UNIT_HINT = {"persons": "万人", "persons/yr": "万人/年", "yuan": "亿元
 
 def unit_display(units: str, variable: str | None = None, lang: str = "en") -> tuple[float, str]:
     """``(factor, label)``: plotted value = data value / factor, shown with unit ``label``."""
+    units = str(units).replace("m^2", "m2")      # files written with CF unit strings (simulator.cf)
     if units == "1":
         if variable in PERCENT_VARIABLES:
             return 0.01, "%"
@@ -134,7 +135,16 @@ def var_name(key: str, lang: str = "en", default: str | None = None) -> str:
 
 
 def fmt_value(value: float, units: str, variable: str | None = None, lang: str = "en", digits: int = 0) -> str:
-    """A data value as displayed text, e.g. 13_000_000 persons → '1300 万人' / '1300 10⁴ persons'."""
+    """A data value as displayed text: 13_000_000 persons → '1,300 万人' (zh) / '13.0 million persons' (en);
+    1.35e12 yuan → '13,500 亿元' / '1.35 trillion yuan' (a '/yr' is kept)."""
+    if lang == "en":
+        base, _, per = str(units).partition("/")
+        tail = f"/{per}" if per else ""
+        a = abs(value)
+        if base == "persons" and a >= 1e4:
+            return f"{value / 1e6:.2f} million persons{tail}" if a >= 1e6 else f"{value / 1e3:,.0f} thousand persons{tail}"
+        if base == "yuan" and a >= 1e9:
+            return f"{value / 1e12:.2f} trillion yuan{tail}" if a >= 1e12 else f"{value / 1e9:,.0f} billion yuan{tail}"
     f, label = unit_display(units, variable, lang)
     return f"{value / f:,.{digits}f} {label}"
 

@@ -81,7 +81,9 @@ def trajectories(ds, variable: str = "population", *, level: str = "node", regio
         ax._sim_units = units
         ax.xaxis.get_major_locator().set_params(integer=True)
         scope = {"node": "by node" if lang == "en" else "分节点", "city": "by whole city" if lang == "en" else "分城市"}[level]
-        style.finish(ax, f"{style.var_name(variable, lang)} {scope}", legend=True, loc="best", ncols=2)
+        # outside the axes, to the right: a legend inside would cover lines or the target line
+        style.finish(ax, f"{style.var_name(variable, lang)} {scope}", legend=True, loc="upper left",
+                     bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     return ax
 
 
