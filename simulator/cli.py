@@ -212,7 +212,8 @@ def validate(files: tuple[Path, ...]) -> None:
             click.echo(f"invalid: {exc}", err=True)
         else:
             found = _plausibility_warnings(sc)
-            click.echo(f"ok: {f} (scenario '{sc.name}', {sc.start:g}–{sc.end:g}, "
+            history = (f", continues '{sc.history.name}' from {sc.run_start:g}" if sc.history is not None else "")
+            click.echo(f"ok: {f} (scenario '{sc.name}', {sc.start:g}–{sc.end:g}{history}, "
                        f"{len(sc.breakpoints())} lever breakpoints"
                        + (f"; {len(found)} implausible value{'s' if len(found) > 1 else ''}" if found else "") + ")")
     if bad:

@@ -29,7 +29,12 @@ def test_run_prints_target_table(baseline_run):
     for text in ("Changchun (plan part)", "Liaoyuan (plan part)", "Metro area total", "2030 target population",
                  "2030 target nominal GDP", "pop 2024", "GDP 2035", "gap"):
         assert text in output
-    assert "1210.0" in output and "9130" in output
+    # the baseline continues the fitted 2020→2024 history: 2024 is the fit's (plan-area statistics 1210万 and
+    # 9130亿 within the calibration tolerances of 0.5 % and 1 %)
+    import re
+    row = next(line for line in output.splitlines() if line.startswith("Metro area total"))
+    pop2024, gdp2024 = (float(x) for x in re.findall(r"[-\d.]+", row)[:2])
+    assert abs(pop2024 / 1210.0 - 1) < 0.005 and abs(gdp2024 / 9130 - 1) < 0.01, row
 
 
 def test_run_summarizes_a_historical_run_by_its_own_years(tmp_path):
@@ -65,7 +70,7 @@ def test_run_writes_outputs_with_units_and_provenance(baseline_run):
     assert targets["gdp_nominal"]["gap"] == pytest.approx(
         targets["gdp_nominal"]["simulated"] - targets["gdp_nominal"]["value"])
     header = (out / "results.csv").read_text().splitlines()[0]
-    assert header == "variable,units,time,region,whole_city,origin,destination,age,value"
+    assert header == "variable,units,time,region,whole_city,origin,destination,home,workplace,age,value"
 
 
 def test_rerun_is_identical(baseline_run, tmp_path):

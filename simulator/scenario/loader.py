@@ -519,7 +519,10 @@ def _build(docs: list[_Doc], source: str) -> Scenario:
     values, run = _merge_sections(docs, parts, problems)
     state = _default_state()
     for doc, part in zip(docs, parts):
-        _apply_overrides(doc.file, part, run, state, problems)
+        # a parent may be written for a longer run (the baseline's 15-year retirement ramp under a child that
+        # ends in 2030): its schedule times may lie after this run's end; the leaf file's may not
+        window = run if doc is docs[-1] else replace(run, end=float("inf"))
+        _apply_overrides(doc.file, part, window, state, problems)
     history = _history(docs, parts, run, values, problems)
     if history is not None:     # one parameter set for the whole run: the history's, then this chain's
         merged = {k: (dict(v) if isinstance(v, dict) else v) for k, v in history.parameter_overrides.items()}
