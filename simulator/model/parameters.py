@@ -139,8 +139,9 @@ _SPECS = [
        "δ: depreciation rate of productive capital (continuous time)", "Zhang 2008 (0.096); Wu 2015"),
     _p("capital_output_ratio", 3.0, "yr", 0.5, 10.0, True, "economy",
        "K/Y in the base year: initial capital stock K0 = (K/Y)·Y0",
-       "judgement within Zhang 2008 provincial estimates (K/Y 2.5–4.0); no perpetual-inventory "
-       "series is available for the nodes yet"),
+       "judgement within Zhang 2008 provincial estimates (K/Y 2.5–4.0). A perpetual inventory of Jilin's "
+       "published GFCF 1952–2019 (calibration/capital_stock.py) gives 6.7–7.3 against the revised 2019 GDP: "
+       "not adopted, the pre-revision investment series is inconsistent with s = 0.42 (docs §11.2)"),
     _p("agglomeration_elasticity", 0.05, "1", 0.0, 0.3, False, "economy",
        "ε: elasticity of productivity to effective density (access-weighted labour)",
        "Melo et al. 2009; Donovan et al. 2021; Combes et al. 2013"),
