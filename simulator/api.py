@@ -27,4 +27,15 @@ def simulate_many(scenarios) -> xr.Dataset:
 
     Returns a Dataset with a leading ``run`` dimension, one entry per scenario in order.
     """
-    return to_dataset(simulate(list(scenarios)))
+    from dataclasses import replace
+
+    from .guard import RUN_MAX_RHS_EVALUATIONS, RUN_TIME_LIMIT, guarded_method
+    scenarios = list(scenarios)
+    if not scenarios:
+        raise ValueError("simulate_many needs at least one scenario")
+    import time
+    method = guarded_method(scenarios[0].solver.method, RUN_MAX_RHS_EVALUATIONS, time.monotonic() + RUN_TIME_LIMIT)
+    traj = simulate([replace(s, solver=replace(s.solver, method=method)) for s in scenarios])
+    traj.stats["method"] = scenarios[0].solver.method
+    traj.scenarios = scenarios
+    return to_dataset(traj)

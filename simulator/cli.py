@@ -52,11 +52,14 @@ def _fail(message: str, code: int = 2) -> None:
 
 class _Group(click.Group):
     """``click.Group`` that turns a NUL character in a path argument (click's ``os.stat`` raises
-    ValueError for it) into a usage error (exit 2) instead of a traceback."""
+    ValueError for it) into a usage error (exit 2) instead of a traceback, and Ctrl-C anywhere into
+    exit code 130."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:       # click would say "Aborted!" and exit 1; outputs are written atomically
+            _fail("interrupted; nothing was half-written", code=130)
         except ValueError as exc:
             if "null byte" not in str(exc):
                 raise

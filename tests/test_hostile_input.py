@@ -779,3 +779,30 @@ def test_report_read_error_is_not_called_a_write_error(tmp_path, outputs):
     code, out = invoke(["report", outputs, "--compare", bad, "-o", tmp_path / "r.html"], tmp_path)
     assert code == 2 and "cannot read" in out and "cannot write" not in out
     assert not (tmp_path / "r.html").exists()
+
+
+def test_ctrl_c_anywhere_exits_130(tmp_path, monkeypatch):
+    import simulator.scenario as scenario_pkg
+
+    def interrupted():
+        raise KeyboardInterrupt
+    monkeypatch.setattr(scenario_pkg, "json_schema", interrupted)
+    code, out = invoke(["schema", "-o", tmp_path / "s.json"], tmp_path)
+    assert code == 130 and "interrupted" in out and not (tmp_path / "s.json").exists()
+
+
+def test_simulate_many_is_guarded(baseline_scenario):
+    from simulator import simulate_many
+    from simulator.model.rhs import Model
+    from simulator.solve import SolverError
+    original = Model.derivatives
+
+    def poisoned(self, t, y, lev, **kw):
+        out = original(self, t, y, lev, **kw)
+        return out * np.nan if t > 2025 and not kw else out
+    Model.derivatives = poisoned
+    try:
+        with pytest.raises(SolverError, match="non-finite"):
+            simulate_many([baseline_scenario, baseline_scenario])
+    finally:
+        Model.derivatives = original
