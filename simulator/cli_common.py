@@ -124,7 +124,15 @@ def existing_key(path: Path) -> str | None:
 def guard_destination(path: Path, key: str, overwrite: bool, what: str) -> bool:
     """Refuse (exit 2) to replace ``path`` when it holds a different analysis, unless ``overwrite``.
 
-    Returns True when an earlier different analysis is being replaced (the caller says so)."""
+    Returns True when an earlier different analysis is being replaced (the caller says so). A destination
+    that exists and is not a regular file (a device, a FIFO, a directory) is refused first, before anything
+    reads it."""
+    from .safeio import DestinationError, check_output_dir, check_output_file
+    try:
+        check_output_dir(Path(path).parent)
+        check_output_file(Path(path))
+    except DestinationError as exc:
+        fail(f"cannot write the {what}: {exc}")
     old = existing_key(path)
     if old is None or old == key:
         return False
