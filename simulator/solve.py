@@ -146,7 +146,7 @@ def _blocks_by_time(layout: StateLayout, Y: np.ndarray, members: int) -> dict[st
             for name, sl in layout.slices.items()}
 
 
-STOCKS_NONNEGATIVE = ("population", "urban_population", "capital_stock", "housing_new", "housing_old",
+STOCKS_NONNEGATIVE = ("population", "urban_population", "registered_population", "capital_stock", "housing_new", "housing_old",
                       "construction_pipeline", "house_price", "service_capacity")
 
 
@@ -160,3 +160,5 @@ def check_nonnegative(traj: Trajectory, rel_tol: float = 1e-6) -> None:
     urban, pop = traj.states["urban_population"], traj.states["population"].sum(axis=(-1, -2))
     if np.any(urban > pop * (1 + rel_tol)):        # rural population R = P − U is a stock too
         raise SolverError("urban population exceeded total population; this is a model bug")
+    if np.any(traj.states["registered_population"] > pop * (1 + rel_tol)):
+        raise SolverError("registered population exceeded total population; this is a model bug")

@@ -295,3 +295,22 @@ def test_commuting_responds_to_travel_time_within_its_bounds(base):
     assert float(share.max()) < bound
     slow = _run({"travel_time": {p: 2000.0 for p in PAIRS}}, end=2026)
     assert float((slow.commuters / slow.labour_force).max()) < 1e-12
+
+
+# --- registered (hukou) residents ---------------------------------------------------------------
+
+def test_registered_residents_are_a_coflow_within_residents(base):
+    """0 ≤ H ≤ P in every node and year; the registered share is stationary at t0 (σ0 closes it)."""
+    assert float((base.registered_population - base.population).max()) <= 0.0
+    assert float(base.registered_population.min()) > 0.0
+    share = base.registered_share
+    assert float(np.abs(share.sel(time=2025) - share.sel(time=2024)).max()) < 0.01
+
+
+def test_easier_settlement_raises_registered_residents(base):
+    """Hukou ease 0.9 → 1.0 in the plan area multiplies settlement by e (β_S = 10): more registered residents,
+    bounded by the non-registered stock (at most P − H of the base)."""
+    open_ = _run({"hukou_ease": {"plan_area": 1.0}}, end=2030)
+    gain = open_.metro_registered_population.sel(time=2030) - base.metro_registered_population.sel(time=2030)
+    room = (base.population - base.registered_population).sel(time=2030, region=PLAN).sum()
+    assert 0 < float(gain) < float(room)

@@ -188,6 +188,7 @@ def build_table(scenario, dt: float = 1 / 32) -> ModelTable:
         ("fixed_effect", c.fixed_effect, "Dmnl", "xi: node fixed effect closing base-year migration"),
         ("home_premium", c.home_premium, "Dmnl", "psi: home premium closing base-year out-migration"),
         ("conversion_rate", c.conversion_rate, "1/yr", "lambda_RU: closes base-year urbanization"),
+        ("settlement_rate0", c.settlement_rate0, "1/yr", "sigma0: keeps the registered share stationary at t0"),
     ]
     for name, v, u, doc in calibrated:
         const(name, "node", node(v), u, "calibrated: " + doc, "calibrated")
@@ -198,6 +199,7 @@ def build_table(scenario, dt: float = 1 / 32) -> ModelTable:
         raise ValueError("the export assumes the base-year population spread evenly over sub-stages")
     const("initial_population_by_age", "node, age", pop.sum(axis=2), "persons", "base-year population by age")
     for name, block, u in [("initial_urban_population", "urban_population", "persons"),
+                           ("initial_registered_population", "registered_population", "persons"),
                            ("initial_capital_stock", "capital_stock", "yuan"),
                            ("initial_perceived_wage", "perceived_wage", "yuan/worker/yr"),
                            ("initial_wage_reference", "wage_reference", "yuan/worker/yr"),

@@ -10,6 +10,7 @@ base year and policy levers act only as deviations from it. Constants closed by 
   node's gross out-migration rate and net migration rate equal their parameters and the rest of
   China sends ``ext_gross_inflow`` people (a static logit solved by fixed-point iteration);
 * λ_RU: the rural→urban conversion rate that reproduces ``base_urbanization_trend``;
+* σ0: the settlement rate that keeps the registered (hukou) share of residents stationary at t0;
 * reference values (W0, Qacc0, Acc0, ỹ0) for the ratios inside utility and productivity.
 """
 from __future__ import annotations
@@ -131,6 +132,11 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
     pipeline0 = np.repeat((starts0 * p.construction_time / N_PIPELINE)[:, None, :], N_PIPELINE, axis=1)
 
     xi, psi, ext_scale = calibrate_migration(p, pop_by_age, T, ages)
+    # settlement rate σ0 that keeps the registered share stationary at t0 (base hukou ease): settlements plus
+    # returning registered migrants balance the in-migrants, σ0·(1 − h) = h·(n + m0)
+    registered0 = p.base_registered_share * ones
+    settlement_rate0 = (np.maximum(registered0 * (p.base_net_migration_rate + p.base_out_migration_rate) * ones, 0.0)
+                        / (1 - registered0))
     conversion_rate = p.base_urbanization_trend * P / ((P - U) * softplus(1 - U / P / p.urbanization_ceiling))
 
     # expectations start on the steady path of growth g0, so that every forecast equals its base value
@@ -143,6 +149,7 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
 
     blocks = {
         "population": population, "urban_population": U,
+        "registered_population": p.base_registered_share * P,
         "perceived_attractiveness": Vp0, "attractiveness_reference": Vr0,
         "perceived_ext_utility": Ep0, "ext_utility_reference": Er0,
         "perceived_wage": wbar0, "wage_reference": wref0, "capital_stock": K0,
@@ -155,6 +162,7 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
         ages=ages, tfp0=A0, access0=acc0, expected_income0=economy.residents_expected_income(commuting, wage0 * (1 - u0)), service_access0=qacc0,
         income0=Y0 / P, floor_area0=h0, hukou_base=lev.hukou_ease, fixed_effect=xi, home_premium=psi,
         ext_scale=ext_scale, base_unemployment=u0, conversion_rate=conversion_rate, crowding0=crowding0,
+        settlement_rate0=settlement_rate0,
     )
     return blocks, constants
 

@@ -142,6 +142,13 @@ class Model:
             + urbanization.urban_share_of(p.urban_weight_in_migrants, U, rural) * inflow
             - urban_share * outflow + conversion + reclass)
 
+        # --- registered (hukou) residents: a coflow; in-migrants arrive without the local hukou --
+        Hreg = s["registered_population"]
+        settle = urbanization.settlement_rate(c.settlement_rate0, p.settlement_hukou_elasticity,
+                                              hukou_gain) * (pop - Hreg)
+        d["registered_population"][:] = Hreg / pop * (births - deaths - outflow) + settle
+        d["cum_settlement"][:] = settle
+
         # --- capital, wages, indices ---------------------------------------------------------
         d["capital_stock"][:] = lev.investment_rate * gdp + lev.project_investment - p.depreciation * K
         d["perceived_wage"][:] = (wage - wbar) / p.wage_perception_time
@@ -175,5 +182,5 @@ class Model:
                    housing_demand=demand_area, housing_occupied=occupied, crowding=crowding,
                    attractiveness_forecast=V_forecast, wage_forecast=wage_forecast, housing_starts_rate=starts,
                    housing_completions_rate=completions, births_rate=births, deaths_rate=deaths,
-                   in_migration_rate=inflow, out_migration_rate=outflow)
+                   in_migration_rate=inflow, out_migration_rate=outflow, settlement_rate=settle)
         return dy, aux

@@ -24,6 +24,7 @@ def block_shapes(k: int) -> dict[str, tuple[int, ...]]:
     return {
         "population": (N, N_AGES, k),
         "urban_population": (N,),
+        "registered_population": (N,),
         "perceived_attractiveness": (N,),
         "attractiveness_reference": (N,),
         "perceived_ext_utility": (1,),
@@ -46,6 +47,7 @@ def block_shapes(k: int) -> dict[str, tuple[int, ...]]:
         "cum_deaths": (N,),
         "cum_migration": (N_LABELS, N_LABELS),
         "cum_urbanization": (N,),
+        "cum_settlement": (N,),
         "cum_gdp_real": (N,),
         "cum_gdp_nominal": (N,),
         "cum_starts": (N,),

@@ -12,6 +12,15 @@
 
 The Harris–Todaro term is normalized so that it equals 1 in the base year; all outflows of R are
 proportional to R, so 0 ≤ U ≤ P.
+
+Registered (hukou) residents H — residents who hold the node's hukou — are a second coflow of P:
+
+    σ_S      = σ0 · exp(β_S·(k(t) − k_base))                      settlement rate of non-registered residents [1/yr]
+    σ0       = h0·(n + m0)/(1 − h0)                               closed: the registered share h = H/P is stationary at t0
+    S        = σ_S · (P − H)                                      settlements (落户) [persons/yr]
+    dH/dt    = (H/P)·(Births − Deaths − Out) + S                  in-migrants arrive without the local hukou
+
+Every outflow of H is proportional to H and in-migration only adds to P − H, so 0 ≤ H ≤ P.
 """
 from __future__ import annotations
 
@@ -27,6 +36,12 @@ def conversion(rate, rural, income_gap, sensitivity, urban_share, ceiling):
 def reclassification(target, rural, min_drain_time):
     """Administrative reclassification F_rec [persons/yr], first-order controlled by R."""
     return smooth_min(target, rural / min_drain_time)
+
+
+def settlement_rate(base_rate, elasticity, hukou_gain):
+    """σ_S = σ0·exp(β_S·(k − k_base)) [1/yr]."""
+    import numpy as np
+    return base_rate * np.exp(elasticity * hukou_gain)
 
 
 def urban_share_of(weight, urban, rural):
@@ -50,6 +65,10 @@ def _share(weight: str) -> str:
 
 
 EXPORT_EQUATIONS = [
+    ("settlements", "node",
+     "settlement_rate0[node] * EXP(settlement_hukou_elasticity * hukou_gain[node])"
+     " * (total_population[node] - registered_population[node])", "persons/yr",
+     "S = sigma0 exp(beta_S (k - k_base)) (P - H)"),
     ("rural_population", "node", "total_population[node] - urban_population[node]", "persons", "R = P - U"),
     ("urban_share", "node", "urban_population[node] / total_population[node]", "Dmnl", "U/P"),
     ("income_gap", "node",
@@ -78,4 +97,9 @@ EXPORT_STOCKS = [
      "ln(w_R/w_R0): integral of rural income growth"),
     ("cum_urbanization", "node", "conversion[node] + reclassification_flow[node]", "0", "persons",
      "accumulated rural-to-urban conversion incl. reclassification"),
+    ("registered_population", "node",
+     "registered_population[node] / total_population[node] * (births[node] - deaths[node] - out_migration[node])"
+     " + settlements[node]", "initial_registered_population[node]", "persons",
+     "H: residents holding the node's hukou (coflow of P)"),
+    ("cum_settlement", "node", "settlements[node]", "0", "persons", "accumulated settlements"),
 ]
