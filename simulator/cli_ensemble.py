@@ -151,7 +151,8 @@ provenance in the attributes). Finished chunks are saved as they complete: after
 rerun the same command to resume; the result is identical to an uninterrupted run, and identical for any
 -j or scheduler. A destination that holds a different ensemble is not replaced without --overwrite. If
 the sweep file has an `analysis: sensitivity:` block, Sobol/Morris indices are computed too
-(sensitivity.nc in the same directory). Measured speed on a 2-core machine: see README, Timings.
+(sensitivity.nc in outputs/sensitivity/<sweep name>/, as `sim sensitivity` writes it, or in -o DIR).
+Measured speed on a 2-core machine: see README, Timings.
 
 \b
 Examples:
@@ -174,8 +175,11 @@ def sweep_cmd(sweep_file, output, samples, seed, jobs, scheduler, chunk_size, no
         log.warning(f"the analysis block needs design.method sobol or morris (this sweep uses "
                     f"{sweep.method}); sensitivity skipped")
     elif sweep.sensitivity is not None:
+        # with -o everything goes into that directory; otherwise the analysis goes where `sim sensitivity`
+        # puts it, outputs/sensitivity/<sweep name>/
+        directory = res.path.parent if output is not None else Path("outputs") / "sensitivity" / sweep.name
         _sensitivity(res.dataset, sweep.sensitivity.outputs, sweep.sensitivity.years, sweep.sensitivity.over_time,
-                     res.path.parent, sweep.sensitivity.resamples, sweep.sensitivity.confidence, overwrite)
+                     directory, sweep.sensitivity.resamples, sweep.sensitivity.confidence, overwrite)
 
 
 def _sensitivity(ds, outputs, years, over_time, directory: Path, resamples=100, confidence=0.95,

@@ -286,3 +286,15 @@ def test_destination_is_checked_before_any_sweep_runs(tmp_path, monkeypatch):
     lhs = write_sweep(tmp_path / "l")
     res = invoke("sensitivity", lhs)                             # an LHS sweep: refused before running it
     assert res.exit_code == 2 and "sobol or morris" in res.output and calls == []
+
+
+def test_sweep_analysis_block_writes_where_sensitivity_does(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = write_sweep(tmp_path, name="sob2", design={"method": "sobol", "samples": 2, "seed": 0},
+                       analysis={"sensitivity": {"outputs": ["metro_population"], "years": [2030]}})
+    res = invoke("sweep", path, "-q")
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "outputs" / "sob2" / "ensemble.nc").is_file()
+    assert (tmp_path / "outputs" / "sensitivity" / "sob2" / "sensitivity.nc").is_file()
+    again = invoke("sensitivity", path, "-q")                     # the same analysis: allowed
+    assert again.exit_code == 0, again.output
