@@ -165,6 +165,8 @@ def test_run_flags_a_run_with_implausible_values(tmp_path):
     with xr.open_dataset(tmp_path / "o" / "results.nc") as ds:
         flagged = json.loads(ds.attrs["implausible_values"])
     assert flagged[0]["key"] == "levers.deflator_growth" and flagged[0]["value"] == 0.5
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["implausible_values"][0]["key"] == "levers.deflator_growth"
 
 
 def test_shipped_scenarios_are_plausible():
