@@ -168,13 +168,42 @@ def _read_ensemble(path: Path):
     return ds
 
 
+def _peek(path: Path, samples, seed, chunk_size) -> dict:
+    """What an ensemble input will be, without running anything: design key, sweep name, design method and
+    seed, target year, and the sweep (None for an ensemble.nc)."""
+    import xarray as xr
+    path = resolve_input(Path(path), "ensemble.nc")
+    if path.suffix == ".nc":
+        if not path.is_file():
+            _fail(f"{path}: file not found")
+        try:
+            with xr.open_dataset(path) as ds:
+                a = dict(ds.attrs)
+        except (OSError, ValueError) as exc:
+            _fail(f"{path}: cannot read the ensemble ({exc})")
+        return {"design_key": a.get("design_key"), "sweep_name": a.get("sweep_name"), "sweep": None,
+                "design_method": a.get("design_method"), "design_seed": int(a.get("design_seed", 0)),
+                "target_year": int(a.get("target_year", 2030))}
+    from .ensemble.sweep import plan
+    sweep = _load(path, samples, seed)
+    return {"design_key": plan(sweep, None, chunk_size).key, "sweep_name": sweep.name, "sweep": sweep,
+            "design_method": sweep.method, "design_seed": int(sweep.seed),
+            "target_year": int(sweep.scenario.targets.year)}
+
+
+def _sensitivity_key(design_key, outputs, years, over_time, resamples, confidence, seed) -> str:
+    return analysis_key(ensemble=design_key, outputs=list(outputs), years=list(years), over_time=bool(over_time),
+                        resamples=resamples, confidence=confidence, seed=seed)
+
+
 SWEEP_HELP = """Run every variant of a scenario described by a sweep file, in vectorized chunks, and write
 outputs/<sweep name>/ensemble.nc (or -o DIR; dims run × time × …, sampled values as coordinates on run,
 provenance in the attributes). Finished chunks are saved as they complete: after Ctrl-C or a lost worker,
 rerun the same command to resume; the result is identical to an uninterrupted run, and identical for any
 -j or scheduler. A destination that holds a different ensemble is not replaced without --overwrite. If
 the sweep file has an `analysis: sensitivity:` block, Sobol/Morris indices are computed too
-(sensitivity.nc in the same directory). Measured speed on a 2-core machine: see README, Timings.
+(sensitivity.nc in outputs/sensitivity/<sweep name>/, as `sim sensitivity` writes it, or in -o DIR).
+Measured speed on a 2-core machine: see README, Timings.
 
 \b
 Examples:
@@ -203,8 +232,11 @@ def sweep_cmd(sweep_file, output, samples, seed, jobs, scheduler, chunk_size, no
         log.warning(f"the analysis block needs design.method sobol or morris (this sweep uses "
                     f"{sweep.method}); sensitivity skipped")
     elif sweep.sensitivity is not None:
+        # with -o everything goes into that directory; otherwise the analysis goes where `sim sensitivity`
+        # puts it, outputs/sensitivity/<sweep name>/
+        directory = res.path.parent if output is not None else Path("outputs") / "sensitivity" / sweep.name
         _sensitivity(res.dataset, sweep.sensitivity.outputs, sweep.sensitivity.years, sweep.sensitivity.over_time,
-                     res.path.parent, sweep.sensitivity.resamples, sweep.sensitivity.confidence, overwrite)
+                     directory, sweep.sensitivity.resamples, sweep.sensitivity.confidence, overwrite)
 
 
 def _sensitivity(ds, outputs, years, over_time, directory: Path, resamples=100, confidence=0.95,
@@ -212,8 +244,7 @@ def _sensitivity(ds, outputs, years, over_time, directory: Path, resamples=100, 
     from .analysis.sensitivity import SensitivityWarning, format_table, sensitivity
     from .ensemble.store import write_netcdf_atomic
     seed = int(ds.attrs.get("design_seed", 0))
-    key = analysis_key(ensemble=ds.attrs.get("design_key"), outputs=list(outputs), years=list(years),
-                       over_time=bool(over_time), resamples=resamples, confidence=confidence, seed=seed)
+    key = _sensitivity_key(ds.attrs.get("design_key"), outputs, years, over_time, resamples, confidence, seed)
     path = Path(directory) / "sensitivity.nc"
     replacing = guard_destination(path, key, overwrite, "sensitivity analysis (other outputs, years or ensemble)")
     with warnings.catch_warnings(record=True) as caught:
@@ -300,17 +331,22 @@ Examples:
 @common_options
 def sensitivity_cmd(source, variables, years, over_time, output, samples, seed, jobs, scheduler, chunk_size,
                     no_progress, overwrite, assume_yes):
-    ds, sweep = _ensemble(source, samples, seed, jobs, scheduler, chunk_size, no_progress, assume_yes=assume_yes)
-    if ds.attrs.get("design_method") not in ("sobol", "morris"):
+    info = _peek(source, samples, seed, chunk_size)        # checks before anything runs
+    if info["design_method"] not in ("sobol", "morris"):
         _fail(f"{source}: sensitivity indices need an ensemble with design.method sobol or morris; this one "
-              f"uses '{ds.attrs.get('design_method')}' (try: sim sensitivity sweeps/sobol.yaml)")
-    cfg = sweep.sensitivity if sweep is not None else None
+              f"uses '{info['design_method']}' (try: sim sensitivity sweeps/sobol.yaml)")
+    cfg = info["sweep"].sensitivity if info["sweep"] is not None else None
     variables = list(variables) or (cfg.outputs if cfg else ["metro_population", "metro_gdp_nominal"])
-    years = list(years) or (cfg.years if cfg else [int(ds.attrs.get("target_year", 2030))])
+    years = list(years) or (cfg.years if cfg else [info["target_year"]])
     over = over_time if over_time is not None else (cfg.over_time if cfg else False)
-    directory = output or Path("outputs") / "sensitivity" / str(ds.attrs.get("sweep_name") or "ensemble")
-    _sensitivity(ds, variables, years, over, directory, cfg.resamples if cfg else 100,
-                 cfg.confidence if cfg else 0.95, overwrite)
+    resamples, confidence = (cfg.resamples, cfg.confidence) if cfg else (100, 0.95)
+    directory = output or Path("outputs") / "sensitivity" / str(info["sweep_name"] or "ensemble")
+    guard_destination(Path(directory) / "sensitivity.nc",
+                      _sensitivity_key(info["design_key"], variables, years, over, resamples, confidence,
+                                       info["design_seed"]),
+                      overwrite, "sensitivity analysis (other outputs, years or ensemble)")
+    ds, sweep = _ensemble(source, samples, seed, jobs, scheduler, chunk_size, no_progress, assume_yes=assume_yes)
+    _sensitivity(ds, variables, years, over, directory, resamples, confidence, overwrite)
 
 
 TARGETS_HELP = """How likely are the 2030 targets (13.0 million residents and 1.35 trillion yuan nominal GDP in
@@ -354,20 +390,24 @@ def targets_cmd(uncertainty, levers_src, goal_seek, threshold, confidence, outpu
                 chunk_size, no_progress, overwrite, assume_yes):
     from .analysis.targets import discover, factor_info, format_answer, goal_seek as seek, target_probabilities
     from .atomic import write_bytes
+    # the destination is checked before anything runs
+    unc = _peek(uncertainty, samples, seed, chunk_size)
+    lev = _peek(levers_src, samples, seed, chunk_size) if levers_src is not None else unc
+    name = str(unc["sweep_name"] or "ensemble")
+    if levers_src is not None:
+        name += "_" + str(lev["sweep_name"] or "levers")
+    directory = output or Path("outputs") / "targets" / name
+    path = Path(directory) / "targets.json"
+    key = analysis_key(uncertainty=unc["design_key"], levers=lev["design_key"],
+                       goal_seek=bool(goal_seek and lev["sweep"] is not None), threshold=threshold,
+                       confidence=confidence)
+    replacing = guard_destination(path, key, overwrite, "targets analysis (other ensembles or settings)")
     _announce(uncertainty, levers_src, goal_seek, samples, seed, chunk_size, jobs, scheduler)
     ds, sweep = _ensemble(uncertainty, samples, seed, jobs, scheduler, chunk_size, no_progress, assume_yes=assume_yes)
     lds, lsweep = ds, sweep
     if levers_src is not None:
         lds, lsweep = _ensemble(levers_src, samples, seed, jobs, scheduler, chunk_size, no_progress,
                                 assume_yes=assume_yes)
-    name = str(ds.attrs.get("sweep_name") or "ensemble")
-    if levers_src is not None:
-        name += "_" + str(lds.attrs.get("sweep_name") or "levers")
-    directory = output or Path("outputs") / "targets" / name
-    path = Path(directory) / "targets.json"
-    key = analysis_key(uncertainty=ds.attrs.get("design_key"), levers=lds.attrs.get("design_key"),
-                       goal_seek=bool(goal_seek and lsweep is not None), threshold=threshold, confidence=confidence)
-    replacing = guard_destination(path, key, overwrite, "targets analysis (other ensembles or settings)")
     answer = {"uncertainty_sweep": ds.attrs.get("sweep_name"), "design_key": ds.attrs.get("design_key"),
               "seed": ds.attrs.get("design_seed"), "analysis_key": key}
     try:

@@ -270,9 +270,11 @@ def summary(ds: xr.Dataset, years=None) -> dict:
         row["metro_gdp_real"] = float(ds.metro_gdp_real.sel(time=y))
         table.append(row)
     from .fiscal import fiscal_summary
-    return {"scenario": ds.attrs["scenario_name"], "scenario_sha256": ds.attrs["scenario_sha256"],
-            "package_version": ds.attrs["package_version"], "targets": target_check(ds), "years": table,
-            "fiscal": fiscal_summary(ds, years)}
+    out = {"scenario": ds.attrs["scenario_name"], "scenario_sha256": ds.attrs["scenario_sha256"],
+           "package_version": ds.attrs["package_version"], "targets": target_check(ds), "years": table}
+    if ds.attrs.get("implausible_values"):         # set by `sim run` (simulator.scenario.plausible)
+        out["implausible_values"] = json.loads(ds.attrs["implausible_values"])
+    return out
 
 
 def tidy_frame(ds: xr.Dataset):

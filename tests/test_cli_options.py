@@ -165,6 +165,8 @@ def test_run_flags_a_run_with_implausible_values(tmp_path):
     with xr.open_dataset(tmp_path / "o" / "results.nc") as ds:
         flagged = json.loads(ds.attrs["implausible_values"])
     assert flagged[0]["key"] == "levers.deflator_growth" and flagged[0]["value"] == 0.5
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["implausible_values"][0]["key"] == "levers.deflator_growth"
 
 
 def test_shipped_scenarios_are_plausible():
@@ -265,3 +267,36 @@ def test_tornado_from_a_sweep_file(tmp_path):
     res = invoke("plot", path, "--kind", "tornado", "--variable", "metro_gdp_nominal", "-o", tmp_path / "t.png")
     assert res.exit_code == 0, res.output
     assert (tmp_path / "t.png").stat().st_size > 10_000
+
+
+def test_destination_is_checked_before_any_sweep_runs(tmp_path, monkeypatch):
+    """A refused analysis costs nothing: the sweep of a different sample size is not integrated first."""
+    from simulator.ensemble import sweep as sweep_mod
+    monkeypatch.chdir(tmp_path)
+    path = write_sweep(tmp_path, design={"method": "sobol", "samples": 2, "seed": 0})
+    assert invoke("sensitivity", path, "-q").exit_code == 0
+    assert invoke("targets", path, "--no-goal-seek", "-q").exit_code == 0
+    calls = []
+    monkeypatch.setattr(sweep_mod, "run_sweep", lambda *a, **k: calls.append(a))
+    import simulator.ensemble as ens
+    monkeypatch.setattr(ens, "run_sweep", lambda *a, **k: calls.append(a))
+    res = invoke("sensitivity", path, "-n", "4")
+    assert res.exit_code == 2 and "--overwrite" in res.output and calls == []
+    res = invoke("targets", path, "-n", "4", "--no-goal-seek")
+    assert res.exit_code == 2 and "--overwrite" in res.output and calls == []
+    (tmp_path / "l").mkdir()
+    lhs = write_sweep(tmp_path / "l")
+    res = invoke("sensitivity", lhs)                             # an LHS sweep: refused before running it
+    assert res.exit_code == 2 and "sobol or morris" in res.output and calls == []
+
+
+def test_sweep_analysis_block_writes_where_sensitivity_does(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = write_sweep(tmp_path, name="sob2", design={"method": "sobol", "samples": 2, "seed": 0},
+                       analysis={"sensitivity": {"outputs": ["metro_population"], "years": [2030]}})
+    res = invoke("sweep", path, "-q")
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "outputs" / "sob2" / "ensemble.nc").is_file()
+    assert (tmp_path / "outputs" / "sensitivity" / "sob2" / "sensitivity.nc").is_file()
+    again = invoke("sensitivity", path, "-q")                     # the same analysis: allowed
+    assert again.exit_code == 0, again.output

@@ -15,6 +15,7 @@ order or interruptions (see ``store``).
 """
 from __future__ import annotations
 
+import logging
 import math
 import os
 import sys
@@ -179,12 +180,24 @@ def _progress(total: int, initial: int, enabled: bool, desc: str, unit: str = "r
                 smoothing=0.1)
 
 
+log = logging.getLogger(__name__)
+
+
+def _logged(on_result):
+    def wrapped(res):
+        log.debug(f"chunk {res.index}: {len(res.failed)} members, {int(res.failed.sum())} failed, "
+                  f"{res.seconds:.1f} s, {res.nfev} RHS evaluations, {res.attempts} attempt(s), {res.worker}")
+        on_result(res)
+    return wrapped
+
+
 def execute(ctx: ChunkContext, X: np.ndarray, chunks: list[tuple[int, int, int]], shapes: dict, on_result,
             jobs: int = 1, scheduler=None, progress: bool = False, done: int = 0, total: int | None = None,
             desc: str = "sweep") -> None:
     """Run ``chunks`` [(index, start, stop)] and call ``on_result(ChunkResult)`` as each finishes (in the
     calling process, so results are written there)."""
     total = X.shape[0] if total is None else total
+    on_result = _logged(on_result)
     bar = _progress(total, done, progress, desc)
     try:
         if scheduler is not None:

@@ -18,6 +18,7 @@ reported as poorly identified instead of being silently fixed.
 """
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -173,8 +174,10 @@ def _solve(problem: Problem, theta0: np.ndarray, active: np.ndarray, observation
 
 def fit(cfg: CalibrationConfig, scenario, until: int | None = None, seed: int | None = None,
         starts: int | None = None, observations: list[Observation] | None = None,
-        progress=lambda msg: None) -> tuple[FitResult, Problem]:
-    """Partial-model stages, then the joint multi-start fit; raises FitError if it cannot converge."""
+        progress=None) -> tuple[FitResult, Problem]:
+    """Partial-model stages, then the joint multi-start fit; raises FitError if it cannot converge.
+    ``progress(message)`` is called after each stage and start (default: logged at INFO level)."""
+    progress = progress or logging.getLogger(__name__).info
     t0 = time.perf_counter()
     problem = Problem(cfg, scenario, observations, until)
     seed = cfg.seed if seed is None else seed

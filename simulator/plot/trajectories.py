@@ -87,6 +87,13 @@ def trajectories(ds, variable: str = "population", *, level: str = "node", regio
     return ax
 
 
+# rates read as shares of something, not bare "%"
+_RATE_LABELS = {"urbanization_rate": "urban share of residents (%)",
+                "city_urbanization_rate": "urban share of residents (%)",
+                "metro_urbanization_rate": "urban share of residents (%)",
+                "unemployment_rate": "share of the labour force (%)", "vacancy_rate": "share of housing (%)"}
+
+
 def trajectory_panels(ds, variables=TRAJECTORY_VARIABLES, *, level: str = "node", regions=None,
                       lang: str = "en", observed: bool = True, targets: bool = True):
     """One panel per variable (default: population, urbanization rate, floor area per person, real
@@ -102,7 +109,8 @@ def trajectory_panels(ds, variables=TRAJECTORY_VARIABLES, *, level: str = "node"
             trajectories(ds, v, level=level, regions=regions, lang=lang, observed=observed, targets=targets, ax=ax)
             ax.get_legend().remove() if ax.get_legend() else None
             ax.set_title(style.var_name(v, lang), fontsize=10)
-            ax.set_ylabel(style.unit_display(ax._sim_units, v, lang)[1])   # the title names the variable
+            ax.set_ylabel(_RATE_LABELS.get(v) if lang == "en" and v in _RATE_LABELS
+                          else style.unit_display(ax._sim_units, v, lang)[1])   # the title names the variable
         if level == "city" and observed:
             lo = min(a.get_xlim()[0] for a in flat[:n])
             hi = max(a.get_xlim()[1] for a in flat[:n])
