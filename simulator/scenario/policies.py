@@ -129,18 +129,7 @@ def plus_step(schedule: Piecewise, t: float, delta: float) -> Piecewise:
     """``schedule`` plus ``delta`` from ``t`` on (exact: a jump at ``t``, later knots shifted)."""
     if delta == 0:
         return schedule
-    t = float(t)
-    times, left, right = [], [], []
-    for tk, lv, rv in zip(schedule.times, schedule.left, schedule.right):
-        if tk < t:
-            times.append(tk), left.append(lv), right.append(rv)
-    times.append(t)
-    left.append(float(schedule.value(t, side="left")))
-    right.append(float(schedule.value(t, side="right")) + delta)
-    for tk, lv, rv in zip(schedule.times, schedule.left, schedule.right):
-        if tk > t:
-            times.append(tk), left.append(lv + delta), right.append(rv + delta)
-    return Piecewise(tuple(times), tuple(left), tuple(right))
+    return Piecewise.spliced(schedule, schedule.shifted(delta), t)
 
 
 def _window(schedule: Piecewise, start: float, until: float | None, delta: float) -> Piecewise:

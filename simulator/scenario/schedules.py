@@ -75,6 +75,11 @@ class Piecewise:
                 times.append(t), left.append(lv), right.append(rv)
         return cls(tuple(times), tuple(left), tuple(right))
 
+    def shifted(self, delta: float) -> Piecewise:
+        """The same schedule plus the constant ``delta``."""
+        return Piecewise(self.times, tuple(v + delta for v in self.left), tuple(v + delta for v in self.right),
+                         self.base + delta)
+
     @property
     def is_constant(self) -> bool:
         return not self.times
