@@ -179,8 +179,12 @@ def _peek(path: Path, samples, seed, chunk_size) -> dict:
         try:
             with xr.open_dataset(path) as ds:
                 a = dict(ds.attrs)
+                is_ensemble = "run" in ds.dims and "factor" in ds.dims and "failed" in ds
         except (OSError, ValueError) as exc:
             _fail(f"{path}: cannot read the ensemble ({exc})")
+        if not is_ensemble:
+            _fail(f"{path}: not an ensemble written by `sim sweep` (no run/factor dimensions); give a sweep file "
+                  "or its outputs/<sweep name>/ensemble.nc")
         return {"design_key": a.get("design_key"), "sweep_name": a.get("sweep_name"), "sweep": None,
                 "design_method": a.get("design_method"), "design_seed": int(a.get("design_seed", 0)),
                 "target_year": int(a.get("target_year", 2030))}

@@ -271,7 +271,8 @@ def summary(ds: xr.Dataset, years=None) -> dict:
         table.append(row)
     from .fiscal import fiscal_summary
     out = {"scenario": ds.attrs["scenario_name"], "scenario_sha256": ds.attrs["scenario_sha256"],
-           "package_version": ds.attrs["package_version"], "targets": target_check(ds), "years": table}
+           "package_version": ds.attrs["package_version"], "targets": target_check(ds), "years": table,
+           "fiscal": fiscal_summary(ds, years)}
     if ds.attrs.get("implausible_values"):         # set by `sim run` (simulator.scenario.plausible)
         out["implausible_values"] = json.loads(ds.attrs["implausible_values"])
     return out

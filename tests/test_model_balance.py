@@ -68,7 +68,7 @@ EXTREMES = [
                     "vintage_aging_time": 1.0}},
     {"levers": {"tfr": 0.0, "renewal_demolition": 1.0e9, "reclassification": 1.0e6, "land_quota": 0.0,
                 "investment_rate": 0.0, "output_shock": 0.05}},
-    {"levers": {"tfr": 5.0, "talent_bonus": 2.0, "metro_integration": 2.0, "external_inflow_factor": 10.0,
+    {"levers": {"tfr": 5.0, "talent_bonus": 2.0, "metro_integration": 1.0, "external_inflow_factor": 10.0,
                 "housing_quality": 5.0, "policy_housing_starts": 1.0e9}},
     {"parameters": {"attractiveness_perception_time": 0.1, "price_adjustment_time": 0.1,
                     "construction_time": 0.3, "wage_perception_time": 0.1, "base_urbanization_trend": 0.1}},

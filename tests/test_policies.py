@@ -7,8 +7,8 @@ import pytest
 from simulator import scenario_from_dict
 from simulator.api import run
 from simulator.scenario import ScenarioError
-from simulator.scenario.policies import (CHILD_COST_PER_YEAR, COST_PER_GRADUATE, FERTILITY_SUBSIDY_ELASTICITY,
-                                         HUKOU_CONDITIONS, plus_step, young_in_migration)
+from simulator.scenario.policies import (CHILD_COST, COST_PER_GRADUATE, FERTILITY_SUBSIDY_ELASTICITY,
+                                         HUKOU_CONDITIONS, SUBSIDY_YEARS, plus_step, young_in_migration)
 from simulator.scenario.schedules import Piecewise
 from simulator.model.nodes import NODES
 from simulator.model.parameters import resolve
@@ -56,7 +56,16 @@ def test_childcare_subsidy_raises_tfr_by_the_elasticity_rule():
     sc = _scenario({"childcare_subsidy": [{"nodes": "CC_P", "yuan_per_child": 3600, "from": 2025}]})
     tfr = sc.levers["tfr"].schedules["CC_P"]
     before = float(tfr.value(2024.5))
-    assert float(tfr.value(2026)) == pytest.approx(before * (1 + FERTILITY_SUBSIDY_ELASTICITY * 3600 / CHILD_COST_PER_YEAR))
+    assert float(tfr.value(2026)) == pytest.approx(
+        before * (1 + FERTILITY_SUBSIDY_ELASTICITY * SUBSIDY_YEARS * 3600 / CHILD_COST))
+    assert 0.01 < float(tfr.value(2026)) / before - 1 < 0.05     # 3 × 3,600 of 485,000 yuan: ≈ 2 % more births
+
+
+def test_hukou_policy_adds_to_a_ramp_instead_of_replacing_it():
+    sc = _scenario({"hukou": [{"nodes": ["JL_P"], "removed": ["rental_settlement"], "year": 2026}]},
+                   levers={"hukou_ease": {"JL_P": {"ramp": {"start": 2025, "end": 2030, "from": 0.9, "to": 0.95}}}})
+    k = sc.levers["hukou_ease"].schedules["JL_P"]
+    assert float(k.value(2028)) == pytest.approx(0.93 + 0.05)      # the ramp keeps rising after the policy
 
 
 def test_affordable_housing_and_projects_are_windows_added_to_the_levers():
@@ -116,3 +125,19 @@ def test_fiscal_costs_and_the_budget_flag():
     from simulator.fiscal import fiscal_summary
     rows = {r["year"]: r for r in fiscal_summary(ds, [2027, 2030])}
     assert rows[2027]["exceeds"] and not rows[2030]["exceeds"]     # 50 bn of local money is far above the room
+
+
+def test_run_summary_and_terminal_report_the_fiscal_check(tmp_path):
+    """`sim run` prints the policy spending line and summary.json carries it (flagged when above the room)."""
+    import json
+    from click.testing import CliRunner
+    from simulator.cli import main
+    f = tmp_path / "p.yaml"
+    f.write_text("name: p\ntime: {start: 2024, end: 2030}\npolicies:\n  project_investment:\n"
+                 "    - {node: CC_P, yuan_per_year: 1.0e11, from: 2024, until: 2030, local_share: 0.5}\n",
+                 encoding="utf-8")
+    res = CliRunner().invoke(main, ["run", str(f), "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert "policy spending" in res.output and "EXCEEDS the budget room" in res.output
+    fiscal = json.loads((tmp_path / "out" / "summary.json").read_text())["fiscal"]
+    assert fiscal and all(row["exceeds"] for row in fiscal if row["year"] > 2024)

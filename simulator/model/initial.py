@@ -145,7 +145,7 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
     Ep0, Er0 = expectations.initial_additive(np.zeros((1, M)), p.income_weight * g0, tau_h,
                                              p.attractiveness_perception_time)
     wbar0, wref0 = expectations.initial_multiplicative(wage0, g0, tau_h, p.wage_perception_time)
-    crowding0 = housing.occupied(U * h0, H0) / (U * h0)
+    crowding0 = housing.crowding(U * h0, H0, p.natural_vacancy)
 
     blocks = {
         "population": population, "urban_population": U,

@@ -59,9 +59,9 @@ _SPECS = [
               "utility bonus for movers aged 20–34 (talent and graduate programmes)", "L12, L13"),
     LeverSpec("amenity_bonus", "node", 0.0, "1", -2.0, 2.0,
               "utility bonus for all movers (amenity, liveability)", "L29"),
-    LeverSpec("metro_integration", "scalar", 0.0, "1", 0.0, 2.0,
-              "ρ_M: cut in migration cost between plan-area nodes (portable insurance, shared "
-              "labour market)", "L16"),
+    LeverSpec("metro_integration", "scalar", 0.0, "1", 0.0, 1.0,
+              "ρ_M: share of the travel-time migration cost removed between plan-area nodes (portable "
+              "insurance, shared labour market); 1 = moving inside the plan area costs nothing", "L16"),
     LeverSpec("travel_time", "pair", base_travel_time(), "min", 1.0, 2000.0,
               "generalized travel time between two nodes (rail, expressways)", "L8"),
     LeverSpec("external_inflow_factor", "scalar", 1.0, "1", 0.0, 10.0,

@@ -165,7 +165,7 @@ _SPECS = [
        "τ_C: travel time over which the commuting weight falls by the factor e",
        "judgement: commuting between cities falls steeply beyond 45–60 min (the plan's '1-hour commuting "
        "circle'); no commuting survey for the metro area in the data"),
-    _p("commuting_wage_elasticity", 4.0, "1", 0.0, 20.0, False, "economy",
+    _p("commuting_wage_elasticity", 4.0, "1", 0.0, 10.0, False, "economy",
        "η_C: elasticity of the commuting weight to the workplace's forecast wage relative to home's",
        "judgement: commuters go where wages are higher (a 10 % higher wage raises the weight by ≈ 46 %)"),
     _p("natural_unemployment", 0.05, "1", 0.01, 0.2, True, "economy",
@@ -189,8 +189,9 @@ _SPECS = [
     # --- housing --------------------------------------------------------------------------------
     _p("housing_income_elasticity", 0.9, "1", 0.0, 2.0, False, "housing",
        "η_y: income elasticity of desired floor area per person", "Chow & Niu 2015; Zheng & Liu 2005"),
-    _p("floor_area_saturation", 50.0, "m2/person", 20.0, 150.0, False, "housing",
-       "h̄: floor area per urban resident that desired floor area approaches as income grows",
+    _p("floor_area_saturation", 50.0, "m2/person", 40.0, 150.0, False, "housing",
+       "h̄: floor area per urban resident that desired floor area approaches as income grows (above every "
+       "node's base-year floor area, 31.7–34.8 m², hence the lower bound 40)",
        "judgement: above China's 2020 census urban mean (36.5 m², NBS) and Germany's ≈ 47 m², below the "
        "US; replaces the constant-elasticity demand that reached 96 m²/person by 2060"),
     _p("housing_price_elasticity", 0.8, "1", 0.1, 3.0, False, "housing",

@@ -79,7 +79,7 @@ class Model:
                                               p.floor_area_saturation, price, p.housing_price_elasticity)
         demand_area = U * floor_pp
         occupied = housing.occupied(demand_area, stock)
-        crowding = occupied / demand_area
+        crowding = housing.crowding(demand_area, stock, p.natural_vacancy)
         d["house_price"][:] = housing.price_change(price, demand_area, stock, p.natural_vacancy,
                                                    p.price_adjustment_time, p.housing_price_elasticity)
         starts = housing.starts(p.normal_starts_rate, stock, price, p.starts_price_elasticity,

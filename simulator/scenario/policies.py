@@ -13,8 +13,8 @@ hukou              each settlement condition removed adds its    hukou_ease (ste
 graduates_retained Ω = ln(1 + X / I_young), I_young = base-year  talent_bonus (added step)
                    gross in-migration aged 20–34 of the node
 affordable_housing units/yr × m² per unit                        policy_housing_starts (added step)
-childcare_subsidy  ΔTFR = ε·(yuan per child / yearly child cost) tfr (added step)
-                   ·TFR at the start
+childcare_subsidy  ΔTFR = ε·(3 years × yuan per child / cost of a tfr (added step)
+                   child to 17)·TFR at the start
 project_investment yuan/yr between ``from`` and ``until``         project_investment (added steps)
 ================== ============================================ =====================================
 
@@ -46,12 +46,14 @@ HUKOU_CONDITIONS = {
     "residence_registration": (0.05, "hukou registered where one usually lives "
                                       "(001: 「到 2035 年，建立以经常居住地登记户口制度」)"),
 }
-#: yearly cost of raising a child in China [yuan/child/yr]: 485,000 yuan to age 17 (YuWa Population
-#: Research, 中国生育成本报告 2022, [secondary]) / 17 years
-CHILD_COST_PER_YEAR = 28_500.0
-#: elasticity of fertility to a child benefit measured as a share of the cost of a child [judgement,
-#: within the range of Milligan 2005 (Quebec allowance) and Laroque & Salanié 2014 (France)]
-FERTILITY_SUBSIDY_ELASTICITY = 0.2
+#: cost of raising a child in China to age 17 [yuan]: YuWa Population Research, 中国生育成本报告 2022 [secondary]
+CHILD_COST = 485_000.0
+#: years a childcare subsidy is paid per child (children under three)
+SUBSIDY_YEARS = 3.0
+#: elasticity of fertility to a child benefit measured as its total value over the cost of a child [judgement:
+#: Milligan 2005 (Quebec, up to C$8,000 ≈ 5 % of the cost of a child, +12 % births at the full benefit)
+#: implies ≈ 2; effects in low-fertility East Asia are smaller, hence 1]
+FERTILITY_SUBSIDY_ELASTICITY = 1.0
 #: unit costs for the fiscal check [yuan]; all [judgement] unless noted
 COST_PER_GRADUATE = 30_000.0          # settlement, rent and living subsidies per retained graduate per year
 COST_PER_M2_AFFORDABLE = 3_000.0      # construction cost of affordable rental housing per m²
@@ -200,9 +202,9 @@ def apply_policies(raw: Any, file: str, levers: dict[str, dict], parameters: dic
     for i, h in enumerate(section.hukou):
         gain = sum(HUKOU_CONDITIONS[c][0] for c in dict.fromkeys(h.removed))
         for node in _nodes(h.nodes, file, f"policies.hukou[{i}].nodes", problems):
-            before = levers["hukou_ease"][node]
-            level = min(1.0, float(before.value(h.year, side="right")) + gain)
-            levers["hukou_ease"][node] = Piecewise.step([(h.year, level)], before)
+            before = levers["hukou_ease"][node]       # added to the schedule (a later ramp keeps rising), at most to 1
+            room = max(0.0, 1.0 - float(before.value(h.year, side="right")))
+            levers["hukou_ease"][node] = plus_step(before, h.year, min(gain, room))
     young = None
     for i, g in enumerate(section.graduates_retained):
         for node in _nodes(g.node, file, f"policies.graduates_retained[{i}].node", problems):
@@ -216,7 +218,7 @@ def apply_policies(raw: Any, file: str, levers: dict[str, dict], parameters: dic
     for i, c in enumerate(section.childcare_subsidy):
         for node in _nodes(c.nodes, file, f"policies.childcare_subsidy[{i}].nodes", problems):
             tfr = float(levers["tfr"][node].value(c.start, side="right"))
-            delta = FERTILITY_SUBSIDY_ELASTICITY * c.yuan_per_child / CHILD_COST_PER_YEAR * tfr
+            delta = FERTILITY_SUBSIDY_ELASTICITY * SUBSIDY_YEARS * c.yuan_per_child / CHILD_COST * tfr
             levers["tfr"][node] = plus_step(levers["tfr"][node], c.start, delta)
     for kind in ("affordable_housing", "project_investment"):
         for i, item in enumerate(getattr(section, kind)):

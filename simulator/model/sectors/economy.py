@@ -17,8 +17,9 @@
     W[i]    = Σ_j σ[i,j]·w[j]·(1 − u[j])                                 residents' expected income [yuan/worker/yr]
 
 Commuting (the plan's "1-hour commuting circle"): residents work where their node's commuting shares
-send them, so rail lets people live in one node and work in another. σ is bounded (ω ≤ ϕ_C) and sums
-to 1: T → 0 min gives an out-commuting share of at most ϕ_C·(N−1)/(1 + ϕ_C·(N−1)) per node; T → ∞ gives 0.
+send them, so rail lets people live in one node and work in another. σ sums to 1 and each weight is at
+most ϕ_C·(ŵ_j/ŵ_i)^η_C: T → 0 min gives an out-commuting share of at most ω/(1 + ω), ω = Σ_j≠i ϕ_C·(ŵ_j/ŵ_i)^η_C;
+T → ∞ gives 0.
 """
 from __future__ import annotations
 

@@ -6,8 +6,10 @@ price that clears the market with a lag (DiPasquale–Wheaton stock–flow).
                                                          h0 at the base with income elasticity η_y there,
                                                          → h̄ as income grows, → 0 (never below) as it falls
     Dm       = U · h                                     demand [m²]
-    Occ      = smin(Dm, H; n = 20) ≤ H                   occupied floor area [m²]
-    vacancy  = 1 − Occ/H ≥ 0 by construction;  crowding χ = Occ/Dm ≤ 1 (share of desired area obtained)
+    Occ      = smin(Dm, H; n = 60) ≤ H                   occupied floor area [m²]
+    vacancy  = 1 − Occ/H ≥ 0 by construction (≈ v* where the price is at rest: Dm = (1 − v*)·H)
+    χ        = smin(1, (1 − v*)·H/Dm; n = 60) ≤ 1        crowding: 1 while demand leaves the natural vacancy
+                                                         free, < 1 only when demand presses into it
     dp/dt    = p/(τ_p·η_p) · ln(Dm / ((1−v*)·H))          price index (2024 = 1) [1/yr]
     Starts   = smin(s0·H·p^ε_q, Quota(t)) + SPol(t)      (replacement cost index = 1, so q = p)
     dC1/dt   = Starts − 3·C1/τ_c;  dC2/dt = 3(C1 − C2)/τ_c;  dC3/dt = 3(C2 − C3)/τ_c
@@ -22,7 +24,7 @@ import numpy as np
 from ..functions import smooth_min
 
 
-OCCUPANCY_SHARPNESS = 20.0   # n of the smooth min: at 10 % vacancy occupancy is 0.6 % below demand
+OCCUPANCY_SHARPNESS = 60.0   # n of the smooth min: at 5.5 % vacancy occupancy is 0.06 % below demand
 
 
 def desired_floor_area(base, income_ratio, income_elasticity, saturation, price, price_elasticity):
@@ -34,6 +36,11 @@ def desired_floor_area(base, income_ratio, income_elasticity, saturation, price,
 def occupied(demand, stock):
     """Occupied floor area [m²]: demand where there is room, the stock where there is not (never above it)."""
     return smooth_min(demand, stock, OCCUPANCY_SHARPNESS)
+
+
+def crowding(demand, stock, natural_vacancy):
+    """χ (dimensionless, ≤ 1): 1 while demand leaves the natural vacancy free, falling as demand exceeds (1 − v*)·H."""
+    return smooth_min(1.0, (1.0 - natural_vacancy) * stock / demand, OCCUPANCY_SHARPNESS)
 
 
 def price_change(price, demand, stock, natural_vacancy, adjustment_time, price_elasticity):
@@ -78,9 +85,10 @@ EXPORT_EQUATIONS = [
      "m2/person", "h = hbar h0 x / (hbar - h0 + h0 x) p^(-eta_p)"),
     ("housing_demand", "node", "urban_population[node] * desired_floor_area[node]", "m2", "Dm = U h"),
     ("housing_occupied", "node", _smin("housing_demand[node]", "housing_stock[node]", OCCUPANCY_SHARPNESS), "m2",
-     "Occ = smin(Dm, H; n = 20) <= H"),
-    ("crowding", "node", "housing_occupied[node] / housing_demand[node]", "Dmnl",
-     "chi = Occ/Dm: share of desired floor area obtained"),
+     "Occ = smin(Dm, H; n = 60) <= H"),
+    ("crowding", "node",
+     _smin("1", "(1 - natural_vacancy) * housing_stock[node] / housing_demand[node]", OCCUPANCY_SHARPNESS), "Dmnl",
+     "chi = smin(1, (1 - v*) H / Dm): below 1 only when demand presses into the natural vacancy"),
     ("market_starts", "node",
      "normal_starts_rate[node] * housing_stock[node] * house_price[node] ^ starts_price_elasticity", "m2/yr",
      "s0 H q^eps_q (q = p)"),

@@ -1,6 +1,6 @@
 """Migration: logit destination choice among the nodes and the rest of China (EXT).
 
-    c[o,d]     = γ_T · ln(1 + T[o,d]/60 min) − ρ_M(t)·1{o,d both in the plan area}  (o ≠ d, nodes)
+    c[o,d]     = γ_T · ln(1 + T[o,d]/60 min) · (1 − ρ_M(t)·1{o,d both in the plan area})  (o ≠ d, nodes)
     c[o,EXT]   = c_EXT
     u[o,d,g]   = V̂[d] + Ω[d,g](t) − c[o,d]            (alternative d ≠ o; V̂ of EXT = V̂_EXT)
     u[o,o,g]   = V̂[o] + Ω[o,g](t) + ψ_o                (stay)
@@ -19,8 +19,8 @@ The rest of China is large, so its choice probabilities are in the small-share l
 subtracted from its origin and added to its destination with the same age vector: people are
 conserved by construction. Arrays have the ensemble member axis last.
 
-The travel-time cost is 0 at T = 0, monotone and concave in T, so no travel time can make a move
-cheaper than free: cutting T from T_base to 1 minute lowers the cost by at most γ_T·ln(1 + T_base/60)
+The travel-time cost is 0 at T = 0, monotone and concave in T, and integration (ρ_M ∈ [0, 1]) removes a share
+of it between plan-area nodes, so no travel time or policy can make a move cheaper than free: cutting T from T_base to 1 minute lowers the cost by at most γ_T·ln(1 + T_base/60)
 (ln 2 ≈ 0.69 for a 60-minute link), i.e. at most multiplies that link's flows by (1 + T_base/60)^γ_T.
 """
 from __future__ import annotations
@@ -42,7 +42,7 @@ def migration_cost(travel_time: np.ndarray, travel_cost_weight: np.ndarray,
     """
     M = travel_time.shape[-1]
     cost = np.empty((N_NODES, N_NODES + 1, M))
-    node_cost = travel_cost_weight * np.log1p(travel_time / 60.0) - metro_integration * _PLAN_PAIR
+    node_cost = travel_cost_weight * np.log1p(travel_time / 60.0) * (1.0 - metro_integration * _PLAN_PAIR)
     cost[:, :N_NODES] = np.where(_OFF_DIAG, node_cost, 0.0)
     cost[:, N_NODES] = ext_move_cost
     return cost
@@ -142,9 +142,9 @@ EXPORT_EQUATIONS = [
     ("bonus", "node, age", "amenity_bonus[node] + talent_bonus[node] * talent_age[age]", "Dmnl",
      "Omega[d,g] = amenity bonus + talent bonus * 1{20 <= age < 35}"),
     ("migration_cost", "node, dest",
-     "(1 - node_identity[node, dest]) * (travel_cost_weight * LN(1 + travel_time[node, dest] / 60)"
-     " - metro_integration * plan_pair[node, dest])", "Dmnl",
-     "c[o,d] = gamma_T ln(1 + T/60) - rho_M 1{both in plan area}; 0 on the diagonal"),
+     "(1 - node_identity[node, dest]) * travel_cost_weight * LN(1 + travel_time[node, dest] / 60)"
+     " * (1 - metro_integration * plan_pair[node, dest])", "Dmnl",
+     "c[o,d] = gamma_T ln(1 + T/60) (1 - rho_M 1{both in plan area}); 0 on the diagonal"),
     ("choice_weight", "node, dest, age",
      "EXP(attractiveness_forecast[dest] + bonus[dest, age] - migration_cost[node, dest]"
      " + node_identity[node, dest] * home_premium[node])", "Dmnl",
