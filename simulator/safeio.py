@@ -203,18 +203,25 @@ def _check_parent(path: Path) -> None:
         raise DestinationError(path, f"directory {parent} is not writable")
 
 
-def check_output_file(path) -> Path:
-    """Raise ``DestinationError`` unless ``path`` is a regular file or can be created as one."""
-    path = Path(path)
+def _existing(path: Path):
+    """``os.stat`` of ``path``, or None if it does not exist yet and its parent can hold it."""
     if "\x00" in str(path):
         raise DestinationError(path, "the path contains a NUL character")
     try:
-        st = os.stat(path)
+        return os.stat(path)
     except FileNotFoundError:
         _check_parent(path)
-        return path
+        return None
     except OSError as exc:
         raise DestinationError(path, exc.strerror or str(exc)) from None
+
+
+def check_output_file(path) -> Path:
+    """Raise ``DestinationError`` unless ``path`` is a regular file or can be created as one."""
+    path = Path(path)
+    st = _existing(path)
+    if st is None:
+        return path
     if not stat.S_ISREG(st.st_mode):
         raise DestinationError(path, f"exists and is {_kind(st.st_mode)}; refusing to replace it "
                                      "(choose a regular file)")
@@ -226,15 +233,9 @@ def check_output_file(path) -> Path:
 def check_output_dir(path) -> Path:
     """Raise ``DestinationError`` unless ``path`` is a writable directory or can be created as one."""
     path = Path(path)
-    if "\x00" in str(path):
-        raise DestinationError(path, "the path contains a NUL character")
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        _check_parent(path)
+    st = _existing(path)
+    if st is None:
         return path
-    except OSError as exc:
-        raise DestinationError(path, exc.strerror or str(exc)) from None
     if not stat.S_ISDIR(st.st_mode):
         raise DestinationError(path, f"exists and is {_kind(st.st_mode) if not stat.S_ISREG(st.st_mode) else 'a file'}"
                                      ", not a directory")

@@ -24,6 +24,7 @@ Every outflow of H is proportional to H and in-migration only adds to P − H, s
 """
 from __future__ import annotations
 
+import numpy as np
 
 from ..functions import sigmoid, smooth_min, softplus
 
@@ -40,7 +41,6 @@ def reclassification(target, rural, min_drain_time):
 
 def settlement_rate(base_rate, elasticity, hukou_gain):
     """σ_S = σ0·exp(β_S·(k − k_base)) [1/yr]."""
-    import numpy as np
     return base_rate * np.exp(elasticity * hukou_gain)
 
 
