@@ -93,8 +93,9 @@ def _piecewise_points(pw, start: float, end: float) -> list[tuple[float, float]]
 
 def _lever_variables(scenario) -> list[Variable]:
     out = []
+    levers = scenario.effective_levers()          # the history's schedules, then the scenario's
     for name, spec in LEVERS.items():
-        sched = scenario.effective_levers()[name]
+        sched = levers[name]
         doc = f"lever: {spec.description} [{spec.seeds}]"
         if spec.kind == "pair":
             # full (node, dest) matrix, the diagonal holds the internal commute time (not a lever)

@@ -78,7 +78,6 @@ class Model:
         floor_pp = housing.desired_floor_area(c.floor_area0, ytil / c.income0, p.housing_income_elasticity,
                                               p.floor_area_saturation, price, p.housing_price_elasticity)
         demand_area = U * floor_pp
-        occupied = housing.occupied(demand_area, stock)
         crowding = housing.crowding(demand_area, stock, p.natural_vacancy)
         d["house_price"][:] = housing.price_change(price, demand_area, stock, p.natural_vacancy,
                                                    p.price_adjustment_time, p.housing_price_elasticity)
@@ -179,7 +178,8 @@ class Model:
                    gdp_real_rate=gdp, gdp_nominal_rate=gdp_nominal, deflator=deflator * np.ones_like(gdp),
                    tfp=tfp, attractiveness=V, expected_income=expected_income,
                    service_access=access_services, desired_floor_area=floor_pp,
-                   housing_demand=demand_area, housing_occupied=occupied, crowding=crowding,
+                   housing_demand=demand_area, housing_occupied=housing.occupied(demand_area, stock),
+                   crowding=crowding,
                    attractiveness_forecast=V_forecast, wage_forecast=wage_forecast, housing_starts_rate=starts,
                    housing_completions_rate=completions, births_rate=births, deaths_rate=deaths,
                    in_migration_rate=inflow, out_migration_rate=outflow, settlement_rate=settle)
