@@ -242,7 +242,10 @@ def _uncertainty(problem: Problem, theta: np.ndarray, prior_mean: np.ndarray):
     hs = 1e-3 * (problem.hi - problem.lo)
     thetas = np.vstack([theta] + [theta + np.eye(n)[j] * hs[j] for j in range(n)])
     R = problem.residuals(thetas, problem.fit_observations, active, prior_mean)
-    J = (R[1:] - R[0]).T / hs
+    # the Jacobian in the scaled space x = (θ − lo)/(hi − lo): parameters of very different magnitudes
+    # (persons/yr next to 1/yr) would otherwise make the information matrix look singular
+    width = problem.hi - problem.lo
+    J = (R[1:] - R[0]).T / (hs / width)
     m_obs = len(problem.fit_observations)
 
     def cov(Jm):
@@ -259,8 +262,9 @@ def _uncertainty(problem: Problem, theta: np.ndarray, prior_mean: np.ndarray):
             return c
         return V @ np.diag(1 / w) @ V.T
 
-    c_all = cov(J)
-    c_data = cov(J[:m_obs])
+    scale = np.outer(width, width)          # back to θ units, elementwise (keeps inf entries inf)
+    c_all = cov(J) * scale
+    c_data = cov(J[:m_obs]) * scale
     sd = np.sqrt(np.abs(np.diag(c_all)))
     sd_data = np.sqrt(np.abs(np.diag(c_data)))
     with np.errstate(invalid="ignore", divide="ignore"):

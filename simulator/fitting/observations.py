@@ -135,10 +135,24 @@ def standard_observations(start: int, end: int) -> list[Observation]:
     for year in (2022, 2023, 2024):
         row = _row("Jilin_province", year, "net_interprovincial_migration")
         add("province_net_migration_external", year, row["value"] * 1e4, "persons/yr", False, 40000.0, row["source"])
+    for row in _extra_rows("city_net_migration.csv", "net_cross_city_inmigration"):
+        # 跨市净流入: net migration across the whole city's boundary (from other prefectures and provinces);
+        # moves between the city's own two nodes cancel in the operator, as in the bulletin
+        add(f"city_net_migration/{row['region']}", int(row["year"]), float(row["value"]) * 1e4, "persons/yr",
+            False, 5000.0, row["source"])
     add("metro_population", 2024, 12.10e6, "persons", True, 0.005,
         "plan text 吉政发〔2025〕8号: 常住人口约1210万人 (taken as end-2024)")
     add("metro_gdp_nominal", 2024, 913.0e9, "yuan/yr", True, 0.01, "plan text: 2024年都市圈经济总量9130亿元")
     return out
+
+
+def _extra_rows(name: str, quantity: str) -> list[dict]:
+    """Rows of a tidy data file in calibration/data (``region,year,quantity,value,unit,source,note``)."""
+    import csv
+
+    from ..model.base_data import DATA_DIR
+    with open(DATA_DIR / name, newline="", encoding="utf-8") as fh:
+        return [r for r in csv.DictReader(fh) if r["quantity"] == quantity]
 
 
 def _city(var: str) -> Callable[[xr.Dataset, int, str], float]:
@@ -160,7 +174,27 @@ def _pair_gdp(ds: xr.Dataset, year: int, pair: str) -> float:
     return float(ds.city_gdp_nominal.sel(time=year, whole_city=cities).sum("whole_city"))
 
 
+def _external_flow(direction: str) -> Callable[[xr.Dataset, int, str], float]:
+    """Gross migration between the province (all nine nodes) and the rest of China in a calendar year:
+    ``in`` = Σ_d M[EXT, d], ``out`` = Σ_o M[o, EXT] [persons/yr]."""
+    def op(ds: xr.Dataset, year: int, _: str) -> float:
+        flow = ds.migration_flow.sel(time=year)
+        if direction == "in":
+            return float(flow.sel(origin="EXT").drop_sel(destination="EXT").sum())
+        return float(flow.sel(destination="EXT").drop_sel(origin="EXT").sum())
+    return op
+
+
+def _city_net_migration(ds: xr.Dataset, year: int, city: str) -> float:
+    """Net migration of a whole city (both nodes; moves between its own two nodes cancel) [persons/yr]."""
+    nodes = [str(r) for r in ds.region.values if str(ds.city.sel(region=r).values) == city]
+    return float(ds.net_migration.sel(time=year, region=nodes).sum("region"))
+
+
 OPERATORS: dict[str, Callable] = {
+    "province_in_migration_external": _external_flow("in"),
+    "province_out_migration_external": _external_flow("out"),
+    "city_net_migration": _city_net_migration,
     "node_population": lambda ds, year, node: float(ds.population.sel(time=year, region=node)),
     "city_population": _city("city_population"),
     "pair_gdp_nominal": _pair_gdp,

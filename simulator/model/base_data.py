@@ -98,21 +98,25 @@ def age_schedules() -> dict[str, np.ndarray]:
     return {c: np.array([float(r[c]) for r in rows]) for c in cols}
 
 
-def rogers_castro(age: np.ndarray) -> np.ndarray:
-    """Rogers–Castro model migration schedule (Rogers & Castro 1981, 'basic' parameters)."""
-    a1, al1, a2, al2, mu2, la2, c = 0.02, 0.1, 0.06, 0.1, 20.0, 0.4, 0.003
+def rogers_castro(age: np.ndarray, mu2: float | np.ndarray = 20.0) -> np.ndarray:
+    """Rogers–Castro model migration schedule (Rogers & Castro 1981, 'basic' parameters); ``mu2`` is
+    the age of the labour-force peak [yr] (an array of peaks broadcasts against ``age``)."""
+    a1, al1, a2, al2, la2, c = 0.02, 0.1, 0.06, 0.1, 0.4, 0.003
     return (a1 * np.exp(-al1 * age)
             + a2 * np.exp(-al2 * (age - mu2) - np.exp(-la2 * (age - mu2))) + c)
 
 
-def migration_age_profile() -> np.ndarray:
+def migration_age_profile(peak_age: float | np.ndarray = 20.0) -> np.ndarray:
     """Relative migration propensity by age group (Rogers–Castro at group mid-points).
 
     Scaled to an unweighted mean of 1 over the groups; the level is absorbed by the base-year
     calibration of the home premium ψ, so only the shape matters.
+    Returns shape (G,) for a scalar ``peak_age``, (G, M) for a vector of M peaks.
     """
-    r = rogers_castro(AGE_LOWER + 2.5)
-    return r / r.mean()
+    peak = np.asarray(peak_age, dtype=float)
+    age = AGE_LOWER + 2.5 if peak.ndim == 0 else (AGE_LOWER + 2.5)[:, None]
+    r = rogers_castro(age, peak)
+    return r / r.mean(axis=0)
 
 
 @dataclass(frozen=True)

@@ -44,20 +44,28 @@ class CalibrationError(ValueError):
     """The base year cannot be closed with the given parameters (message says which and why)."""
 
 
-def age_constants() -> SimpleNamespace:
+def age_constants(migration_peak_age: np.ndarray | None = None) -> SimpleNamespace:
     """Age schedules shared by all members, as column vectors (G, 1) that broadcast against
-    arrays by age (N, G, M)."""
+    arrays by age (N, G, M). The movers' age profile r_g and the age distribution of in-migrants
+    from the rest of China are (G, M) when members differ in ``migration_peak_age`` (μ2, yr)."""
     s = age_schedules()
-    profile = migration_age_profile()
-    ext_age = profile * s["national_population_2020"]
-    col = lambda v: np.asarray(v, dtype=float)[:, None]   # noqa: E731
+    peak = None if migration_peak_age is None else np.asarray(migration_peak_age, dtype=float)
+    if peak is None or np.all(peak == peak.flat[0]):
+        profile = migration_age_profile(20.0 if peak is None else float(peak.flat[0]))
+        ext_age = profile * s["national_population_2020"]
+        ext_age = ext_age / ext_age.sum()
+    else:
+        profile = migration_age_profile(peak)                                   # (G, M)
+        ext_age = profile * s["national_population_2020"][:, None]
+        ext_age = ext_age / ext_age.sum(axis=0)
+    col = lambda v: np.asarray(v, dtype=float) if np.ndim(v) == 2 else np.asarray(v, dtype=float)[:, None]   # noqa: E731
     return SimpleNamespace(
         mortality=col(s["mortality_rate_2020"]),
         fertility_weight=col(s["fertility_share"] / 5.0 * s["female_share"]),
         participation=col(s["participation_rate"]),
         retirement_gain=col(RETIREMENT_PARTICIPATION_GAIN),
         migration_profile=col(profile),
-        ext_age_distribution=col(ext_age / ext_age.sum()),
+        ext_age_distribution=col(ext_age),
         age_class=YOUNG_ADULT.astype(int),        # bonus class of each age group: 1 = talent-eligible
         class_talent=np.array([[0.0], [1.0]]),    # talent-bonus weight of each class, (V, 1)
     )
@@ -72,9 +80,9 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
     shares and GDP stay those of the data.
     """
     base = base_year(int(start_year))
-    ages = age_constants()
-    lev = default_lever_values(members)
     M, N = members, N_NODES
+    ages = age_constants(np.broadcast_to(np.asarray(p.migration_peak_age, dtype=float), (M,)))
+    lev = default_lever_values(members)
     ones = np.ones((N, M))
 
     if population_by_age is None:

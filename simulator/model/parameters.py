@@ -54,6 +54,11 @@ _SPECS = [
     _p("move_consideration_rate", 0.10, "1/yr", 0.0, 1.0, True, "migration",
        "μ: annual probability that a resident considers moving (before choosing to stay or go)",
        "judgement; spec §5 range 0.02–0.15"),
+    _p("migration_peak_age", 20.0, "yr", 10.0, 35.0, False, "migration",
+       "μ2: age at the labour-force peak of the movers' age profile r_g (Rogers–Castro); shifts the "
+       "whole age profile of movers and of in-migrants from the rest of China",
+       "Rogers & Castro 1981 'basic' schedule (μ2 = 20); China's internal migrants peak at 20–25 "
+       "(2020 census mobility tables, judgement) — varied over 17–27 in the uncertainty ensemble"),
     _p("base_out_migration_rate", 0.03, "1/yr", 0.0, 0.5, True, "migration",
        "gross out-migration rate of each node in the base year; sets the home premium ψ",
        "judgement: annual inter-county moves in China ≈ 2–4 % of residents (2020 census mobility)"),
@@ -238,6 +243,7 @@ SYMBOL: dict[str, str] = {
     'base_out_migration_rate': 'm0_o',
     'base_net_migration_rate': 'n_o',
     'ext_gross_inflow': 'M_ext,0',
+    'migration_peak_age': 'μ2',
     'income_weight': 'κ',
     'travel_cost_weight': 'γ_T',
     'ext_move_cost': 'c_EXT',
