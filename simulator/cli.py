@@ -340,7 +340,9 @@ def _register() -> None:
     from .cli_ensemble import sensitivity_cmd, sweep_cmd, targets_cmd
     from .cli_export import export_cmd
     from .cli_plot import plot_cmd, report_cmd
-    for command in (sweep_cmd, sensitivity_cmd, targets_cmd, calibrate_cmd, plot_cmd, report_cmd, export_cmd):
+    from .cli_rank import rank_cmd
+    for command in (sweep_cmd, sensitivity_cmd, targets_cmd, calibrate_cmd, plot_cmd, report_cmd, export_cmd,
+                    rank_cmd):
         main.add_command(command)
 
 

@@ -29,8 +29,8 @@ from .test_cli_calibrate import stub_fit
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL_N = {"uncertainty": 8, "levers": 8, "sobol": 2, "morris": 2}
-ORDER = ["validate", "schema", "params", "export", "run", "sweep", "sensitivity", "targets", "calibrate", "plot",
-         "report", "--help"]
+ORDER = ["validate", "schema", "params", "export", "run", "sweep", "sensitivity", "targets", "calibrate", "rank",
+         "plot", "report", "--help"]
 
 
 def _join_continuations(lines):
@@ -81,6 +81,8 @@ def _reduce(argv: list[str], scheduler: str) -> list[str]:
                     i = argv.index(flag)
                     del argv[i:i + 2]
             argv += ["-n", str(n)]
+    if argv and argv[0] == "calibrate" and "--backtest" in argv and "--members" not in argv:
+        argv += ["--members", "10"]
     expanded = []
     for a in argv:
         expanded += sorted(glob.glob(a)) if "*" in a else [a]
