@@ -61,6 +61,9 @@ free terms, for exactly this.
                    "to the end of the run (e.g. 2012,2015,2018,2020,2022).")
 @click.option("--members", type=click.IntRange(min=10, max=100000), default=100, show_default=True,
               help="With --backtest: members of each origin's forecast ensemble (posterior draws).")
+@click.option("--discrepancy-sd", type=click.FloatRange(min=0.0, max=2.0), default=0.0, show_default=True,
+              help="With --backtest: sd of the migration discrepancy (unexplained pull per node, utility units) "
+                   "added to each forecast ensemble; 0 = parameter and structural uncertainty only.")
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Seed of the multi-start design (default: the file's).")
 @click.option("--starts", type=click.IntRange(min=0, max=1000), default=None,
@@ -74,7 +77,7 @@ free terms, for exactly this.
               help="Also write the fitted set to this file (and <stem>_history.yaml beside it).")
 @overwrite_option
 @verbosity_options
-def calibrate_cmd(config: Path, until, backtest_years, members, seed, starts, output, install, fitted,
+def calibrate_cmd(config: Path, until, backtest_years, members, discrepancy_sd, seed, starts, output, install, fitted,
                   overwrite) -> None:
     from .fitting import FitError, fit, load_config
     from .fitting.report import format_table, write_fitted_set, write_report
@@ -89,7 +92,7 @@ def calibrate_cmd(config: Path, until, backtest_years, members, seed, starts, ou
         if until is not None or install or fitted is not None:
             fail("--backtest fits several origins and installs nothing; drop --until, --install and -f")
         origins = _origins(backtest_years, scenario)
-        _backtest(config, cfg, scenario, origins, members, seed, starts, output, overwrite)
+        _backtest(config, cfg, scenario, origins, members, discrepancy_sd, seed, starts, output, overwrite)
         return
     fit_until = until if until is not None else cfg.until
     if until is not None and not scenario.start < until <= scenario.end:
@@ -194,7 +197,7 @@ def _origins(text: str, scenario) -> list[int]:
     return sorted(set(years))
 
 
-def _backtest(config, cfg, scenario, origins, members, seed, starts, output, overwrite) -> None:
+def _backtest(config, cfg, scenario, origins, members, discrepancy_sd, seed, starts, output, overwrite) -> None:
     import json
 
     from .atomic import write_bytes
@@ -213,7 +216,7 @@ def _backtest(config, cfg, scenario, origins, members, seed, starts, output, ove
     except DestinationError as exc:
         fail(f"cannot write the backtest results: {exc}")
     key = analysis_key(config=cfg.model_dump(mode="json"), scenario=scenario.sha256, backtest=origins,
-                       members=members, seed=seed, starts=starts)
+                       members=members, seed=seed, starts=starts, discrepancy_sd=discrepancy_sd)
     replaced = guard_destination(out / "backtest.json", key, overwrite, "backtest")
     bar = _bar(len(origins) * (len(cfg.stages) + 2 + (cfg.starts if starts is None else starts)))
 
@@ -222,7 +225,7 @@ def _backtest(config, cfg, scenario, origins, members, seed, starts, output, ove
         bar.update(1)
     try:
         results = run_backtests(cfg, scenario, origins, members=members, seed=seed, starts=starts,
-                                progress=progress)
+                                progress=progress, discrepancy_sd=discrepancy_sd)
     except FitError as exc:
         bar.close()
         fail(f"{config}: {exc}", code=1)
@@ -232,6 +235,7 @@ def _backtest(config, cfg, scenario, origins, members, seed, starts, output, ove
     bar.close()
     rows = [r for o in results for r in o.rows]
     doc = {"config": str(config), "name": cfg.name, "origins": origins, "members": members,
+           "discrepancy_sd": discrepancy_sd,
            "seed": cfg.seed if seed is None else seed, "summary": summary(results), "rows": rows,
            "scenario": {"path": str(scenario.path), "sha256": scenario.sha256},
            "versions": versions(), "analysis_key": key}

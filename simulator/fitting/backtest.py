@@ -38,7 +38,7 @@ import xarray as xr
 
 from ..analysis.targets import wilson_interval
 from ..model.base_data import obs as observed_value
-from ..model.nodes import CITIES
+from ..model.nodes import CITIES, NODES
 from ..results import to_dataset
 from .fit import FitResult, Problem, _guarded_simulate
 
@@ -170,20 +170,43 @@ def _observed(quantities) -> np.ndarray:
     return np.array(vals, dtype=float)
 
 
-def _run(problem: Problem, thetas: np.ndarray, structural: dict[str, np.ndarray] | None = None) -> xr.Dataset:
+def _run(problem: Problem, thetas: np.ndarray, structural: dict[str, np.ndarray] | None = None,
+         pull: np.ndarray | None = None) -> xr.Dataset:
     scenarios = []
     for i, t in enumerate(thetas):
         s = problem.scenario_for(t)
         if structural:
             s = s.with_changes(parameters={k: float(v[i]) for k, v in structural.items()})
+        if pull is not None:
+            s = s.with_changes(levers={"amenity_bonus": _shifted(s, "amenity_bonus", pull[i])})
         scenarios.append(s)
     problem.n_evaluations += len(scenarios)
     return to_dataset(_guarded_simulate(scenarios), squeeze=False)
 
 
+def _shifted(scenario, lever: str, shift: np.ndarray) -> dict:
+    """The lever's constant node values in ``scenario`` plus a constant ``shift`` per node (file format).
+    A lever with a time path is refused (the discrepancy is defined on a constant history value)."""
+    sched = scenario.levers[lever]
+    out = {}
+    for j, node in enumerate(NODES):
+        piece = sched.schedules[node]
+        if piece.times:
+            raise ValueError(f"the migration discrepancy needs a constant '{lever}' in the history run; "
+                             f"{node} has a time path")
+        out[node] = float(piece.base) + float(shift[j])
+    return out
+
+
 def evaluate_origin(problem: Problem, result: FitResult, members: int, seed: int,
-                    structural: dict[str, tuple[float, float]] | None = None, chunk: int = 50) -> OriginResult:
-    """Point forecast, forecast ensemble and per-quantity rows for one fitted origin."""
+                    structural: dict[str, tuple[float, float]] | None = None, chunk: int = 50,
+                    discrepancy_sd: float = 0.0) -> OriginResult:
+    """Point forecast, forecast ensemble and per-quantity rows for one fitted origin.
+
+    ``discrepancy_sd`` [utility]: sd of the migration discrepancy — a pull on movers that the model does
+    not explain, drawn independently per node from N(0, sd²) and held over the whole run (lever
+    ``amenity_bonus``, added to the history's own values); 0 = parameter and structural uncertainty only.
+    """
     from .observations import simulated_all
 
     origin = problem.until
@@ -197,17 +220,19 @@ def evaluate_origin(problem: Problem, result: FitResult, members: int, seed: int
     thetas = posterior_draws(problem, result, members, rng, inflation)
     structural = DEFAULT_STRUCTURAL if structural is None else structural
     draws = {k: rng.uniform(lo, hi, members) for k, (lo, hi) in structural.items()}
+    pull = rng.normal(0.0, discrepancy_sd, (members, len(NODES))) if discrepancy_sd > 0 else None
     values, failed = [], 0
     for start in range(0, members, chunk):
         sl = slice(start, min(start + chunk, members))
         try:
-            values.append(model_quantities(_run(problem, thetas[sl], {k: v[sl] for k, v in draws.items()}),
-                                           quantities))
+            values.append(model_quantities(_run(problem, thetas[sl], {k: v[sl] for k, v in draws.items()},
+                                                None if pull is None else pull[sl]), quantities))
         except Exception:   # a failed chunk is retried member by member, failures are counted
             for i in range(sl.start, sl.stop):
                 try:
                     values.append(model_quantities(_run(problem, thetas[i:i + 1],
-                                                        {k: v[i:i + 1] for k, v in draws.items()}), quantities))
+                                                        {k: v[i:i + 1] for k, v in draws.items()},
+                                                        None if pull is None else pull[i:i + 1]), quantities))
                 except Exception:
                     failed += 1
     ens = np.vstack(values)
@@ -236,14 +261,14 @@ def coverage(inside) -> dict:
 
 
 def run_backtests(cfg, scenario, origins: list[int], members: int = 100, seed: int | None = None,
-                  starts: int | None = None, progress=None) -> list[OriginResult]:
+                  starts: int | None = None, progress=None, discrepancy_sd: float = 0.0) -> list[OriginResult]:
     """Fit and evaluate every origin in turn (each fit from the configuration's priors)."""
     from .. import fitting            # looked up at call time (tests replace the estimator with a stub)
     seed = cfg.seed if seed is None else seed
     results = []
     for origin in origins:
         result, problem = fitting.fit(cfg, scenario, until=origin, seed=seed, starts=starts, progress=progress)
-        results.append(evaluate_origin(problem, result, members, seed + origin))
+        results.append(evaluate_origin(problem, result, members, seed + origin, discrepancy_sd=discrepancy_sd))
         if progress:
             progress(f"origin {origin}: fitted and evaluated ({results[-1].members} members)")
     return results
@@ -260,7 +285,9 @@ def summary(results: list[OriginResult]) -> dict:
         f = o.fit
         per_origin.append({
             "origin": o.origin, "members": o.members, "failed": o.failed, "inflation": o.inflation,
-            "fit_runs": f.n_evaluations, "fit_seconds": f.wall_seconds,
+            "fit_runs": f.n_evaluations, "fit_seconds": f.wall_seconds, "names": f.names,
+            "estimate": f.estimate.tolist(), "sd": f.sd.tolist(), "sd_data": f.sd_data.tolist(),
+            "correlation": f.correlation.tolist(), "identified": f.identified.tolist(),
             "parameters": {n: {"estimate": float(f.estimate[i]), "sd": float(f.sd[i]),
                                "sd_data": float(f.sd_data[i]), "identified": bool(f.identified[i])}
                            for i, n in enumerate(f.names)}})
@@ -297,3 +324,15 @@ def format_table(results: list[OriginResult]) -> str:
         lines.append(f"  {q:<34} {c['k']:>3}/{c['n']:<3} = {100 * c['share']:5.1f} %  "
                      f"[{100 * c['low']:.1f}, {100 * c['high']:.1f}]")
     return "\n".join(lines)
+
+
+def fits_from_report(doc: dict) -> list[tuple[int, FitResult]]:
+    """(origin, FitResult) for every origin stored in a backtest.json document (re-evaluate without re-fitting)."""
+    out = []
+    for o in doc["summary"]["origins"]:
+        a = lambda k: np.array(o[k], dtype=float)   # noqa: E731
+        out.append((int(o["origin"]), FitResult(
+            names=list(o["names"]), estimate=a("estimate"), sd=a("sd"), sd_data=a("sd_data"),
+            correlation=a("correlation"), identified=np.array(o["identified"], dtype=bool), cost=math.nan, nfev=0,
+            n_evaluations=int(o["fit_runs"]), converged=True, message="from report", wall_seconds=float(o["fit_seconds"]))))
+    return out
