@@ -62,7 +62,7 @@ def gap_cmd(scenario: Path, output: Path | None, year: int | None, requirements:
     try:
         check_year(sc, year)
     except GapInputError as exc:
-        fail(f"{scenario}: --year {year}: {exc}")
+        fail(f"{scenario}: target year {year} (--year or targets.year): {exc}")
     if output is None and not re.fullmatch(SAFE_NAME, sc.name):
         fail(f"{scenario}: the scenario name {sc.name[:80]!r} cannot be used as the output directory name "
              f"({SAFE_NAME_TEXT}); give -o DIR")

@@ -13,8 +13,9 @@
 * **Nominal GDP** (calendar-year totals) of each plan-area node: the log change split by the production
   function Y = A0·e^{lnA}·S·(Acc/Acc0)^ε·K^α·(h·E)^(1−α), Ynom = Y·D, at the year ends, plus the
   calendar-year term ln(Ȳ/Y(year end)) that turns year-end rates into calendar-year totals. Metro
-  components are the node components weighted by log-mean Divisia weights (LMDI-I, Ang 2004),
-  w_i = L(Y_i1, Y_i0)/L(Y1, Y0) with L(a, b) = (a − b)/ln(a/b): exact for a sum of nodes.
+  components are the node components weighted by Sato–Vartia log-mean Divisia weights (they sum to 1), and a
+  ``node_mix`` term, Σ (w_i^LMDI-I − w_i)·Δln Y_i, closes the identity exactly: LMDI-I weights
+  L(Y_i1, Y_i0)/L(Y1, Y0), L(a, b) = (a − b)/ln(a/b), are exact for a sum of nodes (Ang 2004).
 * **Requirements** (goal seek with the model, ``scipy.optimize.brentq``; every other input as in the scenario):
   (a) the extra net in-migration from the rest of China per year from the start (lever
   ``extra_net_migration``, shared between the plan-area nodes in proportion to their start population)
@@ -47,6 +48,7 @@ GDP_COMPONENTS = {
     "labour_employment_rate": "labour: employment rate (1−α)·Δln(1−u)",
     "prices": "prices (deflator) Δln D",
     "calendar_year": "calendar-year total vs year-end rate",
+    "node_mix": "metro only: shift of output between nodes",
 }
 INFLATION_PATHS = (("scenario", None), ("0 %/yr", 0.0), ("+1 %/yr", 0.01), ("+2 %/yr", 0.02))
 TFR_BOUNDS = (0.0, 5.0)
@@ -161,6 +163,7 @@ def gdp_decomposition(ds, traj, scenario, start: int, year: int) -> dict:
     y_ann = np.stack([annual.sel(time=start).values, annual.sel(time=year).values])          # (2, N)
     y_inst = aux["gdp_nominal_rate"][[i0, i1], 0]                                            # (2, N)
     comps["calendar_year"] = ln(y_ann[1] / y_inst[1]) - ln(y_ann[0] / y_inst[0])
+    comps["node_mix"] = np.zeros(len(NODES))
     total = ln(y_ann[1]) - ln(y_ann[0])
     nodes = {}
     for k, n in enumerate(NODES):
@@ -171,8 +174,11 @@ def gdp_decomposition(ds, traj, scenario, start: int, year: int) -> dict:
         entry["residual"] = entry["dlog"] - sum(entry[c] for c in GDP_COMPONENTS)
         nodes[n] = entry
     Y0, Y1 = y_ann[0, PLAN_MASK], y_ann[1, PLAN_MASK]
-    w = _logmean(Y1, Y0) / _logmean(Y1.sum(), Y0.sum())
+    w_exact = _logmean(Y1, Y0) / _logmean(Y1.sum(), Y0.sum())       # LMDI-I: Σ w_i Δln Y_i = Δln Y exactly
+    w = _logmean(Y1 / Y1.sum(), Y0 / Y0.sum())
+    w = w / w.sum()                                                  # Sato–Vartia: Σ w_i = 1
     metro = {c: float(np.sum(w * comps[c][PLAN_MASK])) for c in GDP_COMPONENTS}
+    metro["node_mix"] = float(np.sum((w_exact - w) * total[PLAN_MASK]))
     metro.update(start=float(Y0.sum()), end=float(Y1.sum()), dlog=float(np.log(Y1.sum() / Y0.sum())),
                  weights={n: float(x) for n, x in zip(PLAN, w)})
     metro["residual"] = metro["dlog"] - sum(metro[c] for c in GDP_COMPONENTS)
@@ -182,7 +188,10 @@ def gdp_decomposition(ds, traj, scenario, start: int, year: int) -> dict:
     nodes["metro"] = metro
     return {"units": "log points (Δln, natural log) of calendar-year nominal GDP",
             "alpha": alpha, "agglomeration_elasticity": eps,
-            "metro_weights": "log-mean Divisia (LMDI-I): w_i = L(Y_i,end, Y_i,start) / L(Y_end, Y_start)",
+            "metro_weights": ("Sato–Vartia log-mean Divisia weights w_i = L(s_i,end, s_i,start) / Σ_j L(s_j,end, s_j,start) "
+                              "(s = node share of metro GDP, L = logarithmic mean; they sum to 1, so a source common "
+                              "to every node keeps its size); node_mix = Σ_i (L(Y_i,end, Y_i,start)/L(Y_end, Y_start) − w_i)"
+                              "·Δln Y_i closes the identity exactly (LMDI-I minus Sato–Vartia)"),
             "components": dict(GDP_COMPONENTS), "regions": nodes}
 
 
@@ -432,14 +441,14 @@ def format_gap(r: dict) -> str:
     cols = list(GDP_COMPONENTS)
     short = {"tfp": "TFP", "output_shock": "shock", "agglomeration": "agglo", "capital": "capital",
              "human_capital": "h", "labour_population": "L:pop", "labour_participation": "L:part",
-             "labour_employment_rate": "L:empl", "prices": "prices", "calendar_year": "cal.yr"}
+             "labour_employment_rate": "L:empl", "prices": "prices", "calendar_year": "cal.yr", "node_mix": "mix"}
     lines.append(f"{'':8}{'Δln Y':>8}" + "".join(f"{short[c]:>8}" for c in cols))
     for k, e in g.items():
         lines.append(f"{k:8}{100 * e['dlog']:8.2f}" + "".join(f"{100 * e[c]:8.2f}" for c in cols))
     gm = g["metro"]
     lines.append(f"target {t['gdp_nominal'] / 1e8:.0f} 亿元, simulated {gm['end'] / 1e8:.0f} 亿元, gap "
                  f"{r['gap']['gdp_nominal'] / 1e8:+.0f} 亿元 ({100 * r['gap']['gdp_nominal_log']:.2f} log points short); "
-                 f"metro weights LMDI (identity residual {gm['residual']:.1e})")
+                 f"metro: Sato–Vartia weights + node mix (identity residual {gm['residual']:.1e})")
     req = r.get("requirements")
     if req:
         lines += ["", "What it would take (goal seek with the model, other inputs as in the scenario):"]

@@ -14,7 +14,8 @@ POP_COLORS = {"births": "#e8b04a", "deaths": "#7f7f7f", "net_migration_within_me
               "net_migration_rest_of_jilin": "#2ca02c", "net_migration_rest_of_china": "#d62728"}
 GDP_COLORS = {"tfp": "#1f77b4", "output_shock": "#aec7e8", "agglomeration": "#17becf", "capital": "#ff7f0e",
               "human_capital": "#9467bd", "labour_population": "#8c564b", "labour_participation": "#c49c94",
-              "labour_employment_rate": "#e377c2", "prices": "#d62728", "calendar_year": "#bcbd22"}
+              "labour_employment_rate": "#e377c2", "prices": "#d62728", "calendar_year": "#bcbd22",
+              "node_mix": "#7f7f7f"}
 
 
 def _stack(ax, x, values: dict, colors: dict, labels: dict, width=0.7):
@@ -52,7 +53,7 @@ def gap(result: dict, what: str = "population", *, ax=None):
         totals = [100 * regions[r]["dlog"] for r in regions]
         needed = 100 * np.log(result["targets"]["gdp_nominal"] / regions["metro"]["start"])
         colors, labels, unit = GDP_COLORS, {k: comps[k] for k in keys}, "log points × 100 (≈ %)"
-        title = f"Nominal GDP change {s}→{y}: Δln by source (metro: LMDI weights)"
+        title = f"Nominal GDP change {s}→{y}: Δln by source (metro: log-mean Divisia weights)"
     names = list(regions)
     x = np.arange(len(names), dtype=float)
     _stack(ax, x, vals, colors, labels)
