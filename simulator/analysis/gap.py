@@ -50,7 +50,7 @@ GDP_COMPONENTS = {
     "calendar_year": "calendar-year total vs year-end rate",
     "node_mix": "metro only: shift of output between nodes",
 }
-INFLATION_PATHS = (("scenario", None), ("0 %/yr", 0.0), ("+1 %/yr", 0.01), ("+2 %/yr", 0.02))
+INFLATION_PATHS = (("the scenario's path", None), ("0 %/yr", 0.0), ("+1 %/yr", 0.01), ("+2 %/yr", 0.02))
 TFR_BOUNDS = (0.0, 5.0)
 TFP_RANGE = (-0.2, 0.3)                 # the lever's hard bounds
 MIGRATION_RANGE = (0.0, 1.0e6)          # persons/yr over the plan area (each node stays within the lever bound)
@@ -481,8 +481,13 @@ def requirement_sentence_migration(r: dict) -> str:
     rec = r.get("record") or {}
     best = rec.get("best_observed")
     if best:
-        text += (f", {x / best['value']:.0f} times the best recorded year of Jilin province's net inter-provincial "
-                 f"migration ({best['year']}: {best['value'] / 1e4:+.2f} 万)") if best["value"] > 0 else ""
+        years = sorted(rec.get("province_net_interprovincial", {}))
+        span = f"{years[0]}–{years[-1]}" if years else ""
+        text += (f", {x / best['value']:.0f} times the best year on record of Jilin province's net inter-provincial "
+                 f"migration ({best['year']}: {best['value'] / 1e4:+.2f} 万; bulletins {span} in the data)"
+                 if best["value"] > 0 else
+                 f"; Jilin province's net inter-provincial migration was negative in every year on record "
+                 f"({span}), at best {best['value'] / 1e4:+.2f} 万 ({best['year']})")
     hist = rec.get("fitted_history")
     if hist:
         text += (f"; the metro area's own net migration peaked at {hist['best'] / 1e4:+.1f} 万 a year "
