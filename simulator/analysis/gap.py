@@ -263,6 +263,7 @@ def requirement_migration(scenario, ds, traj, start: int, year: int) -> dict:
         return float(runs[float(x)].metro_population.sel(time=year))
     ev = _Cache(ev)
     res = _seek(ev, *MIGRATION_RANGE, target, xtol=1.0, first=(0.0, 5e5))
+    res["model_runs"] = len(ev.cache)
     res.update(units="persons/yr", lever="extra_net_migration", from_year=start + 1, shares=shares,
                target=target)
     if res["status"] != "reachable":
@@ -302,7 +303,9 @@ def requirement_tfp(scenario, ds, start: int, year: int) -> list[dict]:
     for label, deflator in INFLATION_PATHS:
         def ev(g, deflator=deflator):
             return float(run(with_plan_tfp(scenario, g, deflator)).metro_gdp_nominal.sel(time=year))
-        res = _seek(_Cache(ev), *TFP_RANGE, target, xtol=1e-6, first=(0.0, 0.08))
+        cache = _Cache(ev)
+        res = _seek(cache, *TFP_RANGE, target, xtol=1e-6, first=(0.0, 0.08))
+        res["model_runs"] = len(cache.cache)
         dpath = (float(np.ravel(scenario.levers["deflator_growth"].value(start + 0.5))[0])
                  if deflator is None else deflator)
         res.update(inflation=label, deflator_growth=dpath, units="1/yr", lever="tfp_growth (plan-area nodes)",
@@ -317,7 +320,9 @@ def requirement_tfr(scenario, ds, start: int, year: int) -> dict:
 
     def ev(tfr):
         return float(run(with_plan_tfr(scenario, tfr)).metro_population.sel(time=year))
-    res = _seek(_Cache(ev), *TFR_BOUNDS, target, xtol=1e-6)
+    cache = _Cache(ev)
+    res = _seek(cache, *TFR_BOUNDS, target, xtol=1e-6)
+    res["model_runs"] = len(cache.cache)
     base = {n: float(np.ravel(scenario.levers["tfr"].value(start + 0.5))[NODES.index(n)]) for n in PLAN}
     res.update(units="births/woman", lever="tfr (plan-area nodes)", baseline=base, target=target,
                from_year=start + 1, bounds=list(TFR_BOUNDS))
