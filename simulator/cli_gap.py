@@ -100,6 +100,8 @@ def gap_cmd(scenario: Path, output: Path | None, year: int | None, requirements:
         fail(f"cannot write outputs: {exc}")
     except OSError as exc:
         fail(f"cannot write outputs to {directory}: {exc.strerror or exc}", code=1)
+    except ValueError as exc:            # a non-finite number (allow_nan=False): the run went wrong
+        fail(f"cannot write {directory / 'gap.json'}: {exc}; nothing written", code=1)
     except KeyboardInterrupt:
         fail(f"interrupted; earlier outputs in {directory} are untouched", code=130)
     if not quiet():
