@@ -493,6 +493,10 @@ def requirement_sentence_migration(r: dict) -> str:
                  if best["value"] > 0 else
                  f"; Jilin province's net inter-provincial migration was negative in every year on record "
                  f"({span}), at best {best['value'] / 1e4:+.2f} 万 ({best['year']})")
+    census = rec.get("plan_area_census_change_per_year")
+    if census is not None:
+        text += (f"; between the 2010 and 2020 censuses the plan area's census units changed by only "
+                 f"{census / 1e4:+.1f} 万 a year, all sources together")
     hist = rec.get("fitted_history")
     if hist:
         text += (f"; the metro area's own net migration peaked at {hist['best'] / 1e4:+.1f} 万 a year "
