@@ -224,8 +224,11 @@ def plot_cmd(files, kind, variable, region, years, level, output_name, lang, dpi
 
 \b
 Uses DIRECTORY/results.nc and summary.json, and when present ensemble.nc (fan charts, target
-probabilities), sensitivity.nc (Sobol / Morris), tornado.csv, prim.json and calibration.nc.
---ensemble, --sensitivity, --targets and --calibration take the file or the directory holding it.
+probabilities), sensitivity.nc (Sobol / Morris), tornado.csv, prim.json, calibration.nc, gap.json
+(`sim gap`: decomposition tables, figure and what it would take), targets.json (`sim targets`:
+probabilities, goal seek, PRIM boxes) and portfolio.json (`sim optimize`: named portfolios). A directory
+with only gap.json, targets.json or portfolio.json gives a report of those. --ensemble, --sensitivity,
+--targets, --calibration, --gap and --portfolio take the file or the directory holding it.
 
 \b
 Examples:
@@ -248,8 +251,13 @@ Examples:
               help="targets.json of `sim targets` (its PRIM boxes are drawn).")
 @click.option("--calibration", type=click.Path(path_type=Path), default=None,
               help="fit.nc of `sim calibrate` (simulated vs observed).")
+@click.option("--gap", "gap", type=click.Path(path_type=Path), default=None,
+              help="gap.json of `sim gap` (default: DIRECTORY/gap.json if present).")
+@click.option("--portfolio", type=click.Path(path_type=Path), default=None,
+              help="portfolio.json of `sim optimize` (default: DIRECTORY/portfolio.json if present).")
 @verbosity_options
-def report_cmd(directory, output, compare, lang, ensemble, sensitivity, targets, calibration) -> None:
+def report_cmd(directory, output, compare, lang, ensemble, sensitivity, targets, calibration, gap=None,
+               portfolio=None) -> None:
     import warnings
 
     import matplotlib
@@ -260,8 +268,14 @@ def report_cmd(directory, output, compare, lang, ensemble, sensitivity, targets,
 
     if not directory.is_dir():
         _fail(f"directory not found: {directory}")
-    if not (directory / "results.nc").is_file():
-        _fail(f"{directory / 'results.nc'} not found (run `sim run SCENARIO -o {directory}` first)")
+    def inner(p, name):
+        return p / name if p is not None and p.is_dir() else p
+    gap, portfolio = inner(gap, "gap.json"), inner(portfolio, "portfolio.json")
+    answers = [p for p in (gap or directory / "gap.json", inner(targets, "targets.json") or directory / "targets.json",
+                           portfolio or directory / "portfolio.json") if p.is_file()]
+    if not (directory / "results.nc").is_file() and not answers:
+        _fail(f"{directory / 'results.nc'} not found (run `sim run SCENARIO -o {directory}` first), and no "
+              "gap.json, targets.json or portfolio.json there")
     try:
         check_output_file(output if output is not None else directory / "report.html")
     except DestinationError as exc:
@@ -270,12 +284,10 @@ def report_cmd(directory, output, compare, lang, ensemble, sensitivity, targets,
         p = c / "results.nc" if c.is_dir() else c
         if not p.is_file():
             _fail(f"--compare: {p} not found")
-    def inner(p, name):
-        return p / name if p is not None and p.is_dir() else p
     ensemble, sensitivity = inner(ensemble, "ensemble.nc"), inner(sensitivity, "sensitivity.nc")
     targets, calibration = inner(targets, "targets.json"), inner(calibration, "fit.nc")
     for option, p in (("--ensemble", ensemble), ("--sensitivity", sensitivity), ("--targets", targets),
-                      ("--calibration", calibration)):
+                      ("--calibration", calibration), ("--gap", gap), ("--portfolio", portfolio)):
         if p is not None and not p.is_file():
             _fail(f"{option}: {p} not found")
     _check_report_inputs(directory, compare, ensemble, sensitivity)
@@ -283,7 +295,8 @@ def report_cmd(directory, output, compare, lang, ensemble, sensitivity, targets,
     logging.getLogger(__name__).info(f"building the report of {directory}, one figure at a time")
     try:
         path = build_report(directory, output, lang=lang, compare=list(compare), ensemble=ensemble,
-                            sensitivity=sensitivity, targets=targets, calibration=calibration)
+                            sensitivity=sensitivity, targets=targets, calibration=calibration, gap=gap,
+                            portfolio=portfolio)
     except (KeyError, ValueError, TypeError) as exc:
         _fail(f"cannot build the report from {directory}: {exc.args[0] if exc.args else exc}")
     except DestinationError as exc:
@@ -307,7 +320,8 @@ def _check_report_inputs(directory: Path, compare, ensemble, sensitivity) -> Non
             _fail(f"{what} {p}: not the results.nc of `sim run` (no population by region; an ensemble or "
                   "calibration file?)")
 
-    results_file(directory / "results.nc", "")
+    if (directory / "results.nc").is_file():
+        results_file(directory / "results.nc", "")
     sfile = directory / "summary.json"
     if os.path.lexists(sfile):
         try:

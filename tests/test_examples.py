@@ -29,8 +29,8 @@ from .test_cli_calibrate import stub_fit
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL_N = {"uncertainty": 8, "levers": 8, "sobol": 2, "morris": 2}
-ORDER = ["validate", "schema", "params", "export", "run", "sweep", "sensitivity", "targets", "calibrate", "rank",
-         "plot", "report", "--help"]
+ORDER = ["validate", "schema", "params", "export", "run", "sweep", "sensitivity", "targets", "calibrate", "gap",
+         "rank", "plot", "report", "--help"]
 
 
 def _join_continuations(lines):
@@ -110,7 +110,7 @@ def all_examples():
 def test_examples_are_found():
     ex = all_examples()
     commands = {a[0] for a in ex if a}
-    assert {"run", "sweep", "sensitivity", "targets", "calibrate", "plot", "report", "export", "params"} <= commands
+    assert {"run", "sweep", "sensitivity", "targets", "calibrate", "gap", "plot", "report", "export", "params"} <= commands
     assert ["sensitivity", "outputs/uncertainty"] not in ex        # needs a sobol/morris design: removed
     assert len(ex) >= 30
 

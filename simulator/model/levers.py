@@ -101,6 +101,11 @@ _SPECS = [
               "participation at ages 50–64 by up to Δℓ_g", "reform in force (labour supply)"),
     LeverSpec("land_quota", "node", 1e10, "m2/yr", 0.0, 1e12,
               "cap on market housing starts from the fixed urban development boundary", "L4"),
+    LeverSpec("extra_net_migration", "node", 0.0, "persons/yr", 0.0, 1e6,
+              "extra in-migrants from the rest of China on top of the modelled flows, with the age profile "
+              "a_g of in-migrants from the rest of China (a requirement lever for `sim gap`: the rest of "
+              "China is the counterpart, so people are conserved; an outflow is not expressible, values "
+              "below 0 are rejected)", "requirement (sim gap)"),
 ]
 
 LEVERS: dict[str, LeverSpec] = {s.name: s for s in _SPECS}
@@ -130,4 +135,5 @@ SYMBOL: dict[str, str] = {
     'housing_quality': 'hq',
     'land_quota': 'Quota',
     'retirement_reform': 'R(t)',
+    'extra_net_migration': 'X',
 }

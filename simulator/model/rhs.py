@@ -117,6 +117,7 @@ class Model:
         ext_in = migration.external_inflow(c.ext_scale, lev.external_inflow_factor,
                                            c.ages.ext_age_distribution, V_forecast, bonus, ext_forecast,
                                            c.ages.age_class)
+        ext_in += lev.extra_net_migration[:, None, :] * c.ages.ext_age_distribution   # lever X (in place: same layout)
         in_by_age = moves_in[:N] + ext_in                                          # (N, G, M)
 
         # --- demography ----------------------------------------------------------------------
@@ -176,7 +177,8 @@ class Model:
                    commuters=labour * (1 - commuting[np.arange(N), np.arange(N)]),
                    commuting_flow=labour[:, None, :] * commuting, employment=employment, unemployment_rate=unemp, wage=wage,
                    gdp_real_rate=gdp, gdp_nominal_rate=gdp_nominal, deflator=deflator * np.ones_like(gdp),
-                   tfp=tfp, attractiveness=V, expected_income=expected_income,
+                   tfp=tfp, effective_density=access, human_capital=lev.human_capital * np.ones_like(gdp),
+                   output_shock=lev.output_shock * np.ones_like(gdp), attractiveness=V, expected_income=expected_income,
                    service_access=access_services, desired_floor_area=floor_pp,
                    housing_demand=demand_area, housing_occupied=housing.occupied(demand_area, stock),
                    crowding=crowding,

@@ -170,8 +170,9 @@ EXPORT_EQUATIONS = [
     ("moves_in", "dest, age", "SUM(moves[node!, dest, age])", "persons/yr", "sum over origins of M[o,d,g]"),
     ("ext_inflow", "node, age",
      "ext_scale * external_inflow_factor * ext_age_distribution[age]"
-     " * EXP(attractiveness_forecast[node] + bonus[node, age] - ext_utility_forecast)", "persons/yr",
-     "M[EXT,d,g] = G_ext * F_ext(t) * a_g * exp(Vhat[d] + Omega[d,g] - Vhat_EXT)"),
+     " * EXP(attractiveness_forecast[node] + bonus[node, age] - ext_utility_forecast)"
+     " + extra_net_migration[node] * ext_age_distribution[age]", "persons/yr",
+     "M[EXT,d,g] = G_ext * F_ext(t) * a_g * exp(Vhat[d] + Omega[d,g] - Vhat_EXT) + X[d](t) * a_g"),
     ("in_migration_by_age", "node, age",
      "SUM(moves_in[dest!, age] * node_identity[node, dest!]) + ext_inflow[node, age]", "persons/yr",
      "In[i,g] = sum_{o != i} M[o,i,g] + M[EXT,i,g]"),
