@@ -187,12 +187,16 @@ def _peek(path: Path, samples, seed, chunk_size) -> dict:
                   "or its outputs/<sweep name>/ensemble.nc")
         return {"design_key": a.get("design_key"), "sweep_name": a.get("sweep_name"), "sweep": None,
                 "design_method": a.get("design_method"), "design_seed": int(a.get("design_seed", 0)),
-                "target_year": int(a.get("target_year", 2030))}
+                "target_year": int(a.get("target_year", 2030)),
+                "target_population": float(a.get("target_population", 1.3e7)),
+                "target_gdp_nominal": float(a.get("target_gdp_nominal", 1.35e12))}
     from .ensemble.sweep import plan
     sweep = _load(path, samples, seed)
     return {"design_key": plan(sweep, None, chunk_size).key, "sweep_name": sweep.name, "sweep": sweep,
             "design_method": sweep.method, "design_seed": int(sweep.seed),
-            "target_year": int(sweep.scenario.targets.year)}
+            "target_year": int(sweep.scenario.targets.year),
+            "target_population": float(sweep.scenario.targets.population),
+            "target_gdp_nominal": float(sweep.scenario.targets.gdp_nominal)}
 
 
 def _sensitivity_key(design_key, outputs, years, over_time, resamples, confidence, seed) -> str:
@@ -363,7 +367,16 @@ targets.json to outputs/targets/<sweep name>/ (with --levers: <sweep name>_<leve
   * for each lever of --levers (default: the levers of UNCERTAINTY), the value needed to meet
     each target with everything else at the base scenario (brentq), or "not reachable within the
     lever's range";
-  * PRIM boxes of lever values in the --levers ensemble where both targets are met (coverage, density).
+  * PRIM boxes (peeling, then pasting) of lever values in the --levers ensemble where both targets
+    are met, with coverage, density, mass and their bootstrap stability (--resamples, --seed).
+
+\b
+When fewer than --min-cases runs meet both targets, PRIM looks for the first relaxed target that
+enough runs meet, and says which: population at least 1250万 and GDP met, then 1200万 and GDP met
+(change the rungs with --population-at-least / --gdp-at-least), then GDP met alone, population met
+alone, and finally the 10 % of runs closest to both targets. --no-relax turns this off.
+--export-box N FILE writes box N as a sweep file (factors restricted to the box) for `sim sweep`.
+See docs/discovery.md.
 
 \b
 UNCERTAINTY is a sweep file (run or resumed as needed), an ensemble.nc or the directory holding it.
@@ -374,6 +387,9 @@ Examples:
   sim targets outputs/uncertainty              # an ensemble already run by sim sweep
   sim targets outputs/uncertainty/ensemble.nc --levers outputs/levers/ensemble.nc --no-goal-seek \\
       -o outputs/targets/prim_only
+  sim targets sweeps/levers.yaml --no-goal-seek --population-at-least 1260e4 --population-at-least 1220e4 \\
+      --export-box 1 outputs/levers_box1.yaml -o outputs/targets/levers_relaxed
+  sim sweep outputs/levers_box1.yaml -n 200    # explore the box
 """
 
 
@@ -385,27 +401,60 @@ Examples:
 @click.option("--goal-seek/--no-goal-seek", default=True, show_default=True,
               help="Find the lever values that meet each target (needs sweep files).")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=0.8, show_default=True,
-              help="PRIM: minimum share of runs in a box that meet both targets.")
+              help="PRIM: minimum share of runs in a box that meet the target (density).")
+@click.option("--min-mass", type=click.FloatRange(0.001, 0.5), default=0.05, show_default=True,
+              help="PRIM: smallest box, as a share of all runs.")
+@click.option("--resamples", type=click.IntRange(0, 1000), default=50, show_default=True,
+              help="PRIM stability: bootstrap resamples per box (0: none).")
+@click.option("--population-at-least", "population_at_least", type=float, multiple=True, metavar="PERSONS",
+              help="Relaxed-target rung: population at least PERSONS (e.g. 1250e4) with GDP met "
+                   "(repeatable, tried in order; replaces the default 1250e4, 1200e4).")
+@click.option("--gdp-at-least", "gdp_at_least", type=float, multiple=True, metavar="YUAN",
+              help="Relaxed-target rung: nominal GDP at least YUAN (e.g. 1.3e12) with population met (repeatable).")
+@click.option("--min-cases", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Relax the target when fewer runs than this meet it.")
+@click.option("--relax/--no-relax", default=True, show_default=True,
+              help="Use the relaxed-target ladder when too few runs meet both targets.")
+@click.option("--export-box", nargs=2, type=(click.IntRange(min=1), click.Path(dir_okay=False, path_type=Path)),
+              default=None, metavar="N FILE", help="Write PRIM box N (1 = first) as a sweep file for `sim sweep`.")
 @click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True)
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Destination directory (default: outputs/targets/<sweep name>[_<levers sweep name>]).")
 @common_options
-def targets_cmd(uncertainty, levers_src, goal_seek, threshold, confidence, output, samples, seed, jobs, scheduler,
+def targets_cmd(uncertainty, levers_src, goal_seek, threshold, min_mass, resamples, population_at_least,
+                gdp_at_least, min_cases, relax, export_box, confidence, output, samples, seed, jobs, scheduler,
                 chunk_size, no_progress, overwrite, assume_yes):
     from .analysis.targets import discover, factor_info, format_answer, goal_seek as seek, target_probabilities
     from .atomic import write_bytes
-    # the destination is checked before anything runs
+    # every option and destination is checked before anything runs
     unc = _peek(uncertainty, samples, seed, chunk_size)
     lev = _peek(levers_src, samples, seed, chunk_size) if levers_src is not None else unc
+    for opt, vals, target, unit in (("--population-at-least", population_at_least, lev["target_population"], "persons"),
+                                    ("--gdp-at-least", gdp_at_least, lev["target_gdp_nominal"], "yuan")):
+        for v in vals:
+            if not (v > 0 and v < target):
+                _fail(f"{opt} {v:g}: expected a number of {unit} above 0 and below the target {target:g} "
+                      f"(a relaxed target)")
     name = str(unc["sweep_name"] or "ensemble")
     if levers_src is not None:
         name += "_" + str(lev["sweep_name"] or "levers")
     directory = output or Path("outputs") / "targets" / name
     path = Path(directory) / "targets.json"
+    prim_seed = int(seed) if seed is not None else int(lev["design_seed"])
     key = analysis_key(uncertainty=unc["design_key"], levers=lev["design_key"],
                        goal_seek=bool(goal_seek and lev["sweep"] is not None), threshold=threshold,
-                       confidence=confidence)
+                       confidence=confidence, min_mass=min_mass, resamples=resamples, prim_seed=prim_seed,
+                       population_at_least=list(population_at_least), gdp_at_least=list(gdp_at_least),
+                       min_cases=min_cases, relax=relax)
     replacing = guard_destination(path, key, overwrite, "targets analysis (other ensembles or settings)")
+    if export_box is not None:
+        from .safeio import DestinationError, check_output_file
+        try:
+            check_output_file(export_box[1])
+        except DestinationError as exc:
+            _fail(f"--export-box: cannot write the sweep file: {exc}")
+        if export_box[1].suffix.lower() not in (".yaml", ".yml"):
+            _fail(f"--export-box {export_box[0]} {export_box[1]}: expected a .yaml or .yml file name")
     _announce(uncertainty, levers_src, goal_seek, samples, seed, chunk_size, jobs, scheduler)
     ds, sweep = _ensemble(uncertainty, samples, seed, jobs, scheduler, chunk_size, no_progress, assume_yes=assume_yes)
     lds, lsweep = ds, sweep
@@ -420,9 +469,12 @@ def targets_cmd(uncertainty, levers_src, goal_seek, threshold, confidence, outpu
         _fail(f"{uncertainty}: the ensemble lacks {exc} (store metro_population and metro_gdp_nominal)")
     answer["levers_sweep"] = lds.attrs.get("sweep_name")
     answer["factor_info"] = {**factor_info(ds), **factor_info(lds)}
+    answer["goal_seek"] = {"status": "skipped", "reason": "--no-goal-seek"}
+    answer["required_lever_values"] = None
     if goal_seek:
         if lsweep is None:
             log.warning("goal seek needs a sweep file (not an ensemble.nc); skipped")
+            answer["goal_seek"] = {"status": "skipped", "reason": "the levers input is an ensemble.nc, not a sweep file"}
         else:
             from .ensemble.runner import _progress
             levers = [f for f in lsweep.factors if f.kind == "lever"]
@@ -432,17 +484,76 @@ def targets_cmd(uncertainty, levers_src, goal_seek, threshold, confidence, outpu
                 answer["required_lever_values"] = seek(lsweep.scenario, lsweep.factors, progress=bar.update)
             finally:
                 bar.close()
-    answer["discovery"] = discover(lds, threshold=threshold)
+            answer["goal_seek"] = {"status": "done", "reason": ""}
+    try:
+        answer["discovery"] = discover(lds, threshold=threshold, min_mass=min_mass, resamples=resamples,
+                                       seed=prim_seed, population_at_least=population_at_least or None,
+                                       gdp_at_least=gdp_at_least or None, min_cases=min_cases, relax=relax)
+    except KeyError as exc:
+        _fail(f"{levers_src or uncertainty}: the ensemble lacks {exc} (store metro_population and metro_gdp_nominal)")
+    export_text = None
+    if export_box is not None:
+        export_text = _export_box(answer, lds, lsweep, export_box)
     if not quiet():
         click.echo(format_answer(answer))
     from .safeio import DestinationError
     try:
+        if export_text is not None:
+            write_bytes(export_box[1], export_text.encode("utf-8"))
         write_bytes(path, (json.dumps(answer, indent=2, ensure_ascii=False, default=float) + "\n").encode("utf-8"))
     except DestinationError as exc:
         _fail(f"cannot write the answer: {exc}")
     except OSError as exc:
         _fail(f"cannot write {path}: {exc.strerror or exc}", code=1)
+    if export_text is not None:
+        click.echo(f"\nwrote {export_box[1]} (box {export_box[0]} as a sweep file; run it with: sim sweep "
+                   f"{export_box[1]})")
     click.echo(f"\nwrote {path}" + (" (replaced the earlier, different analysis)" if replacing else ""))
+
+
+def _export_box(answer: dict, lds, lsweep, export_box) -> str:
+    """The text of the sweep file for box N (validated by loading it); exits 2 with a message if impossible."""
+    import yaml
+
+    from .analysis.discovery import ExportError, box_sweep_document
+    from .ensemble.spec import sweep_from_dict
+    from .scenario import ScenarioError
+    n, dest = export_box
+    disc = answer["discovery"]
+    boxes = disc["boxes"]
+    if not boxes:
+        _fail(f"--export-box {n}: PRIM found no box ({disc['message']}); nothing written")
+    if n > len(boxes):
+        _fail(f"--export-box {n}: box index out of range; PRIM found {len(boxes)} box"
+              f"{'es' if len(boxes) > 1 else ''} (1–{len(boxes)}); nothing written")
+    if lsweep is not None:
+        document, source_dir = lsweep.document, (lsweep.path.parent if lsweep.path else Path.cwd())
+    else:
+        text, sweep_file = lds.attrs.get("sweep_text", ""), lds.attrs.get("sweep_file", "")
+        if not text or not sweep_file:
+            _fail(f"--export-box {n}: the ensemble does not record its sweep file; give the sweep file "
+                  "(--levers sweeps/levers.yaml) instead of its ensemble.nc; nothing written")
+        document, source_dir = yaml.safe_load(text), Path(sweep_file).parent
+    box = boxes[n - 1]
+    base = str(document.get("name", "sweep"))
+    desc = (f"PRIM box {n} of sweep '{base}' for: {disc['target']['label']} in {disc['year']}. "
+            f"Coverage {box['coverage']:.0%}, density {box['density']:.0%}, mass {box['mass']:.0%}. "
+            f"Factors restricted to the box: {', '.join(box['limits']) or 'none'}.")
+    try:
+        doc = box_sweep_document(document, source_dir, box, dest, name=f"{base}_box{n}", description=desc,
+                                 ranges=disc.get("ranges"))
+    except ExportError as exc:
+        _fail(f"--export-box {n}: {exc}; nothing written")
+    text = (f"# Written by `sim targets --export-box {n}`: {desc}\n"
+            "# Triangular factors restricted by the box are sampled uniformly over it; normal ones as\n"
+            "# truncated normals. Run it with `sim sweep <this file>`.\n"
+            + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+    try:
+        sweep_from_dict(yaml.safe_load(text), base_dir=dest.parent, source=str(dest))
+    except ScenarioError as exc:
+        _fail(f"--export-box {n}: the restricted sweep would not load ({str(exc).splitlines()[0]}); nothing written")
+    answer["exported_box"] = {"box": n, "path": str(dest)}
+    return text
 
 
 def _announce(uncertainty, levers_src, goal_seek, samples, seed, chunk_size, jobs, scheduler) -> None:

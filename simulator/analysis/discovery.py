@@ -386,3 +386,83 @@ def in_box(X, limits: dict, names: list[str], categories: dict | None = None) ->
         else:
             mask &= (X[:, j] >= lo - _EPS) & (X[:, j] <= hi + _EPS)
     return mask
+
+
+# --- a box as a sweep file ------------------------------------------------------------------------
+class ExportError(ValueError):
+    """A box that cannot be written as a sweep file (the message says why)."""
+
+
+def box_sweep_document(document: dict, source_dir, box: dict, dest, *, name: str | None = None,
+                       description: str | None = None, ranges: dict | None = None) -> dict:
+    """The sweep document ``document`` (a sweep file's mapping, its paths relative to ``source_dir``) with
+    every factor restricted to ``box``'s limits, its ``scenario`` path made relative to ``dest``'s folder.
+
+    Per distribution: uniform and loguniform get the box's lower/upper; normal becomes truncnormal and
+    truncnormal is truncated further (both exact: the original distribution conditioned on the box);
+    triangular becomes uniform over the box (a truncated triangle is not a sweep distribution); choice
+    keeps the values inside the box (its ``categories``). Factors the box does not restrict are unchanged.
+    ``ranges`` (the PRIM result's sampled ranges): a limit at the sampled minimum or maximum is not a
+    restriction on that side, so the distribution's own bound is kept there."""
+    import copy
+    import os
+    from pathlib import Path
+
+    from scipy import stats
+    doc = copy.deepcopy(document)
+    dest = Path(dest)
+    limits = dict(box.get("limits", {}))
+    categories = dict(box.get("categories", {}))
+    ids = {}
+    for section in ("parameters", "levers"):
+        for key, entry in (doc.get(section) or {}).items():
+            base = entry.get("id") or key
+            ids[base] = (section, key, False)
+            if entry.get("per_node"):
+                ids[base] = (section, key, True)
+    for fid, (lo, hi) in limits.items():
+        hit = ids.get(fid)
+        if hit is None:
+            base = fid.rsplit(".", 1)[0]
+            if base in ids and ids[base][2]:
+                raise ExportError(f"factor {fid!r} is one node of the per-node factor {base!r}; a sweep file cannot "
+                                  "give its nodes different ranges (export a box over shared factors)")
+            raise ExportError(f"factor {fid!r} of the box is not in the sweep file")
+        section, key, per_node = hit
+        entry = doc[section][key]
+        if per_node:
+            raise ExportError(f"factor {fid!r} is per-node; a sweep file cannot restrict one node of it")
+        dist = entry["distribution"]
+        lo, hi = float(lo), float(hi)
+        if ranges and fid in ranges:
+            rlo, rhi = (float(v) for v in ranges[fid])
+            lo = -np.inf if lo <= rlo + _EPS else lo
+            hi = np.inf if hi >= rhi - _EPS else hi
+        if dist == "choice":
+            keep = categories.get(fid)
+            vals = [v for v in entry["values"] if (float(v) in keep if keep is not None else lo <= float(v) <= hi)]
+            entry["values"] = vals
+            continue
+        if not lo < hi:
+            raise ExportError(f"factor {fid!r}: the box has an empty range [{lo:g}, {hi:g}]")
+        if dist in ("uniform", "loguniform", "truncnormal"):
+            entry["lower"], entry["upper"] = max(lo, float(entry["lower"])), min(hi, float(entry["upper"]))
+        elif dist == "normal":
+            mean, sd = float(entry["mean"]), float(entry["sd"])
+            dlo, dhi = stats.norm.ppf([1e-3, 1 - 1e-3], mean, sd)
+            entry.update(distribution="truncnormal", lower=float(max(lo, dlo)), upper=float(min(hi, dhi)))
+        elif dist == "triangular":
+            lo, hi = max(lo, float(entry["lower"])), min(hi, float(entry["upper"]))
+            entry.pop("mode", None)
+            entry.update(distribution="uniform", lower=lo, upper=hi)
+        else:  # pragma: no cover - every sweep distribution is handled above
+            raise ExportError(f"factor {fid!r}: distribution {dist!r} cannot be restricted")
+    scen = Path(doc["scenario"])
+    if not scen.is_absolute():
+        scen = Path(source_dir) / scen
+    doc["scenario"] = Path(os.path.relpath(os.path.abspath(scen), os.path.abspath(dest.parent or "."))).as_posix()
+    if name:
+        doc["name"] = name
+    if description is not None:
+        doc["description"] = description
+    return doc
