@@ -199,9 +199,10 @@ def _peek(path: Path, samples, seed, chunk_size) -> dict:
             "target_gdp_nominal": float(sweep.scenario.targets.gdp_nominal)}
 
 
-def _sensitivity_key(design_key, outputs, years, over_time, resamples, confidence, seed) -> str:
+def _sensitivity_key(design_key, outputs, years, over_time, resamples, confidence, seed, method=None) -> str:
+    extra = {} if method in (None, "sobol", "morris") else {"method": method}   # earlier keys unchanged
     return analysis_key(ensemble=design_key, outputs=list(outputs), years=list(years), over_time=bool(over_time),
-                        resamples=resamples, confidence=confidence, seed=seed)
+                        resamples=resamples, confidence=confidence, seed=seed, **extra)
 
 
 SWEEP_HELP = """Run every variant of a scenario described by a sweep file, in vectorized chunks, and write
@@ -209,8 +210,9 @@ outputs/<sweep name>/ensemble.nc (or -o DIR; dims run × time × …, sampled va
 provenance in the attributes). Finished chunks are saved as they complete: after Ctrl-C or a lost worker,
 rerun the same command to resume; the result is identical to an uninterrupted run, and identical for any
 -j or scheduler. A destination that holds a different ensemble is not replaced without --overwrite. If
-the sweep file has an `analysis: sensitivity:` block, Sobol/Morris indices are computed too
-(sensitivity.nc in outputs/sensitivity/<sweep name>/, as `sim sensitivity` writes it, or in -o DIR).
+the sweep file has an `analysis: sensitivity:` block, sensitivity indices are computed too, by the method
+`sim sensitivity` chooses for the design (Sobol, Morris, or delta for LHS/random designs; sensitivity.nc
+in outputs/sensitivity/<sweep name>/, as `sim sensitivity` writes it, or in -o DIR).
 Measured speed on a 2-core machine: see README, Timings.
 
 \b
@@ -236,10 +238,7 @@ def sweep_cmd(sweep_file, output, samples, seed, jobs, scheduler, chunk_size, no
         except DestinationError as exc:
             _fail(f"cannot write the sensitivity indices: {exc}")
     res = _run(sweep, output, jobs, scheduler, chunk_size, not no_progress, overwrite, assume_yes=assume_yes)
-    if sweep.sensitivity is not None and sweep.method not in ("sobol", "morris"):
-        log.warning(f"the analysis block needs design.method sobol or morris (this sweep uses "
-                    f"{sweep.method}); sensitivity skipped")
-    elif sweep.sensitivity is not None:
+    if sweep.sensitivity is not None:
         # with -o everything goes into that directory; otherwise the analysis goes where `sim sensitivity`
         # puts it, outputs/sensitivity/<sweep name>/
         directory = res.path.parent if output is not None else Path("outputs") / "sensitivity" / sweep.name
@@ -248,33 +247,43 @@ def sweep_cmd(sweep_file, output, samples, seed, jobs, scheduler, chunk_size, no
 
 
 def _sensitivity(ds, outputs, years, over_time, directory: Path, resamples=100, confidence=0.95,
-                 overwrite=False):
-    from .analysis.sensitivity import SensitivityWarning, format_table, sensitivity
+                 overwrite=False, method=None, seed=None):
+    from .analysis.sensitivity import METHOD_NAMES, SensitivityWarning, format_table, method_for_design, sensitivity
     from .ensemble.store import write_netcdf_atomic
-    seed = int(ds.attrs.get("design_seed", 0))
-    key = _sensitivity_key(ds.attrs.get("design_key"), outputs, years, over_time, resamples, confidence, seed)
+    seed = int(ds.attrs.get("design_seed", 0)) if seed is None else int(seed)
+    method = method or method_for_design(ds.attrs.get("design_method"))
+    key = _sensitivity_key(ds.attrs.get("design_key"), outputs, years, over_time, resamples, confidence, seed, method)
     path = Path(directory) / "sensitivity.nc"
-    replacing = guard_destination(path, key, overwrite, "sensitivity analysis (other outputs, years or ensemble)")
+    replacing = guard_destination(path, key, overwrite, "sensitivity analysis (other outputs, years, method or ensemble)")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SensitivityWarning)
         try:
-            result = sensitivity(ds, list(outputs), list(years), over_time, resamples=resamples,
+            result = sensitivity(ds, list(outputs), list(years), over_time, method=method, resamples=resamples,
                                  confidence=confidence, seed=seed)
         except (KeyError, ValueError) as exc:
             _fail(str(exc).strip("'\""))
+    if not quiet():
+        click.echo(f"method: {METHOD_NAMES[method]} — {'chosen for' if method == method_for_design(ds.attrs.get('design_method')) else 'requested (--method) on'} "
+                   f"the ensemble's '{ds.attrs.get('design_method')}' design; {resamples} bootstrap resamples, seed "
+                   f"{seed}, {int(confidence * 100)} % intervals")
     for w in caught:
         if issubclass(w.category, SensitivityWarning):
             log.warning(str(w.message))
     if not quiet():
         for o in outputs:
             for y in years:
-                click.echo(f"\n{result.attrs['method'].capitalize()} indices of {_plain(o)} ({o}) in {y}:")
+                label = {"rbd_fast": "RBD-FAST", "pawn": "PAWN", "delta": "Delta"}.get(result.attrs["method"],
+                                                                                    result.attrs["method"].capitalize())
+                click.echo(f"\n{label} indices of {_plain(o)} ({o}) in {y}:")
                 click.echo(format_table(result, o, y))
     from .cf import cf_dataset
     for v in result.data_vars:
-        if v.startswith(("S1", "ST")):                     # Morris effects are in each output's own units
+        if v.startswith(("S1", "ST", "delta", "PAWN")):    # Morris effects are in each output's own units
             result[v].attrs.setdefault("units", "1")
-        result[v].attrs.setdefault("long_name", _INDEX_NAMES.get(v, v))
+        long_name = _INDEX_NAMES.get(v, v)
+        if result.attrs.get("method") == "rbd_fast" and v.startswith("S1"):
+            long_name = long_name.replace("Sobol index", "index (RBD-FAST)")
+        result[v].attrs.setdefault("long_name", long_name)
     result = cf_dataset(result)
     result.attrs["target_year"] = int(ds.attrs.get("target_year", 2030))
     result = result.assign_coords(output_units=("output", [
@@ -294,7 +303,11 @@ def _sensitivity(ds, outputs, years, over_time, directory: Path, resamples=100, 
     return result
 
 
-_INDEX_NAMES = {"S1": "first-order Sobol index", "S1_conf": "half-width of the confidence interval of S1",
+_INDEX_NAMES = {"delta": "Borgonovo delta moment-independent index (0: no influence, 1: output determined)",
+                "delta_conf": "half-width of the confidence interval of delta",
+                "PAWN": "PAWN index: median Kolmogorov-Smirnov distance between unconditional and conditional "
+                        "output distributions", "PAWN_conf": "half-width of the bootstrap confidence interval of PAWN",
+                "S1": "first-order Sobol index", "S1_conf": "half-width of the confidence interval of S1",
                 "ST": "total-order Sobol index", "ST_conf": "half-width of the confidence interval of ST",
                 "mu_star": "Morris mu* (mean absolute elementary effect per unit quantile range, in the output's units)",
                 "mu_star_conf": "half-width of the confidence interval of mu*",
@@ -308,14 +321,23 @@ def _plain(name: str) -> str:
     return plain_name(name)
 
 
-SENS_HELP = """Global sensitivity of chosen outputs: Sobol first-order and total indices with confidence
-intervals (design.method: sobol) or Morris mu*, sigma (design.method: morris), computed with SALib, at
-single years (default: the target year 2030) and (with --over-time) at every output year. Takes a sweep
-file (its ensemble is run or resumed if needed), an ensemble.nc, or the directory holding it; prints a
-ranked table per output and year and writes sensitivity.nc to outputs/sensitivity/<sweep name>/ (or
--o DIR). A destination holding a different analysis (other outputs, years or ensemble) is not replaced
-without --overwrite. Same ensemble and seed → identical file. Warns when the sample is small or
-(Sobol) not a power of two.
+SENS_HELP = """Global sensitivity of chosen outputs, computed with SALib, with confidence intervals, at
+single years (default: the target year 2030) and (with --over-time) at every output year. The method
+follows the ensemble's design and is stated in the output; --method overrides it:
+
+\b
+  sobol design      sobol: first-order and total Sobol indices S1, ST
+  morris design     morris: mu*, sigma (elementary effects)
+  lhs, random, …    delta: Borgonovo's moment-independent delta (default); or
+                    pawn: PAWN (median Kolmogorov-Smirnov distance), or rbd_fast: RBD-FAST S1
+
+Takes a sweep file (its ensemble is run or resumed if needed), an ensemble.nc, or the directory holding
+it; prints a ranked table per output and year and writes sensitivity.nc to
+outputs/sensitivity/<sweep name>/ (or -o DIR). A destination holding a different analysis (other
+outputs, years, method or ensemble) is not replaced without --overwrite. The confidence intervals come
+from bootstrap resamples seeded by --seed (default: the ensemble's design seed; for a sweep file
+--seed also sets the design seed): same ensemble and seed → identical file. Warns when the sample is
+small or (Sobol) not a power of two. See docs/discovery.md.
 
 \b
 Examples:
@@ -323,6 +345,8 @@ Examples:
   sim sensitivity sweeps/morris.yaml -y 2035 -o outputs/sensitivity/morris_2035
   sim sensitivity outputs/sobol/ensemble.nc --variable metro_population --variable metro_gdp_real \\
       --year 2030 --over-time -o outputs/sensitivity/sobol_real
+  sim sensitivity sweeps/levers.yaml -n 300 -o outputs/sensitivity/levers_delta
+  sim sensitivity sweeps/levers.yaml -n 300 --method pawn -o outputs/sensitivity/levers_pawn
 """
 
 
@@ -334,27 +358,37 @@ Examples:
 @click.option("-y", "--year", "years", multiple=True, type=int,
               help="Year for the tables (repeatable; default: the sweep file's, else the target year 2030).")
 @click.option("--over-time/--no-over-time", default=None, help="Also compute the indices at every output year.")
+@click.option("--method", default=None, metavar="METHOD",
+              help="sobol, morris, delta, pawn or rbd_fast (default: from the ensemble's design: sobol → sobol, "
+                   "morris → morris, anything else → delta).")
+@click.option("--resamples", type=click.IntRange(10, 10000), default=None,
+              help="Bootstrap resamples for the confidence intervals (default: the sweep file's, else 100).")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Destination directory (default: outputs/sensitivity/<sweep name>).")
 @common_options
-def sensitivity_cmd(source, variables, years, over_time, output, samples, seed, jobs, scheduler, chunk_size,
-                    no_progress, overwrite, assume_yes):
+def sensitivity_cmd(source, variables, years, over_time, method, resamples, output, samples, seed, jobs, scheduler,
+                    chunk_size, no_progress, overwrite, assume_yes):
+    from .analysis.sensitivity import check_method, method_for_design
     info = _peek(source, samples, seed, chunk_size)        # checks before anything runs
-    if info["design_method"] not in ("sobol", "morris"):
-        _fail(f"{source}: sensitivity indices need an ensemble with design.method sobol or morris; this one "
-              f"uses '{info['design_method']}' (try: sim sensitivity sweeps/sobol.yaml)")
+    method = method or method_for_design(info["design_method"])
+    try:
+        check_method(method, info["design_method"])
+    except ValueError as exc:
+        _fail(f"{source}: --method {method}: {exc}")
     cfg = info["sweep"].sensitivity if info["sweep"] is not None else None
     variables = list(variables) or (cfg.outputs if cfg else ["metro_population", "metro_gdp_nominal"])
     years = list(years) or (cfg.years if cfg else [info["target_year"]])
     over = over_time if over_time is not None else (cfg.over_time if cfg else False)
-    resamples, confidence = (cfg.resamples, cfg.confidence) if cfg else (100, 0.95)
+    cfg_resamples, confidence = (cfg.resamples, cfg.confidence) if cfg else (100, 0.95)
+    resamples = resamples or cfg_resamples
+    ci_seed = int(seed) if seed is not None else int(info["design_seed"])
     directory = output or Path("outputs") / "sensitivity" / str(info["sweep_name"] or "ensemble")
     guard_destination(Path(directory) / "sensitivity.nc",
                       _sensitivity_key(info["design_key"], variables, years, over, resamples, confidence,
-                                       info["design_seed"]),
-                      overwrite, "sensitivity analysis (other outputs, years or ensemble)")
+                                       ci_seed, method),
+                      overwrite, "sensitivity analysis (other outputs, years, method or ensemble)")
     ds, sweep = _ensemble(source, samples, seed, jobs, scheduler, chunk_size, no_progress, assume_yes=assume_yes)
-    _sensitivity(ds, variables, years, over, directory, resamples, confidence, overwrite)
+    _sensitivity(ds, variables, years, over, directory, resamples, confidence, overwrite, method=method, seed=ci_seed)
 
 
 TARGETS_HELP = """How likely are the 2030 targets (13.0 million residents and 1.35 trillion yuan nominal GDP in
