@@ -423,7 +423,9 @@ Examples:
       -o outputs/targets/prim_only
   sim targets sweeps/levers.yaml --no-goal-seek --population-at-least 1260e4 --population-at-least 1220e4 \\
       --export-box 1 outputs/levers_box1.yaml -o outputs/targets/levers_relaxed
-  sim sweep outputs/levers_box1.yaml -n 200    # explore the box
+
+The last example writes box 1 as outputs/levers_box1.yaml; explore it with `sim sweep
+outputs/levers_box1.yaml -n 200`.
 """
 
 

@@ -190,7 +190,8 @@ def target_ladder(population_target: float, gdp_target: float, population_at_lea
                   gdp_at_least=None) -> list[dict]:
     """The rungs tried in order by ``discover``: both targets; then each relaxed population level with
     GDP met (default 1250万 and 1200万 residents); each relaxed GDP level with population met (none by
-    default); GDP met alone; population met alone; the runs closest to both targets."""
+    default); GDP met alone; population met alone; the runs closest to both targets (the last resort,
+    used whenever it has a run, so that discovery always says something)."""
     pops = DEFAULT_POPULATION_RUNGS if population_at_least is None else tuple(population_at_least)
     gdps = () if gdp_at_least is None else tuple(gdp_at_least)
     rungs = [{"kind": "both", "population_at_least": float(population_target),
@@ -273,7 +274,8 @@ def discover(ds: xr.Dataset, factors: list[str] | None = None, *, population_at_
         cases = _rung_cases(ds, r, year, ok)
         r["n_of_interest"] = int(cases.sum())
         r["used"] = False
-        if chosen is None and r["n_of_interest"] >= min(min_cases, max(1, int(ok.sum()))):
+        need = 1 if r["kind"] == "closest" else min(min_cases, max(1, int(ok.sum())))   # the last resort
+        if chosen is None and r["n_of_interest"] >= need:
             chosen, y = i, cases
             r["used"] = True
     X = {f: ds[f].values[ok] for f in factors}
