@@ -260,9 +260,10 @@ def test_targets_bad_options_write_nothing(small_levers):
 
 # --- cross-check against ema_workbench ----------------------------------------------------------
 def test_cross_check_with_ema_workbench():
-    """Peeling with the 'original' objective matches ema_workbench step by step; after pasting the
-    boxes agree in coverage and density where ema pastes too. (ema pastes only while the density
-    rises; we also while it stays equal, so on a noise-free problem our box can only be larger.)"""
+    """Peeling with the 'original' objective follows ema_workbench's trajectory; pasting the same peeled box
+    gives nearly the same coverage and density as ema's pasting. (ema pastes by a quantile of the slab
+    beside the box and only while the density rises; we add about paste_alpha of the box's points and
+    also accept an equal density, so the numbers differ a little.)"""
     pytest.importorskip("ema_workbench")
     import logging
     import warnings
@@ -272,18 +273,24 @@ def test_cross_check_with_ema_workbench():
         warnings.simplefilter("ignore")
         from ema_workbench.analysis import prim as eprim
     logging.getLogger("EMA").setLevel(logging.ERROR)
-    rng = np.random.default_rng(42)
-    X = rng.random((2000, 5))
-    y = ((X[:, 0] > 0.3) & (X[:, 0] < 0.8) & (X[:, 1] > 0.5)) ^ (rng.random(2000) < 0.1)
     names = [f"x{j}" for j in range(5)]
-    p = eprim.Prim(pd.DataFrame(X, columns=names), y.astype(int), threshold=0.8,
-                   obj_function=eprim.PRIMObjectiveFunctions.ORIGINAL, peel_alpha=0.05, paste_alpha=0.05,
-                   mass_min=0.05)
-    ebox = p.find_box()
-    ours = prim(X, y, names=names, threshold=0.8, select="last", max_boxes=1)
-    traj = ebox.peeling_trajectory
-    for i in range(30):
-        assert abs(traj["coverage"].iloc[i] - ours["peeling_trajectory"][i]["coverage"]) < 0.01
-        assert abs(traj["density"].iloc[i] - ours["peeling_trajectory"][i]["density"]) < 0.01
-    b = ours["boxes"][0]
-    assert abs(b["coverage"] - ebox.coverage) < 0.02 and abs(b["density"] - ebox.density) < 0.02
+    for seed in (42, 1):
+        rng = np.random.default_rng(seed)
+        X = rng.random((2000, 5))
+        y = ((X[:, 0] > 0.3) & (X[:, 0] < 0.8) & (X[:, 1] > 0.5)) ^ (rng.random(2000) < 0.1)
+        p = eprim.Prim(pd.DataFrame(X, columns=names), y.astype(int), threshold=0.8,
+                       obj_function=eprim.PRIMObjectiveFunctions.ORIGINAL, peel_alpha=0.05, paste_alpha=0.05,
+                       mass_min=0.05)
+        traj = p.find_box().peeling_trajectory
+        ours = prim(X, y, names=names, threshold=0.8, select="last", max_boxes=1)
+        for i in range(30):
+            assert abs(traj["coverage"].iloc[i] - ours["peeling_trajectory"][i]["coverage"]) < 0.02
+            assert abs(traj["density"].iloc[i] - ours["peeling_trajectory"][i]["density"]) < 0.02
+        b = ours["boxes"][0]
+        lims = p.box_init.copy()
+        for k, (lo, hi) in b["peeled"]["limits"].items():
+            lims.loc[0, k], lims.loc[1, k] = lo, hi
+        p.yi_remaining = p.yi
+        ebox = p._paste(eprim.PrimBox(p, lims, p.yi[in_box(X, b["peeled"]["limits"], names)]))
+        assert b["pasting_steps"] > 0 and ebox.coverage > b["peeled"]["coverage"]
+        assert abs(b["coverage"] - ebox.coverage) < 0.04 and abs(b["density"] - ebox.density) < 0.015
