@@ -294,3 +294,27 @@ def test_cross_check_with_ema_workbench():
         ebox = p._paste(eprim.PrimBox(p, lims, p.yi[in_box(X, b["peeled"]["limits"], names)]))
         assert b["pasting_steps"] > 0 and ebox.coverage > b["peeled"]["coverage"]
         assert abs(b["coverage"] - ebox.coverage) < 0.04 and abs(b["density"] - ebox.density) < 0.015
+
+
+def test_discovery_plots_show_relaxed_target_categories_and_stability(tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from simulator import plot
+    rng = np.random.default_rng(5)
+    X = {"x": rng.random(1000), "mode": rng.integers(0, 3, 1000).astype(float)}
+    y = (X["mode"] == 1.0) & (X["x"] > 0.5)
+    res = prim(X, y, threshold=0.9, categorical=["mode"], resamples=8, seed=0)
+    res.update(target={"label": "population ≥ 1250万"}, relaxed=True)
+    ax = plot.prim_box(res)
+    assert "relaxed target: population ≥ 1250万" in ax.get_title() and "{1}" in {t.get_text() for t in ax.texts}
+    plt.close(ax.figure)
+    ax = plot.box_stability(res)
+    freq = res["boxes"][0]["stability"]["restriction_frequency"]
+    assert sorted(100 * b.get_width() / 100 for b in ax.containers[0]) == sorted(100 * v for v in freq.values())
+    assert "bootstrap stability, 8 resamples" in ax.get_title()
+    ax.figure.savefig(tmp_path / "s.png", dpi=40)
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="no stability"):
+        plot.box_stability(prim(X, y))

@@ -138,3 +138,22 @@ def test_cli_sobol_seed_gives_identical_intervals(tmp_path):
     np.testing.assert_array_equal(outs["a"].S1_conf.values, outs["b"].S1_conf.values)
     np.testing.assert_array_equal(outs["a"].ST_conf.values, outs["b"].ST_conf.values)
     assert not np.array_equal(outs["a"].ST_conf.values, outs["c"].ST_conf.values)
+
+
+def test_index_bars_plot(lhs_linear, tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from simulator import plot
+    res = sensitivity(lhs_linear, ["y"], method="pawn", resamples=10)
+    ax = plot.index_bars(res, "y")
+    from matplotlib.container import BarContainer
+    bars = [c for c in ax.containers if isinstance(c, BarContainer)][0]
+    assert [t.get_text() for t in ax.get_yticklabels()][-1] == "x1"          # largest on top
+    np.testing.assert_allclose(sorted(b.get_width() for b in bars), sorted(res.PAWN.sel(output="y").values))
+    assert bars.errorbar is not None and "PAWN" in ax.get_title()
+    ax.figure.savefig(tmp_path / "f.png", dpi=40)
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="no sensitivity index"):
+        plot.index_bars(res, "y", index="ST")
