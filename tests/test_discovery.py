@@ -306,9 +306,9 @@ def test_discovery_plots_show_relaxed_target_categories_and_stability(tmp_path):
     X = {"x": rng.random(1000), "mode": rng.integers(0, 3, 1000).astype(float)}
     y = (X["mode"] == 1.0) & (X["x"] > 0.5)
     res = prim(X, y, threshold=0.9, categorical=["mode"], resamples=8, seed=0)
-    res.update(target={"label": "population ≥ 1250万"}, relaxed=True)
+    res.update(target={"label": "population ≥ 1250万", "label_plain": "population ≥ 12.5 million"}, relaxed=True)
     ax = plot.prim_box(res)
-    assert "relaxed target: population ≥ 1250万" in ax.get_title() and "{1}" in {t.get_text() for t in ax.texts}
+    assert "relaxed target: population ≥ 12.5 million" in ax.get_title() and "{1}" in {t.get_text() for t in ax.texts}
     plt.close(ax.figure)
     ax = plot.box_stability(res)
     freq = res["boxes"][0]["stability"]["restriction_frequency"]

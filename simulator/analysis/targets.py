@@ -23,7 +23,8 @@ combinations do.
                                 "at_range_ends", "status": "reachable"|"not_reachable"|
                                 "met_over_whole_range", "value", "met_when", "message"}] | null,
      "discovery": {"target": {"kind": "both"|"relaxed"|"gdp_only"|"population_only"|"closest",
-                              "label", "population_at_least", "gdp_nominal_at_least", "n_of_interest"},
+                              "label", "label_plain" (no Chinese units), "population_at_least",
+                              "gdp_nominal_at_least", "n_of_interest"},
                    "relaxed": bool, "message": plain-words summary naming the target used,
                    "ladder": [every rung tried: the same keys + "used"], "min_cases", "year",
                    "factors", "categorical", "ranges", "n_points", "n_of_interest", "threshold",
@@ -209,26 +210,29 @@ def target_ladder(population_target: float, gdp_target: float, population_at_lea
                   "share": CLOSEST_SHARE})
     for r in rungs:
         r["label"] = rung_label(r)
+        r["label_plain"] = rung_label(r, plain=True)
     return rungs
 
 
-def _wan(v: float) -> str:
-    return f"{v / 1e4:g}万 ({v / 1e6:g} million) residents"
+def _wan(v: float, plain: bool = False) -> str:
+    return f"{v / 1e6:g} million residents" if plain else f"{v / 1e4:g}万 ({v / 1e6:g} million) residents"
 
 
-def _yi(v: float) -> str:
-    return f"{v / 1e8:g}亿 yuan ({v / 1e12:g} trillion) nominal GDP"
+def _yi(v: float, plain: bool = False) -> str:
+    return (f"{v / 1e12:g} trillion yuan nominal GDP" if plain else
+            f"{v / 1e8:g}亿 yuan ({v / 1e12:g} trillion) nominal GDP")
 
 
-def rung_label(r: dict) -> str:
+def rung_label(r: dict, plain: bool = False) -> str:
+    """The rung in words (``plain``: without Chinese units, e.g. for figures without a CJK font)."""
     if r["kind"] == "closest":
         return (f"the {r['share']:.0%} of runs closest to both targets (largest min(population/target, "
                 "GDP/target))")
     parts = []
     if r.get("population_at_least") is not None:
-        parts.append(f"population ≥ {_wan(r['population_at_least'])}")
+        parts.append(f"population ≥ {_wan(r['population_at_least'], plain)}")
     if r.get("gdp_nominal_at_least") is not None:
-        parts.append(f"GDP ≥ {_yi(r['gdp_nominal_at_least'])}")
+        parts.append(f"GDP ≥ {_yi(r['gdp_nominal_at_least'], plain)}")
     return " and ".join(parts) + (" (GDP target alone)" if r["kind"] == "gdp_only" else
                                   " (population target alone)" if r["kind"] == "population_only" else "")
 
@@ -241,7 +245,7 @@ def _rung_cases(ds: xr.Dataset, r: dict, year: int, ok: np.ndarray) -> np.ndarra
         closeness = np.where(np.isfinite(closeness), closeness, -np.inf)
         k = max(1, int(np.ceil(r["share"] * len(closeness))))
         cut = np.sort(closeness)[::-1][k - 1] if len(closeness) else np.inf
-        r["closeness_at_least"] = float(cut)
+        r["closeness_at_least"] = float(cut) if np.isfinite(cut) else None
         return closeness >= cut
     y = np.ones(len(pop), dtype=bool)
     if r.get("population_at_least") is not None:

@@ -52,7 +52,8 @@ def prim_box(result, ranges=None, *, box: int = 0, lang: str = "en", ax=None):
         ax.invert_yaxis()
         title = (f"PRIM box {box + 1}: coverage {100 * b['coverage']:.0f}%, density {100 * b['density']:.0f}%"
                  + (f", mass {100 * b['mass']:.0f}%" if "mass" in b else ""))
-        target = (result.get("target") or {}).get("label")
+        t = result.get("target") or {}
+        target = t.get("label") if lang == "zh" else (t.get("label_plain") or t.get("label"))
         if target:
             title += f"\n{'relaxed target' if result.get('relaxed') else 'target'}: {target}"
         style.finish(ax, title, legend=False)
