@@ -230,6 +230,7 @@ def given_data_indices(ds: xr.Dataset, outputs, years=None, over_time: bool = Fa
     from SALib.analyze import delta as delta_analyze
     from SALib.analyze import pawn as pawn_analyze
     from SALib.analyze import rbd_fast as rbd_analyze
+    from threadpoolctl import threadpool_limits
     check_method(method, ds.attrs.get("design_method"))
     if method not in GIVEN_DATA_METHODS:
         raise ValueError(f"{method} is not a given-data method")
@@ -256,7 +257,9 @@ def given_data_indices(ds: xr.Dataset, outputs, years=None, over_time: bool = Fa
             y = (da.sel(time=t) if t is not None else da).values[ok].astype(float)
             if not np.isfinite(y).all() or np.nanstd(y) == 0:
                 continue
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
+            # one BLAS thread: the estimators work on one-dimensional slices, and on a busy machine
+            # several BLAS threads per process made delta many times slower (threadpoolctl is a dependency)
+            with warnings.catch_warnings(), np.errstate(all="ignore"), threadpool_limits(1):
                 warnings.simplefilter("ignore")
                 if method == "delta":
                     state = np.random.get_state()       # SALib's delta draws from the global generator
