@@ -97,11 +97,14 @@ def test_sensitivity_destination_rules(sobol_dir, monkeypatch):
     assert out.read_bytes() != before
 
 
-def test_sensitivity_of_a_non_sobol_ensemble_is_a_clear_error(tmp_path):
+def test_sensitivity_of_a_non_sobol_ensemble_uses_given_data_methods(tmp_path):
     path = write_sweep(tmp_path)
     assert invoke("sweep", path, "-o", tmp_path / "lhs", "-q").exit_code == 0
-    res = invoke("sensitivity", tmp_path / "lhs")
-    assert res.exit_code == 2 and "sobol or morris" in res.output and "Traceback" not in res.output
+    res = invoke("sensitivity", tmp_path / "lhs", "-o", tmp_path / "sens")       # LHS: delta, said so
+    assert res.exit_code == 0 and "Borgonovo delta" in res.output and "'lhs' design" in res.output, res.output
+    res = invoke("sensitivity", tmp_path / "lhs", "--method", "sobol", "-o", tmp_path / "sens2")
+    assert res.exit_code == 2 and "sobol indices need an ensemble with design.method sobol" in res.output
+    assert "Traceback" not in res.output and not (tmp_path / "sens2").exists()
 
 
 def test_sweep_refuses_to_replace_a_different_ensemble(tmp_path):
@@ -286,8 +289,8 @@ def test_destination_is_checked_before_any_sweep_runs(tmp_path, monkeypatch):
     assert res.exit_code == 2 and "--overwrite" in res.output and calls == []
     (tmp_path / "l").mkdir()
     lhs = write_sweep(tmp_path / "l")
-    res = invoke("sensitivity", lhs)                             # an LHS sweep: refused before running it
-    assert res.exit_code == 2 and "sobol or morris" in res.output and calls == []
+    res = invoke("sensitivity", lhs, "--method", "morris")      # an LHS sweep: refused before running it
+    assert res.exit_code == 2 and "morris indices need" in res.output and calls == []
 
 
 def test_sweep_analysis_block_writes_where_sensitivity_does(tmp_path, monkeypatch):

@@ -1,5 +1,25 @@
-"""Global sensitivity from an ensemble Dataset with SALib: Sobol (first-order and total indices with
-confidence intervals) for ``sobol`` designs, Morris (mu*, its confidence interval, sigma) for ``morris``.
+"""Global sensitivity from an ensemble Dataset with SALib.
+
+Which method fits which design (``method_for_design``; ``sensitivity(..., method=...)`` overrides):
+
+=================  ===========================================================================
+design             method (default first)
+=================  ===========================================================================
+``sobol``          ``sobol``: first-order and total Sobol indices S1, ST (Saltelli design needed);
+                   also any given-data method below
+``morris``         ``morris``: mu*, sigma, mu (trajectories needed); given-data methods refused
+                   (a few grid levels per factor)
+``lhs``, ``random``,  ``delta`` (Borgonovo's moment-independent δ, Plischke et al. 2013 given-data
+``grid``,          estimator), ``pawn`` (PAWN, median Kolmogorov–Smirnov distance between the
+``sobol_sequence`` unconditional and conditional output CDFs over 10 slices), ``rbd_fast`` (first-
+                   order index S1 by RBD-FAST on the given sample, Plischke 2010's reordering, so
+                   any sample works)
+=================  ===========================================================================
+
+Every index comes with a confidence interval (``*_conf``: half-width at ``confidence``) from
+``resamples`` bootstrap resamples, seeded by ``seed`` (same seed → identical intervals): SALib's own
+bootstrap for Sobol, Morris, δ and RBD-FAST, ours (rows resampled with replacement) for PAWN, which
+SALib reports without one.
 
 The ensemble must carry its design: coordinate ``factor``, variable ``design_unit`` (run, factor) and
 the attributes ``design_method``, ``design_samples``, ``design_levels``, ``design_second_order``
@@ -7,8 +27,9 @@ the attributes ``design_method``, ``design_samples``, ``design_levels``, ``desig
 
 Outputs are variable names, optionally with a selection: ``metro_population``,
 ``population[CC_P]``, ``city_population[Changchun]``. Results are an ``xarray.Dataset`` with dims
-(output, parameter, time) and variables S1, S1_conf, ST, ST_conf (Sobol) or mu_star, mu_star_conf,
-sigma, mu (Morris); ``ranked_table`` turns one output/year into a sorted table.
+(output, parameter, time) and variables S1, S1_conf, ST, ST_conf (Sobol), mu_star, mu_star_conf,
+sigma, mu (Morris), delta, delta_conf (δ), PAWN, PAWN_conf (PAWN) or S1, S1_conf (RBD-FAST), attribute
+``method``; ``ranked_table`` turns one output/year into a sorted table.
 """
 from __future__ import annotations
 
@@ -175,15 +196,119 @@ def _result(out, outputs, names, times, attrs) -> xr.Dataset:
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
-def sensitivity(ds: xr.Dataset, outputs, years=None, over_time: bool = False, **kw) -> xr.Dataset:
-    """Sobol or Morris indices, whichever the ensemble's design supports."""
-    method = ds.attrs.get("design_method")
+GIVEN_DATA_METHODS = ("delta", "pawn", "rbd_fast")
+METHODS = ("sobol", "morris") + GIVEN_DATA_METHODS
+METHOD_NAMES = {"sobol": "Sobol first-order and total indices (Saltelli design)",
+                "morris": "Morris elementary effects (mu*, sigma)",
+                "delta": "Borgonovo delta moment-independent indices (given data)",
+                "pawn": "PAWN moment-independent indices (median KS distance, given data)",
+                "rbd_fast": "RBD-FAST first-order indices (given data)"}
+PAWN_SLICES = 10
+
+
+def method_for_design(design: str | None) -> str:
+    """The default sensitivity method for an ensemble's design.method."""
+    return {"sobol": "sobol", "morris": "morris"}.get(str(design), "delta")
+
+
+def check_method(method: str, design: str | None) -> None:
+    """ValueError (one line) unless ``method`` can be computed from an ensemble with ``design``."""
+    if method not in METHODS:
+        raise ValueError(f"unknown sensitivity method {method!r}; expected one of {', '.join(METHODS)}")
+    if method in ("sobol", "morris") and design != method:
+        raise ValueError(f"{method} indices need an ensemble with design.method {method}; this one uses "
+                         f"'{design}' (use --method {' or '.join(GIVEN_DATA_METHODS)}, or run sweeps/{method}.yaml)")
+    if method in GIVEN_DATA_METHODS and design == "morris":
+        raise ValueError(f"{method} needs a sample that spreads over each factor's range; a morris design has only "
+                         "a few levels per factor (use --method morris)")
+
+
+def given_data_indices(ds: xr.Dataset, outputs, years=None, over_time: bool = False, method: str = "delta",
+                       resamples: int = 100, confidence: float = 0.95, seed: int = 0) -> xr.Dataset:
+    """δ, PAWN or RBD-FAST indices with bootstrap confidence intervals from any sample of the factors
+    (LHS, random, grid, …): the factor values are the coordinates named in ``ds.factor``."""
+    from SALib.analyze import delta as delta_analyze
+    from SALib.analyze import pawn as pawn_analyze
+    from SALib.analyze import rbd_fast as rbd_analyze
+    from threadpoolctl import threadpool_limits
+    check_method(method, ds.attrs.get("design_method"))
+    if method not in GIVEN_DATA_METHODS:
+        raise ValueError(f"{method} is not a given-data method")
+    names = [str(f) for f in ds.factor.values]
+    ok = _ok(ds)
+    X = np.column_stack([np.asarray(ds[f].values, dtype=float) for f in names])[ok]
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    problem = {"num_vars": len(names), "names": names,
+               "bounds": [[float(a), float(b) if b > a else float(a) + 1.0] for a, b in zip(lo, hi)]}
+    n = int(ok.sum())
+    if n < 100:
+        warnings.warn(f"{n} runs is small for {method} indices (< 100); intervals will be wide",
+                      SensitivityWarning, stacklevel=2)
+    if (~ok).any():
+        warnings.warn(f"{int((~ok).sum())} failed members are left out", SensitivityWarning, stacklevel=2)
+    keys = {"delta": ("delta", "delta_conf"), "pawn": ("PAWN", "PAWN_conf"), "rbd_fast": ("S1", "S1_conf")}[method]
+    times = _times(ds, years, over_time)
+    d = len(names)
+    out = {k: np.full((len(outputs), d, len(times) if times else 1), np.nan) for k in keys}
+    z = _z(confidence)
+    for i, o in enumerate(outputs):
+        da = output_series(ds, o)
+        for k, t in enumerate(times or [None]):
+            y = (da.sel(time=t) if t is not None else da).values[ok].astype(float)
+            if not np.isfinite(y).all() or np.nanstd(y) == 0:
+                continue
+            # one BLAS thread: the estimators work on one-dimensional slices, and on a busy machine
+            # several BLAS threads per process made delta many times slower (threadpoolctl is a dependency)
+            with warnings.catch_warnings(), np.errstate(all="ignore"), threadpool_limits(1):
+                warnings.simplefilter("ignore")
+                if method == "delta":
+                    state = np.random.get_state()       # SALib's delta draws from the global generator
+                    try:
+                        np.random.seed(seed)
+                        r = delta_analyze.analyze(problem, X, y, num_resamples=resamples, conf_level=confidence,
+                                                  method="delta")
+                    finally:
+                        np.random.set_state(state)
+                    val, conf = r["delta_raw"], r["delta_raw_conf"]
+                elif method == "rbd_fast":
+                    r = rbd_analyze.analyze(problem, X, y, num_resamples=resamples, conf_level=confidence,
+                                            seed=np.random.default_rng(seed))
+                    val, conf = r["S1"], r["S1_conf"]
+                else:
+                    val = np.asarray(pawn_analyze.analyze(problem, X, y, S=PAWN_SLICES)["median"], dtype=float)
+                    rng = np.random.default_rng(seed)
+                    boot = np.empty((resamples, d))
+                    for b in range(resamples):
+                        idx = rng.integers(0, n, n)
+                        boot[b] = pawn_analyze.analyze(problem, X[idx], y[idx], S=PAWN_SLICES)["median"]
+                    conf = z * boot.std(axis=0, ddof=1)
+            out[keys[0]][i, :, k] = np.asarray(val, dtype=float)
+            out[keys[1]][i, :, k] = np.asarray(conf, dtype=float)
+    return _result(out, outputs, names, times, {
+        "method": method, "method_description": METHOD_NAMES[method], "seed": int(seed), "runs_used": n,
+        "design_method": str(ds.attrs.get("design_method")), "confidence_level": confidence,
+        "resamples": resamples})
+
+
+def _z(confidence: float) -> float:
+    from scipy.stats import norm
+    return float(norm.ppf(0.5 + confidence / 2))
+
+
+def sensitivity(ds: xr.Dataset, outputs, years=None, over_time: bool = False, method: str | None = None,
+                **kw) -> xr.Dataset:
+    """Indices by ``method`` (default: ``method_for_design`` of the ensemble's design)."""
+    design = ds.attrs.get("design_method")
+    method = method or method_for_design(design)
+    check_method(method, design)
     if method == "sobol":
-        return sobol_indices(ds, outputs, years, over_time, **kw)
-    if method == "morris":
-        return morris_indices(ds, outputs, years, over_time, **kw)
-    raise ValueError(f"sensitivity indices need a 'sobol' or 'morris' design (design.method); this ensemble "
-                     f"uses '{method}'")
+        res = sobol_indices(ds, outputs, years, over_time, **kw)
+    elif method == "morris":
+        res = morris_indices(ds, outputs, years, over_time, **kw)
+    else:
+        return given_data_indices(ds, outputs, years, over_time, method=method, **kw)
+    res.attrs["method_description"] = METHOD_NAMES[method]
+    return res
 
 
 def ranked_table(result: xr.Dataset, output: str, year: int | None = None):
@@ -192,7 +317,7 @@ def ranked_table(result: xr.Dataset, output: str, year: int | None = None):
     sel = result.sel(output=output)
     if "time" in sel.dims:
         sel = sel.sel(time=year if year is not None else int(sel.time.values[-1]))
-    key = "ST" if "ST" in sel else "mu_star"
+    key = next(k for k in ("ST", "mu_star", "delta", "PAWN", "S1") if k in sel)
     df = pd.DataFrame({k: sel[k].values for k in sel.data_vars}, index=pd.Index(sel.parameter.values, name="parameter"))
     df = df.sort_values(key, ascending=False, na_position="last")
     df.insert(0, "rank", np.arange(1, len(df) + 1))
@@ -219,7 +344,8 @@ def plain_name(output: str) -> str:
 
 def format_table(result: xr.Dataset, output: str, year: int | None = None) -> str:
     df = ranked_table(result, output, year)
-    cols = [c for c in ("S1", "S1_conf", "ST", "ST_conf", "mu_star", "mu_star_conf", "sigma") if c in df]
+    cols = [c for c in ("S1", "S1_conf", "ST", "ST_conf", "mu_star", "mu_star_conf", "sigma", "delta", "delta_conf",
+                        "PAWN", "PAWN_conf") if c in df]
     head = f"{'rank':>4}  {'parameter':34}" + "".join(f"{c:>14}" for c in cols)
     lines = [head]
     for name, row in df.iterrows():

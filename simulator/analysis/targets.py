@@ -7,7 +7,35 @@ combinations do.
   of the lever (applied as the factor defines: value from ``from`` on / scale / add) at which each target
   is just met — a grid over the factor's range in one vectorized integration, then ``scipy.optimize.brentq``
   on the bracket nearest the baseline value. No sign change → "not reachable within the range".
-* ``discover``: PRIM boxes (``discovery.prim``) over the lever factors for "both targets met".
+* ``discover``: PRIM boxes (``discovery.prim``) over the lever factors for "both targets met", or for
+  the first relaxed target of a ladder that enough runs meet (``target_ladder``).
+
+``sim targets`` writes ``targets.json``; its schema (keys are only ever added)::
+
+    {"uncertainty_sweep": name, "levers_sweep": name, "design_key", "seed", "analysis_key",
+     "probabilities": {"year", "runs", "runs_used", "failed", "confidence_level", "method",
+                       "targets": {"population"|"gdp_nominal"|"both":
+                                   {"probability", "interval": [lo, hi], "met",
+                                    "target", "median", "p05", "p95"}}},      # (last four: not for both)
+     "factor_info": {factor: {"target", "apply", "units"}},
+     "goal_seek": {"status": "done"|"skipped", "reason": str},
+     "required_lever_values": [{"lever", "target", "target_value", "year", "apply", "range", "baseline",
+                                "at_range_ends", "status": "reachable"|"not_reachable"|
+                                "met_over_whole_range", "value", "met_when", "message"}] | null,
+     "discovery": {"target": {"kind": "both"|"relaxed"|"gdp_only"|"population_only"|"closest",
+                              "label", "label_plain" (no Chinese units), "population_at_least",
+                              "gdp_nominal_at_least", "n_of_interest"},
+                   "relaxed": bool, "message": plain-words summary naming the target used,
+                   "ladder": [every rung tried: the same keys + "used"], "min_cases", "year",
+                   "factors", "categorical", "ranges", "n_points", "n_of_interest", "threshold",
+                   "alpha", "paste_alpha", "min_mass", "pasting",
+                   "boxes": [see simulator.analysis.discovery: limits, categories, coverage, density,
+                             mass, n, n_of_interest, n_restricted, meets_threshold, peeled,
+                             pasting_steps, stability],
+                   "peeling_trajectory": [{"coverage", "density", "mass", "n_restricted"}]},
+     "exported_box": {"box": N, "path": file} (only with --export-box)}
+
+Populations in persons, GDP in yuan (nominal), shares as fractions 0–1.
 """
 from __future__ import annotations
 
@@ -154,18 +182,136 @@ def goal_seek(scenario, factors, grid: int = 9, xtol_rel: float = 1e-4, year: in
     return rows
 
 
-def discover(ds: xr.Dataset, factors: list[str] | None = None, **kw) -> dict:
-    """PRIM boxes over ``factors`` (default: the lever factors) for 'both targets met'."""
+DEFAULT_POPULATION_RUNGS = (1250e4, 1200e4)
+MIN_CASES = 10
+CLOSEST_SHARE = 0.1
+
+
+def target_ladder(population_target: float, gdp_target: float, population_at_least=None,
+                  gdp_at_least=None) -> list[dict]:
+    """The rungs tried in order by ``discover``: both targets; then each relaxed population level with
+    GDP met (default 1250万 and 1200万 residents); each relaxed GDP level with population met (none by
+    default); GDP met alone; population met alone; the runs closest to both targets (the last resort,
+    used whenever it has a run, so that discovery always says something)."""
+    pops = DEFAULT_POPULATION_RUNGS if population_at_least is None else tuple(population_at_least)
+    gdps = () if gdp_at_least is None else tuple(gdp_at_least)
+    rungs = [{"kind": "both", "population_at_least": float(population_target),
+              "gdp_nominal_at_least": float(gdp_target)}]
+    for p in pops:
+        if float(p) < population_target:
+            rungs.append({"kind": "relaxed", "population_at_least": float(p), "gdp_nominal_at_least": float(gdp_target)})
+    for g in gdps:
+        if float(g) < gdp_target:
+            rungs.append({"kind": "relaxed", "population_at_least": float(population_target), "gdp_nominal_at_least": float(g)})
+    rungs.append({"kind": "gdp_only", "population_at_least": None, "gdp_nominal_at_least": float(gdp_target)})
+    rungs.append({"kind": "population_only", "population_at_least": float(population_target),
+                  "gdp_nominal_at_least": None})
+    rungs.append({"kind": "closest", "population_at_least": None, "gdp_nominal_at_least": None,
+                  "share": CLOSEST_SHARE})
+    for r in rungs:
+        r["label"] = rung_label(r)
+        r["label_plain"] = rung_label(r, plain=True)
+    return rungs
+
+
+def _wan(v: float, plain: bool = False) -> str:
+    return f"{v / 1e6:g} million residents" if plain else f"{v / 1e4:g}万 ({v / 1e6:g} million) residents"
+
+
+def _yi(v: float, plain: bool = False) -> str:
+    return (f"{v / 1e12:g} trillion yuan nominal GDP" if plain else
+            f"{v / 1e8:g}亿 yuan ({v / 1e12:g} trillion) nominal GDP")
+
+
+def rung_label(r: dict, plain: bool = False) -> str:
+    """The rung in words (``plain``: without Chinese units, e.g. for figures without a CJK font)."""
+    if r["kind"] == "closest":
+        return (f"the {r['share']:.0%} of runs closest to both targets (largest min(population/target, "
+                "GDP/target))")
+    parts = []
+    if r.get("population_at_least") is not None:
+        parts.append(f"population ≥ {_wan(r['population_at_least'], plain)}")
+    if r.get("gdp_nominal_at_least") is not None:
+        parts.append(f"GDP ≥ {_yi(r['gdp_nominal_at_least'], plain)}")
+    return " and ".join(parts) + (" (GDP target alone)" if r["kind"] == "gdp_only" else
+                                  " (population target alone)" if r["kind"] == "population_only" else "")
+
+
+def _rung_cases(ds: xr.Dataset, r: dict, year: int, ok: np.ndarray) -> np.ndarray:
+    pop = ds["metro_population"].sel(time=year).values[ok]
+    gdp = ds["metro_gdp_nominal"].sel(time=year).values[ok]
+    if r["kind"] == "closest":
+        closeness = np.minimum(pop / float(ds.attrs["target_population"]), gdp / float(ds.attrs["target_gdp_nominal"]))
+        closeness = np.where(np.isfinite(closeness), closeness, -np.inf)
+        k = max(1, int(np.ceil(r["share"] * len(closeness))))
+        cut = np.sort(closeness)[::-1][k - 1] if len(closeness) else np.inf
+        r["closeness_at_least"] = float(cut) if np.isfinite(cut) else None
+        return closeness >= cut
+    y = np.ones(len(pop), dtype=bool)
+    if r.get("population_at_least") is not None:
+        y &= pop >= r["population_at_least"]
+    if r.get("gdp_nominal_at_least") is not None:
+        y &= gdp >= r["gdp_nominal_at_least"]
+    return y
+
+
+def discover(ds: xr.Dataset, factors: list[str] | None = None, *, population_at_least=None, gdp_at_least=None,
+             min_cases: int = MIN_CASES, relax: bool = True, year: int | None = None, **kw) -> dict:
+    """PRIM boxes over ``factors`` (default: the lever factors) for 'both targets met' — or, when fewer than
+    ``min_cases`` runs meet both, for the first rung of ``target_ladder`` that at least ``min_cases`` runs
+    meet (``relax=False``: never relax). ``kw`` goes to ``discovery.prim``; ``choice`` factors are
+    categorical. The result says in ``target`` and ``message`` which target the boxes are for."""
     import json
     from .discovery import prim
     specs = json.loads(ds.attrs.get("factors", "[]"))
     if factors is None:
         factors = [s["id"] for s in specs if s.get("kind") == "lever"] or [str(f) for f in ds.factor.values]
-    ok = ds["failed"].values == 0
-    y = target_met(ds)["both"][ok]
+    categorical = [s["id"] for s in specs if s.get("distribution") == "choice" and s["id"] in factors]
+    year = int(ds.attrs["target_year"]) if year is None else int(year)
+    ok = ds["failed"].values == 0 if "failed" in ds else np.ones(ds.sizes["run"], dtype=bool)
+    ladder = target_ladder(float(ds.attrs["target_population"]), float(ds.attrs["target_gdp_nominal"]),
+                           population_at_least, gdp_at_least)
+    if not relax:
+        ladder = ladder[:1]
+    chosen, y = None, None
+    for i, r in enumerate(ladder):
+        cases = _rung_cases(ds, r, year, ok)
+        r["n_of_interest"] = int(cases.sum())
+        r["used"] = False
+        need = 1 if r["kind"] == "closest" else min(min_cases, max(1, int(ok.sum())))   # the last resort
+        if chosen is None and r["n_of_interest"] >= need:
+            chosen, y = i, cases
+            r["used"] = True
     X = {f: ds[f].values[ok] for f in factors}
-    out = prim(X, y, **kw)
+    if y is None:        # relax=False and too few runs meet both (or nothing at all)
+        y = _rung_cases(ds, ladder[0], year, ok)
+    out = prim(X, y, categorical=categorical, **kw)
     out["factors"] = list(factors)
+    out["year"] = year
+    out["min_cases"] = int(min_cases)
+    out["ladder"] = ladder
+    rung = ladder[chosen if chosen is not None else 0]
+    out["target"] = {k: v for k, v in rung.items() if k != "used"}
+    out["relaxed"] = bool(chosen not in (None, 0))
+    both = ladder[0]["n_of_interest"]
+    n = int(ok.sum())
+    if chosen == 0:
+        msg = f"{both} of {n} runs meet both {year} targets; the boxes are for both targets."
+    elif chosen is None:
+        msg = (f"{both} of {n} runs meet both {year} targets (fewer than {min_cases}); relaxation is off, so "
+               + ("no box can be found." if both == 0 else "the boxes rest on very few runs."))
+    else:
+        msg = (f"{'No run' if both == 0 else f'Only {both} of {n} runs'} meet{'s' if both == 0 else ''} both "
+               f"{year} targets{'' if both == 0 else f' (fewer than {min_cases})'}, so scenario discovery used a "
+               f"relaxed target: {rung['label']}, met by {rung['n_of_interest']} of {n} runs.")
+    if out["boxes"]:
+        b = out["boxes"][0]
+        msg += (f" Box 1 restricts {b['n_restricted']} factor(s) and holds {b['coverage']:.0%} of those runs "
+                f"(coverage) with {b['density']:.0%} of its runs meeting it (density"
+                f"{'' if b['meets_threshold'] else ', below the threshold ' + format(out['threshold'], '.0%')}).")
+    elif out["n_of_interest"]:
+        msg += " PRIM found no restriction."
+    out["message"] = msg
     return out
 
 
@@ -258,16 +404,37 @@ def format_answer(answer: dict) -> str:
     disc = answer.get("discovery")
     if disc is not None:
         lines.append("")
-        lines.append(f"Scenario discovery (PRIM) on '{answer.get('levers_sweep')}': {disc['n_of_interest']} of "
-                     f"{disc['n_points']} runs meet both targets")
+        target = disc.get("target", {}).get("label", "both targets met")
+        lines.append(f"Scenario discovery (PRIM with pasting) on '{answer.get('levers_sweep')}': "
+                     f"{disc['n_of_interest']} of {disc['n_points']} runs meet {target}")
+        if disc.get("message"):
+            lines.append("  " + disc["message"])
         if not disc["boxes"]:
-            lines.append("  no box found (no run meets both targets)")
+            lines.append("  no box found: " + ("no run meets the target" if not disc["n_of_interest"]
+                                                else "no restriction raises the density"))
         for b, box in enumerate(disc["boxes"], 1):
-            lines.append(f"  box {b}: coverage {box['coverage']:.0%}, density {box['density']:.0%}, "
+            flag = "" if box.get("meets_threshold", True) else f" (below the threshold {disc['threshold']:.0%})"
+            lines.append(f"  box {b}: coverage {box['coverage']:.0%}, density {box['density']:.0%}{flag}, "
                          f"mass {box['mass']:.0%}")
+            st = box.get("stability") or {}
+            freq = st.get("restriction_frequency", {})
             for k, (lo, hi) in box["limits"].items():
                 info = info_all.get(k, {})
                 units, apply = info.get("units", ""), info.get("apply", "value")
-                lines.append(f"      {readable_value(lo, units, apply)} ≤ {_lever_label(k, info)} ≤ "
-                             f"{readable_value(hi, units, apply)}")
+                cats = box.get("categories", {}).get(k)
+                rng = (f"one of {', '.join(readable_value(c, units, apply) for c in cats)}" if cats else
+                       f"{readable_value(lo, units, apply)} to {readable_value(hi, units, apply)}")
+                extra = f"   (restricted in {freq[k]:.0%} of {st['resamples_with_box']} resamples)" if k in freq else ""
+                lines.append(f"      {_lever_label(k, info)}: {rng}{extra}")
+            if st.get("coverage"):
+                lines.append(f"      stability ({st['method']}, {st['resamples']} resamples, seed {st['seed']}): "
+                             f"coverage {st['coverage'][0]:.0%}–{st['coverage'][2]:.0%}, density "
+                             f"{st['density'][0]:.0%}–{st['density'][2]:.0%} ({st['confidence_level']:.0%} interval)")
+                others = [k for k, v in freq.items() if k not in box["limits"] and v >= 0.25]
+                if others:
+                    lines.append("      also restricted in ≥ 25 % of resamples: " + ", ".join(
+                        f"{k} ({freq[k]:.0%})" for k in others))
+    if answer.get("exported_box"):
+        e = answer["exported_box"]
+        lines.append(f"  box {e['box']} written as a sweep file: {e['path']}")
     return "\n".join(lines)

@@ -20,12 +20,13 @@ from .comparison import comparison, comparison_panels  # noqa: F401
 from .decomposition import decomposition, flow_matrix  # noqa: F401
 from .pyramid import pyramid  # noqa: F401
 from .ensemble import fan_chart, target_probability  # noqa: F401
-from .sensitivity import morris_scatter, sobol_bars, tornado  # noqa: F401
-from .discovery import peeling_trajectory, prim_box  # noqa: F401
+from .sensitivity import index_bars, morris_scatter, sobol_bars, tornado  # noqa: F401
+from .discovery import box_stability, peeling_trajectory, prim_box  # noqa: F401
 from .calibration import calibration  # noqa: F401
 from .gap import gap, gap_panels  # noqa: F401
 
 __all__ = ["trajectories", "trajectory_panels", "comparison", "comparison_panels", "decomposition",
            "flow_matrix", "pyramid", "fan_chart", "target_probability", "sobol_bars", "morris_scatter",
-           "tornado", "prim_box", "peeling_trajectory", "calibration", "gap", "gap_panels", "load_results", "observed_history",
+           "tornado", "index_bars", "prim_box", "peeling_trajectory", "box_stability", "calibration", "gap",
+           "gap_panels", "load_results", "observed_history",
            "color", "TRAJECTORY_VARIABLES"]

@@ -2,7 +2,9 @@
 
 Format: ``{"boxes": [{"limits": {param: [lo, hi]}, "coverage": c, "density": d, "mass": m}, ...],
 "peeling_trajectory": [{"coverage", "density", "mass", "n_restricted"}, ...]}`` and optionally
-``"ranges": {param: [lo, hi]}`` (the full sampled ranges; also accepted as an argument).
+``"ranges": {param: [lo, hi]}`` (the full sampled ranges; also accepted as an argument). Boxes may carry
+``categories`` (categorical factors: the categories kept) and ``stability`` (``box_stability``); a
+result of ``sim targets`` also says which (possibly relaxed) target the boxes are for (``target.label``).
 """
 from __future__ import annotations
 
@@ -31,8 +33,13 @@ def prim_box(result, ranges=None, *, box: int = 0, lang: str = "en", ax=None):
             a, z = (lo - rlo) / span, (hi - rlo) / span
             ax.barh(i, 1.0, left=0, color="#e5e5e5", height=0.55, label="full range" if i == 0 else None)
             ax.barh(i, z - a, left=a, color="#2ca02c", height=0.55, label="PRIM box" if i == 0 else None)
-            ax.text(a, i - 0.31, f"{lo:.3g}", ha="center", va="bottom", fontsize=8, color="#1b6e1b")
-            ax.text(z, i - 0.31, f"{hi:.3g}", ha="center", va="bottom", fontsize=8, color="#1b6e1b")
+            cats = (b.get("categories") or {}).get(p)
+            if cats:
+                ax.text((a + z) / 2, i - 0.31, "{" + ", ".join(f"{c:g}" for c in cats) + "}", ha="center",
+                        va="bottom", fontsize=8, color="#1b6e1b")
+            else:
+                ax.text(a, i - 0.31, f"{lo:.3g}", ha="center", va="bottom", fontsize=8, color="#1b6e1b")
+                ax.text(z, i - 0.31, f"{hi:.3g}", ha="center", va="bottom", fontsize=8, color="#1b6e1b")
             if p in ranges:
                 ax.text(-0.01, i, f"{rlo:.3g}", ha="right", va="center", fontsize=7, color="#777777")
                 ax.text(1.01, i, f"{rhi:.3g}", ha="left", va="center", fontsize=7, color="#777777")
@@ -45,6 +52,10 @@ def prim_box(result, ranges=None, *, box: int = 0, lang: str = "en", ax=None):
         ax.invert_yaxis()
         title = (f"PRIM box {box + 1}: coverage {100 * b['coverage']:.0f}%, density {100 * b['density']:.0f}%"
                  + (f", mass {100 * b['mass']:.0f}%" if "mass" in b else ""))
+        t = result.get("target") or {}
+        target = t.get("label") if lang == "zh" else (t.get("label_plain") or t.get("label"))
+        if target:
+            title += f"\n{'relaxed target' if result.get('relaxed') else 'target'}: {target}"
         style.finish(ax, title, legend=False)
         ax.grid(False)
     return ax
@@ -76,4 +87,34 @@ def peeling_trajectory(result, *, lang: str = "en", ax=None):
         ax.set_xlabel("coverage (%)" if lang == "en" else "覆盖率 (%)")
         ax.set_ylabel("density (%)" if lang == "en" else "密度 (%)")
         style.finish(ax, "PRIM peeling trajectory" if lang == "en" else "PRIM剥离轨迹", loc="lower left")
+    return ax
+
+
+def box_stability(result, *, box: int = 0, lang: str = "en", ax=None):
+    """How stable box ``box`` is under resampling: for each factor restricted in any resample, the share of
+    resamples that restrict it (bars; the box's own restrictions in colour), with the box's coverage and
+    density intervals in the title. Returns the Axes."""
+    lang = style.resolve_lang(lang)
+    boxes = result.get("boxes") or []
+    if not boxes or box >= len(boxes):
+        raise ValueError(f"the PRIM result has no box {box + 1}")
+    b = boxes[box]
+    st = b.get("stability") or {}
+    freq = st.get("restriction_frequency") or {}
+    if not freq:
+        raise ValueError("the PRIM box has no stability results (run PRIM with resamples > 0)")
+    names = list(freq)[::-1]
+    with style.language(lang):
+        ax = style.new_axes(ax, figsize=(8, 0.45 * len(names) + 1.8))
+        colors = ["#2ca02c" if n in b["limits"] else "#bbbbbb" for n in names]
+        ax.barh(np.arange(len(names)), [100 * freq[n] for n in names], color=colors, height=0.6)
+        ax.set_yticks(np.arange(len(names)), names)
+        ax.set_xlim(0, 100)
+        ax.set_xlabel("resamples restricting the factor (%)" if lang == "en" else "限制该参数的重抽样比例 (%)")
+        title = f"PRIM box {box + 1}: {st['method']} stability, {st['resamples']} resamples"
+        if st.get("coverage"):
+            title += (f"\ncoverage {100 * st['coverage'][0]:.0f}–{100 * st['coverage'][2]:.0f}%, density "
+                      f"{100 * st['density'][0]:.0f}–{100 * st['density'][2]:.0f}% "
+                      f"({100 * st['confidence_level']:.0f}% interval)")
+        style.finish(ax, title, legend=False)
     return ax

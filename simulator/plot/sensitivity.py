@@ -2,7 +2,9 @@
 tornado chart of one-at-a-time swings.
 
 Formats: ``sens`` is an xarray Dataset with dims (output, parameter) (optionally time) and
-variables S1, S1_conf, ST, ST_conf (Sobol) and/or mu_star, mu_star_conf, sigma (Morris). A
+variables S1, S1_conf, ST, ST_conf (Sobol), mu_star, mu_star_conf, sigma (Morris), or one index with
+its interval from a given-data method (delta/delta_conf, PAWN/PAWN_conf, S1/S1_conf for RBD-FAST;
+``index_bars``). A
 tornado takes a pandas DataFrame with columns parameter, low, high, base (output values with the
 parameter at its low / high value and at its base), or a mapping {parameter: (low, high)} with
 ``base=``.
@@ -87,6 +89,42 @@ def sobol_bars(sens, output=None, *, time=None, lang: str = "en", ax=None, sort:
         ax.axvline(0, color="black", linewidth=0.8)
         ax.set_xlabel("Sobol index (share of output variance, 1)" if lang == "en" else "Sobol指数(方差贡献)")
         style.finish(ax, f"Sobol indices: {_title_name(output)}" if lang == "en" else f"Sobol敏感性指数:{output}", loc="lower right")
+    return ax
+
+
+_INDEX_LABEL = {"delta": ("Borgonovo δ (moment-independent, 0–1)", "Delta indices"),
+                "PAWN": ("PAWN index (median KS distance, 0–1)", "PAWN indices"),
+                "S1": ("first-order index S1 (share of output variance)", "First-order indices"),
+                "ST": ("total-order Sobol index ST", "Sobol total indices"),
+                "mu_star": ("μ* (mean |elementary effect|)", "Morris μ*")}
+
+
+def index_bars(sens, output=None, *, index: str | None = None, time=None, lang: str = "en", ax=None):
+    """One sensitivity index per parameter as horizontal bars with its confidence interval, largest on
+    top: for the given-data methods (delta, PAWN, RBD-FAST's S1), or any one index of a Sobol/Morris
+    result (``index=``; default the method's main index). Returns the Axes."""
+    lang = style.resolve_lang(lang)
+    if index is None:
+        index = next((k for k in ("delta", "PAWN", "ST", "mu_star", "S1") if k in sens), None)
+    if index is None or index not in sens:
+        raise ValueError(f"no sensitivity index {index!r} in the results (found {list(sens.data_vars)})")
+    s, output = _select(sens, output, time)
+    params = [str(p) for p in s.parameter.values]
+    v = s[index].values.astype(float)
+    conf = s[f"{index}_conf"].values.astype(float) if f"{index}_conf" in s else None
+    order = np.argsort(np.where(np.isfinite(v), v, -np.inf))
+    y = np.arange(len(params))
+    xlabel, title = _INDEX_LABEL.get(index, (index, index))
+    if index == "S1" and sens.attrs.get("method") == "rbd_fast":
+        title = "RBD-FAST first-order indices"
+    with style.language(lang):
+        ax = style.new_axes(ax, figsize=(8, 0.45 * len(params) + 1.8))
+        ax.barh(y, v[order], height=0.6, color="#1f77b4", xerr=None if conf is None else conf[order], capsize=2,
+                label=f"{index} with {int(100 * float(sens.attrs.get('confidence_level', 0.95)))} % interval")
+        ax.set_yticks(y, [params[i] for i in order])
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_xlabel(xlabel)
+        style.finish(ax, f"{title}: {_title_name(output)}", loc="lower right")
     return ax
 
 
