@@ -340,8 +340,10 @@ def _register() -> None:
     from .cli_ensemble import sensitivity_cmd, sweep_cmd, targets_cmd
     from .cli_export import export_cmd
     from .cli_plot import plot_cmd, report_cmd
+    from .cli_optimize import optimize_cmd
     for command in (sweep_cmd, sensitivity_cmd, targets_cmd, calibrate_cmd, plot_cmd, report_cmd, export_cmd):
         main.add_command(command)
+    main.add_command(optimize_cmd)
 
 
 _register()

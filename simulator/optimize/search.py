@@ -21,10 +21,12 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
-def make_algorithm(method: str, population: int, n_obj: int, seed: int, repair=None):
+def make_algorithm(method: str, population: int, n_obj: int, seed: int, repair=None, sampling=None):
     from pymoo.operators.crossover.sbx import SBX
     from pymoo.operators.mutation.pm import PM
     kw = dict(crossover=SBX(prob=0.9, eta=15), mutation=PM(eta=20), eliminate_duplicates=True)
+    if sampling is not None:
+        kw["sampling"] = sampling
     if repair is not None:
         kw["repair"] = repair
     if method == "nsga3":
@@ -50,18 +52,27 @@ def _repair_op(fn):
 
 
 def search(evaluate, xl, xu, n_obj: int, *, method: str = "nsga2", population: int = 100, generations: int = 50,
-           seed: int = 0, repair=None, refresh=None, on_generation=None):
+           seed: int = 0, repair=None, refresh=None, on_generation=None, initial=None):
     """Minimize ``evaluate(X (n, d)) -> F (n, n_obj)`` over the box [xl, xu] for ``generations`` generations.
 
     ``repair(X) -> X`` maps candidates onto the feasible grid (rounding); ``refresh(X) -> F`` recomputes the
     objectives of earlier candidates (for objectives relative to the archive); ``on_generation(gen, X, F)``
-    is called after each evaluation. Returns (X_final_population, F_final_population, n_evaluated).
+    is called after each evaluation; ``initial`` (k, d) are candidates placed in the first generation (the
+    rest is a Latin hypercube over the box). Returns (X_final_population, F_final_population, n_evaluated).
     """
     from pymoo.core.evaluator import Evaluator
-    from pymoo.core.problem import Problem, StaticProblem
+    from pymoo.core.problem import Problem
+    from pymoo.problems.static import StaticProblem
     xl, xu = np.asarray(xl, dtype=float), np.asarray(xu, dtype=float)
     problem = Problem(n_var=len(xl), n_obj=n_obj, xl=xl, xu=xu)
-    algorithm = make_algorithm(method, population, n_obj, seed, _repair_op(repair) if repair else None)
+    from scipy.stats import qmc
+    X0 = xl + qmc.LatinHypercube(d=len(xl), seed=np.random.default_rng(seed)).random(population) * (xu - xl)
+    if initial is not None:
+        initial = np.atleast_2d(np.asarray(initial, dtype=float))[:population]
+        X0[:len(initial)] = initial
+    if repair is not None:
+        X0 = repair(X0)
+    algorithm = make_algorithm(method, population, n_obj, seed, _repair_op(repair) if repair else None, X0)
     algorithm.setup(problem, termination=("n_gen", generations), seed=seed, verbose=False)
     n_eval = 0
     gen = 0
@@ -231,7 +242,7 @@ def run_portfolio(portfolio, *, jobs: int = 1, scheduler=None, progress: bool = 
     k = 4
     search(evaluate, lower, upper, k, method=portfolio.method, population=portfolio.population,
            generations=portfolio.generations, seed=portfolio.seed, repair=lambda X: repair(portfolio, X),
-           refresh=refresh, on_generation=on_generation)
+           refresh=refresh, on_generation=on_generation, initial=status_quo(portfolio)[None, :])
     archive = arch.arrays()
     all_idx = list(range(len(arch.D)))
     F = refresh(np.asarray(arch.D)) if all_idx else np.zeros((0, k))
@@ -239,6 +250,13 @@ def run_portfolio(portfolio, *, jobs: int = 1, scheduler=None, progress: bool = 
     named = name_portfolios(portfolio, archive, F, names_holder["names"])
     return PortfolioResult(portfolio, archive, F, names_holder["names"], front, named, Xf, counter["runs"],
                            time.perf_counter() - t0, int(archive["failed"].sum()))
+
+
+def status_quo(portfolio) -> np.ndarray:
+    """The decision row with no new policy where the ranges allow it: quantities at their lower end, rail
+    minutes and opening years at their upper end (slowest, latest). Placed in the first generation so that
+    the archive always holds the cheapest corner."""
+    return np.array([d.upper if d.key in ("minutes", "opens") else d.lower for d in portfolio.decisions])
 
 
 def name_portfolios(portfolio, archive: dict, F: np.ndarray, names: list) -> dict:
