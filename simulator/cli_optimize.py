@@ -108,7 +108,7 @@ def optimize_cmd(portfolio_file, output, population, generations, samples, seed,
         click.echo(f"destination: {out}")
         return
     from .optimize.output import analysis_key
-    replacing = guard_destination(out / "portfolio.json", analysis_key(pf), overwrite, "portfolio search")
+    replacing = guard_destination(out / "portfolio.nc", analysis_key(pf), overwrite, "portfolio search")
     log.info(line)
     from .ensemble import SweepInterrupted
     from .ensemble.runner import SchedulerUnreachable
