@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 #: evaluation speed per worker used by --dry-run [member runs/s]: the low end of the range measured by
 #: benchmarks/bench_optimize.py on a shared 2-core machine (2024→2030 forecast with the 2020–24 history)
 RUNS_PER_SECOND_PER_WORKER = 25.0
+#: member rows of one generation held in memory at most (inputs and outputs ≈ 1 kB per row)
+MAX_ROWS_PER_GENERATION = 1_000_000
+CONFIRM_SECONDS = 3600.0
 
 OPTIMIZE_HELP = """Search policy portfolios (graduates retained, settlement conditions removed, rail
 minutes and opening year, affordable housing, childcare yuan per child, project investment; in planner
@@ -35,7 +38,7 @@ written together at the end; Ctrl-C leaves earlier outputs untouched. See docs/o
 Examples:
   sim optimize sweeps/portfolio.yaml --dry-run      # runs, memory and time estimate; nothing run
   sim optimize sweeps/portfolio.yaml --population 4 --generations 2 -n 3 -o outputs/optimize/small
-  sim optimize sweeps/portfolio.yaml -j 2           # the file's 100 candidates × 100 futures × 50 generations
+  sim optimize sweeps/portfolio.yaml -j 2 --yes     # the file's 100 candidates × 100 futures × 50 generations
   sim optimize sweeps/portfolio.yaml --scheduler tcp://scheduler-host:8786
 """
 
@@ -86,10 +89,11 @@ def _duration(s: float) -> str:
 @click.option("--dry-run", is_flag=True, help="Print the size of the search and an estimate of its time; run nothing.")
 @click.option("--no-figures", is_flag=True, help="Do not draw the figures.")
 @click.option("--no-progress", is_flag=True, help="Do not show the progress bar.")
+@click.option("--yes", "assume_yes", is_flag=True, help="Start a search estimated to take over an hour without asking.")
 @overwrite_option
 @verbosity_options
 def optimize_cmd(portfolio_file, output, population, generations, samples, seed, jobs, scheduler, chunk_size,
-                 dry_run, no_figures, no_progress, overwrite):
+                 dry_run, no_figures, no_progress, assume_yes, overwrite):
     try:
         import pymoo  # noqa: F401
     except ImportError:
@@ -107,6 +111,16 @@ def optimize_cmd(portfolio_file, output, population, generations, samples, seed,
         click.echo(line)
         click.echo(f"destination: {out}")
         return
+    if est["runs_per_generation"] > MAX_ROWS_PER_GENERATION:
+        fail(f"{portfolio_file}: {est['runs_per_generation']:,} member rows per generation (population × futures) "
+             f"is more than this machine's limit of {MAX_ROWS_PER_GENERATION:,}; lower --population or -n")
+    if est["seconds"] > CONFIRM_SECONDS and not assume_yes:
+        import sys
+        question = f"{line}. Start it?"
+        if not sys.stdin.isatty():
+            fail(f"{line}; give --yes to start it (or lower --generations, --population or -n)")
+        if not click.confirm(question, default=False, err=True):
+            fail("not started", code=130)
     from .optimize.output import analysis_key
     replacing = guard_destination(out / "portfolio.nc", analysis_key(pf), overwrite, "portfolio search")
     log.info(line)
