@@ -302,3 +302,17 @@ def test_dry_run_estimates_without_running(tmp_path):
                                     "-o", str(tmp_path / "o")])
     assert res.exit_code == 0 and "500,000 member runs" in res.output and "estimate" in res.output
     assert not (tmp_path / "o").exists()
+
+
+def test_portfolio_figures_take_and_return_an_axes(small_run):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from simulator.plot.portfolio import parallel_coordinates, tradeoff
+    _, out = small_run
+    fig, ax = plt.subplots()
+    assert parallel_coordinates(out / "portfolio.nc", ax=ax) is ax
+    assert len(ax.lines) >= 1 and "Pareto front" in ax.get_title()
+    ax2 = tradeoff(out / "portfolio.nc")
+    assert ax2 is not ax and ax2.get_xlabel().startswith("cost_mean")
+    plt.close("all")

@@ -19,6 +19,11 @@ def _load(ds):
     return ds
 
 
+def _fmt(v: float) -> str:
+    """Axis-range numbers: whole years and counts in full, others with 3 significant digits."""
+    return f"{v:.6g}" if 1000 <= abs(v) < 1e5 else f"{v:.3g}"
+
+
 def _columns(ds) -> tuple[list[str], list[str]]:
     decisions = [v for v in ds.data_vars if ds[v].dims == ("candidate",)
                  and str(ds[v].attrs.get("long_name", "")).startswith("decision:")]
@@ -64,7 +69,7 @@ def parallel_coordinates(ds, ax=None, color_by: str | None = None):
     labels = []
     for j, c in enumerate(cols):
         units = ds[c].attrs.get("units", "")
-        labels.append(f"{c}\n[{lo[j]:.3g}, {hi[j]:.3g}]" + (f"\n{units}" if units and units != "1" else ""))
+        labels.append(f"{c}\n[{_fmt(lo[j])}, {_fmt(hi[j])}]" + (f"\n{units}" if units and units != "1" else ""))
     ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=7)
     ax.set_yticks([0, 1])
     ax.set_yticklabels(["min", "max"])
