@@ -81,7 +81,7 @@ def parallel_coordinates(ds, ax=None, color_by: str | None = None):
 
 def tradeoff(ds, ax=None, x: str | None = None, y: str | None = None):
     """Scatter of the fiscal cost (x, 10^8 yuan) against a target objective (y, default the GDP target's
-    probability or shortfall), coloured by the population objective; named portfolios labelled."""
+    probability or shortfall), coloured by the mean target-year population; named portfolios labelled."""
     import matplotlib.pyplot as plt
     ds = _load(ds)
     if ax is None:
@@ -95,10 +95,14 @@ def tradeoff(ds, ax=None, x: str | None = None, y: str | None = None):
     scale = 1e8 if ds[x].attrs.get("units", "").startswith("yuan") else 1.0
     xv = np.asarray(ds[x].values, dtype=float) / scale
     yv = np.asarray(ds[y].values, dtype=float)
-    cby = next((c for c in objectives if "population" in c), None)
-    sc = ax.scatter(xv, yv, c=None if cby is None else ds[cby].values, cmap="viridis", s=22, edgecolor="k", lw=0.3)
-    if cby is not None:
-        plt.colorbar(sc, ax=ax, label=cby)
+    if "population_target_year" in ds:       # colour: mean target-year population over the futures
+        cval, clabel = ds["population_target_year"].mean("future").values / 1e4, "mean population, 10^4 persons"
+    else:
+        cby = next((c for c in objectives if "population" in c), None)
+        cval, clabel = (None, None) if cby is None else (ds[cby].values, cby)
+    sc = ax.scatter(xv, yv, c=cval, cmap="viridis", s=22, edgecolor="k", lw=0.3)
+    if cval is not None:
+        plt.colorbar(sc, ax=ax, label=clabel)
     if "fiscal_room" in ds:
         room = float(np.nanmean(ds["fiscal_room"].values)) / scale
         ax.axvline(room, color=TARGET_COLOR, ls="--", lw=1)
@@ -109,7 +113,9 @@ def tradeoff(ds, ax=None, x: str | None = None, y: str | None = None):
         for key, i in named.items():
             if i is not None and i in idx:
                 r = idx.index(i)
-                ax.annotate(key, (xv[r], yv[r]), fontsize=7, xytext=(4, 4), textcoords="offset points")
+                right = xv[r] > np.nanmin(xv) + 0.6 * (np.nanmax(xv) - np.nanmin(xv))
+                ax.annotate(key, (xv[r], yv[r]), fontsize=7, xytext=(-4 if right else 4, 4),
+                            textcoords="offset points", ha="right" if right else "left")
     ax.set_xlabel(f"{x} ({'10^8 yuan' if scale == 1e8 else ds[x].attrs.get('units', '')}"
                   f"{'/yr' if ds[x].attrs.get('units', '').endswith('/yr') else ''})")
     ax.set_ylabel(y)
