@@ -316,3 +316,36 @@ def test_portfolio_figures_take_and_return_an_axes(small_run):
     ax2 = tradeoff(out / "portfolio.nc")
     assert ax2 is not ax and ax2.get_xlabel().startswith("cost_mean")
     plt.close("all")
+
+
+def test_same_search_gives_identical_files_for_any_jobs(tmp_path):
+    """Two chunks per generation: -j 1 in process, -j 2 in worker processes; the same files."""
+    base = ["optimize", str(ROOT / "sweeps" / "portfolio.yaml"), "--population", "4", "--generations", "2", "-n", "3",
+            "--no-progress", "--chunk-size", "6", "--no-figures"]
+    for j in ("1", "2"):
+        res = CliRunner().invoke(main, base + ["-j", j, "-o", str(tmp_path / j)])
+        assert res.exit_code == 0, res.output
+    for name in ("portfolio.csv", "portfolio.json"):
+        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes(), name
+
+
+def test_objectives_and_regret_definition():
+    from simulator.optimize.evaluate import Evaluation, losses, objectives_from
+    pf = load_portfolio(ROOT / "sweeps" / "portfolio.yaml")
+    T_pop, T_gdp = pf.scenario.targets.population, pf.scenario.targets.gdp_nominal
+    pop = np.array([[1.3e7, 1.2e7], [1.17e7, 1.31e7]])          # 2 candidates × 2 futures
+    gdp = np.array([[1.40e12, 1.2e12], [1.35e12, 1.35e12]])
+    failed = np.zeros((2, 2), dtype=bool)
+    L = losses(pf, pop, gdp, failed)
+    np.testing.assert_allclose(L, [[0, (1 - 1.2 / 1.3) + (1 - 1.2 / 1.35)], [1 - 1.17 / 1.3, 0]])
+    cost = np.array([[1e9, 1e9], [2e9, 2e9]])
+    ev = Evaluation(pop, gdp, cost, cost, cost * 10, failed, L)
+    F, names = objectives_from(pf, ev, L.min(0))
+    assert names == ["p_population_target", "p_gdp_target", "cost_mean", "regret_max"]
+    np.testing.assert_allclose(F[:, 0], [-0.5, -0.5])
+    np.testing.assert_allclose(F[:, 1], [-0.5, -1.0])
+    np.testing.assert_allclose(F[:, 2], [1e9, 2e9])
+    np.testing.assert_allclose(F[:, 3], [L[0, 1], L[1, 0]])    # loss beyond the best candidate in each future
+    ev.failed[1, 0] = True                                     # a failed run misses the targets
+    F2, _ = objectives_from(pf, ev, L.min(0))
+    assert F2[1, 1] == -0.5
