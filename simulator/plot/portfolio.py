@@ -27,10 +27,8 @@ def _fmt(v: float) -> str:
 def _columns(ds) -> tuple[list[str], list[str]]:
     decisions = [v for v in ds.data_vars if ds[v].dims == ("candidate",)
                  and str(ds[v].attrs.get("long_name", "")).startswith("decision:")]
-    prov = json.loads(ds.attrs.get("provenance", "{}"))
     objectives = [v for v in ds.data_vars if ds[v].dims == ("candidate",) and v.split("_")[0] in
                   ("p", "shortfall", "cost", "regret")]
-    del prov
     return decisions, objectives
 
 
