@@ -340,16 +340,16 @@ def _register() -> None:
     from .cli_calibrate import calibrate_cmd
     from .cli_ensemble import sensitivity_cmd, sweep_cmd, targets_cmd
     from .cli_export import export_cmd
+    from .cli_gap import gap_cmd
+    from .cli_optimize import optimize_cmd
     from .cli_plot import plot_cmd, report_cmd
     from .cli_rank import rank_cmd
-    for command in (sweep_cmd, sensitivity_cmd, targets_cmd, calibrate_cmd, plot_cmd, report_cmd, export_cmd,
-                    rank_cmd):
+    for command in (sweep_cmd, sensitivity_cmd, targets_cmd, calibrate_cmd, gap_cmd, rank_cmd, optimize_cmd,
+                    plot_cmd, report_cmd, export_cmd):
         main.add_command(command)
 
 
 _register()
-from .cli_gap import gap_cmd  # noqa: E402
-main.add_command(gap_cmd)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

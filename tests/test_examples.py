@@ -30,7 +30,9 @@ from .test_cli_calibrate import stub_fit
 ROOT = Path(__file__).resolve().parents[1]
 SMALL_N = {"uncertainty": 8, "levers": 8, "sobol": 2, "morris": 2}
 ORDER = ["validate", "schema", "params", "export", "run", "sweep", "sensitivity", "targets", "calibrate", "gap",
-         "rank", "plot", "report", "--help"]
+         "rank", "optimize", "plot", "report", "--help"]
+#: `sim optimize` examples run at this size (candidates, generations, futures) unless they are --dry-run
+SMALL_OPTIMIZE = ["--population", "4", "--generations", "2", "-n", "3"]
 
 
 def _join_continuations(lines):
@@ -83,6 +85,12 @@ def _reduce(argv: list[str], scheduler: str) -> list[str]:
             argv += ["-n", str(n)]
     if argv and argv[0] == "calibrate" and "--backtest" in argv and "--members" not in argv:
         argv += ["--members", "10"]
+    if argv and argv[0] == "optimize" and "--dry-run" not in argv:
+        for flag in ("--population", "--generations", "-n", "--samples"):
+            if flag in argv:
+                i = argv.index(flag)
+                del argv[i:i + 2]
+        argv += SMALL_OPTIMIZE
     expanded = []
     for a in argv:
         expanded += sorted(glob.glob(a)) if "*" in a else [a]

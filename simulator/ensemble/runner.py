@@ -69,6 +69,9 @@ class ChunkContext:
     factors: list
     variables: list[str]
     max_rhs_evaluations: int
+    #: optional ``inputs(scenario, X) -> (parameters, levers)`` replacing the factor translation (picklable;
+    #: used by ``simulator.optimize`` for decision levers with per-member switch times)
+    inputs: object = None
 
 
 @dataclass
@@ -90,8 +93,11 @@ def _integrate_rows(ctx: ChunkContext, X: np.ndarray) -> tuple[dict[str, np.ndar
     sc = ctx.scenario
     solver = sc.solver
     template = replace(sc, solver=replace(solver, method=guarded_method(solver.method, ctx.max_rhs_evaluations)))
-    p = member_parameters(sc, ctx.factors, X)
-    levers = SampledLevers(sc, ctx.factors, X)
+    if ctx.inputs is not None:
+        p, levers = ctx.inputs(sc, X)
+    else:
+        p = member_parameters(sc, ctx.factors, X)
+        levers = SampledLevers(sc, ctx.factors, X)
     with np.errstate(all="ignore"):
         traj = integrate([template], p, levers)
     traj.stats["method"] = solver.method

@@ -54,10 +54,8 @@ SUBSIDY_YEARS = 3.0
 #: Milligan 2005 (Quebec, up to C$8,000 ≈ 5 % of the cost of a child, +12 % births at the full benefit)
 #: implies ≈ 2; effects in low-fertility East Asia are smaller, hence 1]
 FERTILITY_SUBSIDY_ELASTICITY = 1.0
-#: unit costs for the fiscal check [yuan]; all [judgement] unless noted
-COST_PER_GRADUATE = 30_000.0          # settlement, rent and living subsidies per retained graduate per year
-COST_PER_M2_AFFORDABLE = 3_000.0      # construction cost of affordable rental housing per m²
-CHILDREN_PER_BIRTH_COHORT = 3.0       # children aged 0–2 per year of births (subsidy to age 3)
+#: unit costs for the fiscal check [yuan]: one source, ``simulator.costs`` (values, units and sources there)
+from simulator.costs import CHILDREN_PER_BIRTH_COHORT, COST_PER_GRADUATE, COST_PER_M2_AFFORDABLE  # noqa: E402,F401
 
 
 class _Model(BaseModel):
