@@ -8,8 +8,8 @@ candidate's policies translated into levers by the rules of ``simulator.scenario
 
 The fitted 2020–2024 history is re-integrated for every row: a future's structural parameters change
 its history (docs/model.md §5.9), and the solver has no entry point for a stored 2024 state, so the
-history cannot be integrated once per future without new machinery (about a third of each run's
-integration time, measured by benchmarks/bench_optimize.py as the difference between horizons).
+history cannot be integrated once per future without new machinery (its share of each run's integration
+time is not measured yet; 4 of the 15 years integrated, 2020–2024 of 2020–2035).
 """
 from __future__ import annotations
 
