@@ -28,7 +28,7 @@ Examples (each is run by the test suite, sweeps at reduced size):
   sim report outputs/baseline -o report.html   # one self-contained HTML file
   sim sweep sweeps/uncertainty.yaml -j 2       # thousands of variants, vectorized, resumable
   sim targets outputs/uncertainty              # probability of meeting the 2030 targets
-  sim gap scenarios/baseline.yaml --no-requirements   # the gap to each target, decomposed (docs/gap.md)
+  sim gap scenarios/baseline.yaml --no-requirements -o outputs/gap/baseline_decomposition   # the gap, decomposed (docs/gap.md)
   sim sensitivity sweeps/sobol.yaml -j 2       # Sobol indices with SALib (a sobol or morris design)
   sim calibrate calibration/baseline.yaml      # fit to 2020–2024 (writes outputs/calibration/baseline/ only)
   sim export scenarios/baseline.yaml -o baseline.mdl   # Vensim/XMILE for PySD, Vensim, Stella
