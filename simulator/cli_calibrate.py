@@ -79,7 +79,7 @@ free terms, for exactly this.
 @verbosity_options
 def calibrate_cmd(config: Path, until, backtest_years, members, discrepancy_sd, seed, starts, output, install, fitted,
                   overwrite) -> None:
-    from .fitting import FitError, fit, load_config
+    from .fitting import fit, load_config
     from .fitting.report import format_table, write_fitted_set, write_report
     from .safeio import DestinationError, check_output_dir, check_output_file
     from .scenario import ScenarioError
@@ -129,15 +129,8 @@ def calibrate_cmd(config: Path, until, backtest_years, members, discrepancy_sd, 
         bar.update(1)
     log.info(f"calibrating {cfg.name}: {len(cfg.stages)} stages, then the joint fit from "
              f"{n_steps - len(cfg.stages)} starts; writing to {out}")
-    try:
-        result, problem = fit(cfg, scenario, until=until, seed=seed, starts=starts, progress=progress)
-    except FitError as exc:
-        bar.close()
-        fail(f"{config}: {exc}", code=1)
-    except KeyboardInterrupt:
-        bar.close()
-        fail("interrupted; nothing written", code=130)
-    bar.close()
+    result, problem = _with_bar(bar, config, lambda: fit(cfg, scenario, until=until, seed=seed, starts=starts,
+                                                          progress=progress))
     log.info("writing the report (one more model run per series window)")
     local_set = out / f"{cfg.name}.yaml"
     try:
@@ -201,7 +194,6 @@ def _backtest(config, cfg, scenario, origins, members, discrepancy_sd, seed, sta
     import json
 
     from .atomic import write_bytes
-    from .fitting import FitError
     from .fitting.backtest import format_table, run_backtests, summary
     from .fitting.report import _csv
     from .safeio import DestinationError, check_output_dir, check_output_file
@@ -223,16 +215,9 @@ def _backtest(config, cfg, scenario, origins, members, discrepancy_sd, seed, sta
     def progress(message: str) -> None:
         log.info(message)
         bar.update(1)
-    try:
-        results = run_backtests(cfg, scenario, origins, members=members, seed=seed, starts=starts,
-                                progress=progress, discrepancy_sd=discrepancy_sd)
-    except FitError as exc:
-        bar.close()
-        fail(f"{config}: {exc}", code=1)
-    except KeyboardInterrupt:
-        bar.close()
-        fail("interrupted; nothing written", code=130)
-    bar.close()
+    results = _with_bar(bar, config, lambda: run_backtests(cfg, scenario, origins, members=members, seed=seed,
+                                                           starts=starts, progress=progress,
+                                                           discrepancy_sd=discrepancy_sd))
     rows = [r for o in results for r in o.rows]
     doc = {"config": str(config), "name": cfg.name, "origins": origins, "members": members,
            "discrepancy_sd": discrepancy_sd,
@@ -248,3 +233,17 @@ def _backtest(config, cfg, scenario, origins, members, discrepancy_sd, seed, sta
     runs = sum(o.fit.n_evaluations for o in results)
     click.echo(f"\n{len(origins)} origins, {runs} model runs" + ("; replaced the earlier backtest" if replaced else ""))
     click.echo(f"wrote {out / 'backtest.json'}, {out / 'backtest.csv'}")
+
+
+def _with_bar(bar, config, compute):
+    """``compute()`` with the progress bar closed afterwards; a fit that cannot converge exits 1, Ctrl-C
+    exits 130, and in both cases nothing has been written yet."""
+    from .fitting import FitError
+    try:
+        return compute()
+    except FitError as exc:
+        fail(f"{config}: {exc}", code=1)
+    except KeyboardInterrupt:
+        fail("interrupted; nothing written", code=130)
+    finally:
+        bar.close()

@@ -39,10 +39,14 @@ import xarray as xr
 from ..analysis.targets import wilson_interval
 from ..model.base_data import obs as observed_value
 from ..model.nodes import CITIES, NODES
+from ..model.initial import CalibrationError
 from ..results import to_dataset
+from ..solve import SolverError
 from .fit import FitResult, Problem, _guarded_simulate
 
 BAND = (0.05, 0.95)
+#: what makes one member fail (the same set the fit isolates, fit.Problem.simulate)
+_MEMBER_FAILURES = (CalibrationError, SolverError, FloatingPointError)
 NET_MIGRATION_YEARS = 4.0        # 2020 → 2024 in the run (annual outputs at year ends)
 
 #: structural alternatives drawn in every forecast ensemble: name → (lower, upper), uniform
@@ -227,13 +231,13 @@ def evaluate_origin(problem: Problem, result: FitResult, members: int, seed: int
         try:
             values.append(model_quantities(_run(problem, thetas[sl], {k: v[sl] for k, v in draws.items()},
                                                 None if pull is None else pull[sl]), quantities))
-        except Exception:   # a failed chunk is retried member by member, failures are counted
+        except _MEMBER_FAILURES:   # a failed chunk is retried member by member, failures are counted
             for i in range(sl.start, sl.stop):
                 try:
                     values.append(model_quantities(_run(problem, thetas[i:i + 1],
                                                         {k: v[i:i + 1] for k, v in draws.items()},
                                                         None if pull is None else pull[i:i + 1]), quantities))
-                except Exception:
+                except _MEMBER_FAILURES:
                     failed += 1
     ens = np.vstack(values)
     lo, hi = np.nanquantile(ens, BAND[0], axis=0), np.nanquantile(ens, BAND[1], axis=0)

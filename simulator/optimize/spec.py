@@ -45,7 +45,7 @@ from simulator.safeio import SAFE_NAME
 from simulator.scenario import Problem, ScenarioError, load_scenario
 from simulator.scenario.errors import suggest
 from simulator.scenario.loader import _parse_yaml, _read_text, _validate
-from simulator.scenario.policies import HUKOU_CONDITIONS, PLAN_NODES
+from simulator.scenario.policies import HUKOU_CONDITIONS, PLAN_NODES, parse_nodes
 
 Number = Annotated[float, Strict(), AllowInfNan(False)]
 Year = Annotated[float, Strict(), Field(ge=2024, le=2100), AllowInfNan(False)]
@@ -229,24 +229,6 @@ def _as_range(value) -> tuple[float, float] | None:
     return None
 
 
-def _nodes(value, file: str, path: str, problems: list) -> list[str]:
-    names = [value] if isinstance(value, str) else list(value)
-    out = []
-    for name in names:
-        if name == "plan_area":
-            out.extend(PLAN_NODES)
-        elif name == "all":
-            out.extend(NODES)
-        elif name in NODES:
-            out.append(name)
-        else:
-            problems.append(Problem(file, path, name, issue="unknown node", expected="a node code, plan_area or all",
-                                    suggestion=suggest(name, NODES + ("plan_area", "all"))))
-    if not names:
-        problems.append(Problem(file, path, value, expected="a node code, plan_area, all or a non-empty list"))
-    return list(dict.fromkeys(out))
-
-
 def _check_entry(name: str, lever, scenario, file: str, problems: list) -> list[Decision]:
     path = f"levers.{name}"
     end = float(scenario.targets.year)
@@ -290,13 +272,13 @@ def _check_entry(name: str, lever, scenario, file: str, problems: list) -> list[
                                         expected=f"minutes up to the scenario's {base:g} min on {pair_key(a, b)} "
                                                  "(a rail policy saves time)"))
     elif lever.policy == "hukou":
-        _nodes(lever.nodes, file, f"{path}.nodes", problems)
+        parse_nodes(lever.nodes, file, f"{path}.nodes", problems)
         if isinstance(lever.removed, float) and lever.removed != round(lever.removed):
             problems.append(Problem(file, f"{path}.removed", lever.removed, expected="a whole number of conditions"))
     elif lever.policy == "childcare_subsidy":
-        _nodes(lever.nodes, file, f"{path}.nodes", problems)
+        parse_nodes(lever.nodes, file, f"{path}.nodes", problems)
     else:
-        _nodes(lever.node, file, f"{path}.node", problems)
+        parse_nodes(lever.node, file, f"{path}.node", problems)
     for key in ("start", "year"):
         when = getattr(lever, key, None)
         if when is not None and not start <= when < end:

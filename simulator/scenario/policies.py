@@ -139,7 +139,9 @@ def _window(schedule: Piecewise, start: float, until: float | None, delta: float
 
 # --- translation ----------------------------------------------------------------------------------
 
-def _nodes(value, file: str, path: str, problems: list) -> tuple[str, ...]:
+def parse_nodes(value, file: str, path: str, problems: list) -> tuple[str, ...]:
+    """Node codes of a ``node``/``nodes`` entry (a code, ``plan_area``, ``all`` or a list of them), in order,
+    without repeats; unknown names and an empty list are appended to ``problems``."""
     names = [value] if isinstance(value, str) else list(value)
     out = []
     for name in names:
@@ -153,6 +155,8 @@ def _nodes(value, file: str, path: str, problems: list) -> tuple[str, ...]:
             problems.append(Problem(file, path, name, issue="unknown node",
                                     expected="a node code, plan_area or all",
                                     suggestion=suggest(name, NODES + ("plan_area", "all"))))
+    if not names:
+        problems.append(Problem(file, path, value, expected="a node code, plan_area, all or a non-empty list"))
     return tuple(dict.fromkeys(out))
 
 
@@ -199,22 +203,22 @@ def apply_policies(raw: Any, file: str, levers: dict[str, dict], parameters: dic
         levers["travel_time"][key] = Piecewise.step([(r.opens, r.minutes)], levers["travel_time"][key])
     for i, h in enumerate(section.hukou):
         gain = sum(HUKOU_CONDITIONS[c][0] for c in dict.fromkeys(h.removed))
-        for node in _nodes(h.nodes, file, f"policies.hukou[{i}].nodes", problems):
+        for node in parse_nodes(h.nodes, file, f"policies.hukou[{i}].nodes", problems):
             before = levers["hukou_ease"][node]       # added to the schedule (a later ramp keeps rising), at most to 1
             room = max(0.0, 1.0 - float(before.value(h.year, side="right")))
             levers["hukou_ease"][node] = plus_step(before, h.year, min(gain, room))
     young = None
     for i, g in enumerate(section.graduates_retained):
-        for node in _nodes(g.node, file, f"policies.graduates_retained[{i}].node", problems):
+        for node in parse_nodes(g.node, file, f"policies.graduates_retained[{i}].node", problems):
             young = young_in_migration(parameters) if young is None else young
             bonus = math.log1p(g.per_year / young[NODES.index(node)])
             levers["talent_bonus"][node] = plus_step(levers["talent_bonus"][node], g.start, bonus)
     for i, h in enumerate(section.affordable_housing):
-        for node in _nodes(h.node, file, f"policies.affordable_housing[{i}].node", problems):
+        for node in parse_nodes(h.node, file, f"policies.affordable_housing[{i}].node", problems):
             area = h.units_per_year * h.unit_size_m2
             levers["policy_housing_starts"][node] = _window(levers["policy_housing_starts"][node], h.start, h.until, area)
     for i, c in enumerate(section.childcare_subsidy):
-        for node in _nodes(c.nodes, file, f"policies.childcare_subsidy[{i}].nodes", problems):
+        for node in parse_nodes(c.nodes, file, f"policies.childcare_subsidy[{i}].nodes", problems):
             tfr = float(levers["tfr"][node].value(c.start, side="right"))
             delta = FERTILITY_SUBSIDY_ELASTICITY * SUBSIDY_YEARS * c.yuan_per_child / CHILD_COST * tfr
             levers["tfr"][node] = plus_step(levers["tfr"][node], c.start, delta)
@@ -225,7 +229,7 @@ def apply_policies(raw: Any, file: str, levers: dict[str, dict], parameters: dic
                                         expected=f"a year after {item.start:g}"))
                 return
     for i, p in enumerate(section.project_investment):
-        for node in _nodes(p.node, file, f"policies.project_investment[{i}].node", problems):
+        for node in parse_nodes(p.node, file, f"policies.project_investment[{i}].node", problems):
             levers["project_investment"][node] = _window(levers["project_investment"][node], p.start, p.until,
                                                           p.yuan_per_year)
 
@@ -237,15 +241,15 @@ def policy_costs(raw: dict | None) -> list[dict]:
     section = PoliciesSection.model_validate(raw)
     out = []
     for g in section.graduates_retained:
-        out.append(dict(policy="graduates_retained", nodes=_nodes(g.node, "", "", []), start=g.start, until=None,
+        out.append(dict(policy="graduates_retained", nodes=parse_nodes(g.node, "", "", []), start=g.start, until=None,
                         yuan_per_year=g.per_year * COST_PER_GRADUATE, yuan_per_birth=0.0))
     for h in section.affordable_housing:
-        out.append(dict(policy="affordable_housing", nodes=_nodes(h.node, "", "", []), start=h.start, until=h.until,
+        out.append(dict(policy="affordable_housing", nodes=parse_nodes(h.node, "", "", []), start=h.start, until=h.until,
                         yuan_per_year=h.units_per_year * h.unit_size_m2 * COST_PER_M2_AFFORDABLE, yuan_per_birth=0.0))
     for c in section.childcare_subsidy:
-        out.append(dict(policy="childcare_subsidy", nodes=_nodes(c.nodes, "", "", []), start=c.start, until=None,
+        out.append(dict(policy="childcare_subsidy", nodes=parse_nodes(c.nodes, "", "", []), start=c.start, until=None,
                         yuan_per_year=0.0, yuan_per_birth=c.yuan_per_child * CHILDREN_PER_BIRTH_COHORT))
     for p in section.project_investment:
-        out.append(dict(policy="project_investment", nodes=_nodes(p.node, "", "", []), start=p.start, until=p.until,
+        out.append(dict(policy="project_investment", nodes=parse_nodes(p.node, "", "", []), start=p.start, until=p.until,
                         yuan_per_year=p.yuan_per_year * p.local_share, yuan_per_birth=0.0))
     return out
