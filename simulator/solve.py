@@ -1,11 +1,20 @@
-"""Integration: piecewise ``solve_ivp`` between lever breakpoints, members stacked in one state.
+"""Integration: piecewise between lever breakpoints, with the compiled model core.
 
 Every step, ramp end and table knot of any lever is a segment boundary, so the adaptive solver
 cannot step over a policy pulse; inside a segment every lever is linear in time. The final state of
 one segment is the initial state of the next. Annual flows come from accumulator states.
+
+Engines (``engine=`` or ``SIMULATOR_ENGINE``):
+
+* ``"compiled"`` (default for RK45): the compiled Dormand–Prince integrator (``dopri.py``) with the
+  compiled right-hand side, member by member, each with its own step-size control;
+* ``"scipy"`` (and any other solver method, e.g. DOP853): ``scipy.integrate.solve_ivp`` on the members
+  stacked in one state vector (one shared step-size control), calling the same compiled right-hand side
+  through ``rhs.Model``.
 """
 from __future__ import annotations
 
+import os
 import time as _time
 from types import SimpleNamespace
 from dataclasses import dataclass, field
@@ -17,6 +26,11 @@ from .model.initial import initialize
 from .model.inputs import LeverSegment, MemberLevers, stack_parameters
 from .model.rhs import Model
 from .model.state import StateLayout
+
+
+ENGINES = ("compiled", "scipy")
+#: the engine used when ``integrate`` is not given one
+DEFAULT_ENGINE = os.environ.get("SIMULATOR_ENGINE", "compiled")
 
 
 class SolverError(RuntimeError):
@@ -73,7 +87,8 @@ def simulate(scenarios, population_by_age: np.ndarray | None = None) -> Trajecto
     return integrate(scenarios, p, levers, population_by_age)
 
 
-def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None = None) -> Trajectory:
+def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None = None,
+              engine: str | None = None) -> Trajectory:
     """Integrate member-stacked inputs.
 
     ``scenarios``: the member scenarios (or one template scenario whose time span, output step,
@@ -98,8 +113,43 @@ def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None =
     dy0 = model.derivatives(edges[0], y, seg0.at(edges[0]))
     atol = absolute_tolerance(layout, y, dy0, M, first.solver.atol)
 
+    method = first.solver.method
+    method_name = getattr(method, "base_method", method if isinstance(method, str) else method.__name__)
+    engine = engine or DEFAULT_ENGINE
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if engine == "compiled" and method_name != "RK45":
+        engine = "scipy"                      # the compiled integrator is RK45 (Dormand–Prince 5(4)) only
+    t_wall = _time.perf_counter()
+    if engine == "compiled":
+        Y, nfev = _integrate_compiled(first, layout, model, levers, edges, out_times, y, atol, M)
+    else:
+        Y, nfev = _integrate_scipy(first, model, levers, edges, out_times, y, atol)
+    wall = _time.perf_counter() - t_wall
+    DY = np.empty_like(Y)
+    aux_t: dict[str, list] = {}
+    for i, t in enumerate(out_times):
+        side = "left" if np.isclose(t, first.end) else "right"
+        lv = levers.values(float(t), side=side)
+        DY[i], aux = model.derivatives(float(t), Y[i], SimpleNamespace(**lv), want_auxiliaries=True)
+        for name, v in aux.items():
+            aux_t.setdefault(name, []).append(np.asarray(v))
+    stats = dict(method=first.solver.method, engine=engine, rtol=first.solver.rtol, atol=first.solver.atol,
+                 nfev=int(nfev), segments=len(edges) - 1, breakpoints=[float(b) for b in edges[1:-1]],
+                 members=M, state_size=layout.size, integration_seconds=wall)
+    member_first = lambda a: np.moveaxis(a, -1, 1)                          # noqa: E731  (T, ..., M) → (T, M, ...)
+    traj = Trajectory(scenarios=scenarios, times=out_times,
+                      states=_blocks_by_time(layout, Y, M), rates=_blocks_by_time(layout, DY, M),
+                      auxiliaries={k: member_first(np.stack(v)) for k, v in aux_t.items()},
+                      constants=constants, layout=layout, stats=stats)
+    check_nonnegative(traj)
+    return traj
+
+
+def _integrate_scipy(first, model, levers, edges, out_times, y, atol):
+    """``solve_ivp`` on the stacked members, segment by segment: (Y (T, size·M), RHS evaluations)."""
     saved: dict[float, np.ndarray] = {}
-    nfev, t_wall = 0, _time.perf_counter()
+    nfev = 0
     for a, b in zip(edges[:-1], edges[1:]):
         seg = LeverSegment(levers, a, b)
         wanted = out_times[(out_times >= a) & (out_times <= b)]
@@ -113,30 +163,52 @@ def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None =
             if np.any(wanted == tt):
                 saved.setdefault(float(tt), yy.copy())
         y = sol.y[:, -1].copy()
-    wall = _time.perf_counter() - t_wall
-
     missing = [t for t in out_times if float(t) not in saved]
     if missing:
         raise SolverError(f"no solution at output times {missing}")
-    Y = np.stack([saved[float(t)] for t in out_times])                     # (T, size·M)
-    DY = np.empty_like(Y)
-    aux_t: dict[str, list] = {}
-    for i, t in enumerate(out_times):
-        side = "left" if np.isclose(t, first.end) else "right"
-        lv = levers.values(float(t), side=side)
-        DY[i], aux = model.derivatives(float(t), Y[i], SimpleNamespace(**lv), want_auxiliaries=True)
-        for name, v in aux.items():
-            aux_t.setdefault(name, []).append(np.asarray(v))
-    stats = dict(method=first.solver.method, rtol=first.solver.rtol, atol=first.solver.atol,
-                 nfev=int(nfev), segments=len(edges) - 1, breakpoints=[float(b) for b in edges[1:-1]],
-                 members=M, state_size=layout.size, integration_seconds=wall)
-    member_first = lambda a: np.moveaxis(a, -1, 1)                          # noqa: E731  (T, ..., M) → (T, M, ...)
-    traj = Trajectory(scenarios=scenarios, times=out_times,
-                      states=_blocks_by_time(layout, Y, M), rates=_blocks_by_time(layout, DY, M),
-                      auxiliaries={k: member_first(np.stack(v)) for k, v in aux_t.items()},
-                      constants=constants, layout=layout, stats=stats)
-    check_nonnegative(traj)
-    return traj
+    return np.stack([saved[float(t)] for t in out_times]), nfev
+
+
+def _integrate_compiled(first, layout, model, levers, edges, out_times, y, atol, M):
+    """The compiled integrator, member by member: (Y (T, size·M), RHS evaluations).
+
+    Budgets of a guarded solver class (``guard``) apply per member: RHS evaluations per segment, the
+    deadline (checked between members) and an immediate stop on non-finite values.
+    """
+    from .dopri import integrate_member
+    from .guard import IntegrationError
+    from .model.records import N_LEVER_VALUES, lever_matrix
+    method = first.solver.method
+    budget = getattr(method, "max_rhs_evaluations", None)
+    deadline = getattr(method, "deadline", None)
+    size, n_seg = layout.size, len(edges) - 1
+    Y0 = np.ascontiguousarray(y.reshape(size, M).T)
+    ATOL = np.ascontiguousarray(np.broadcast_to(atol, (size * M,)).reshape(size, M).T)
+    LV0, LV1 = np.empty((M, n_seg, N_LEVER_VALUES)), np.empty((M, n_seg, N_LEVER_VALUES))
+    for s, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
+        seg = LeverSegment(levers, a, b)
+        LV0[:, s], LV1[:, s] = lever_matrix(seg.start, M), lever_matrix(seg.slope, M)
+    edges_arr = np.asarray(edges, dtype=float)
+    times = np.ascontiguousarray(out_times, dtype=float)
+    Yout = np.empty((M, len(times), size))
+    max_nfev = np.iinfo(np.int64).max // 2 if budget is None else int(budget)
+    nfev = 0
+    for m in range(M):
+        if deadline is not None and _time.monotonic() > deadline:
+            raise IntegrationError(f"time limit exceeded (stopped at member {m} of {M})")
+        status, n, t_fail = integrate_member(Y0[m], edges_arr, LV0[m], LV1[m], times, model.P, model.C, m,
+                                             layout.k, float(first.solver.rtol), ATOL[m], max_nfev, Yout[m])
+        nfev += n
+        if status == 1:
+            raise IntegrationError(f"the model produced non-finite values near t = {t_fail:.6g} (a parameter "
+                                   "or lever value the equations cannot handle)")
+        if status == 2:
+            raise IntegrationError(f"more than {budget} right-hand-side evaluations in one segment "
+                                   f"(stiff or diverging run, stopped at t = {t_fail:.6g})")
+        if status:
+            raise SolverError(f"integration failed near t = {t_fail:.6g}: required step size is less than "
+                              "spacing between numbers")
+    return np.ascontiguousarray(Yout.transpose(1, 2, 0)).reshape(len(times), size * M), nfev
 
 
 def _blocks_by_time(layout: StateLayout, Y: np.ndarray, members: int) -> dict[str, np.ndarray]:

@@ -25,54 +25,67 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..jit import jit
 
-def labour_force(population_by_age: np.ndarray, participation: np.ndarray) -> np.ndarray:
-    """LF (N, M) from population (N, G, M) and participation ℓ_g (G, 1)."""
-    return (population_by_age * participation).sum(axis=1)
+# Shapes are those of one ensemble member: node arrays (N,), by age (N, G), node × node (N, N).
 
 
-def effective_density(labour: np.ndarray, travel_time: np.ndarray, access_decay: np.ndarray) -> np.ndarray:
-    """Acc[j] = Σ_i LF[i]·(1 + T[i,j]/60)^(−a), shape (N, M); travel_time is (N, N, M).
+@jit
+def labour_force(population_by_age, participation):
+    """LF (N,) from population (N, G) and participation ℓ_g (G,)."""
+    return (population_by_age * participation[None, :]).sum(axis=1)
+
+
+@jit
+def effective_density(labour, travel_time, access_decay):
+    """Acc[j] = Σ_i L[i]·(1 + T[i,j]/60)^(−a), shape (N,); travel_time is (N, N).
 
     The weight is at most 1 (T = 0), so effective density never exceeds the total labour force.
     """
     weights = (1.0 + travel_time / 60.0) ** (-access_decay)
-    return (labour[:, None, :] * weights).sum(axis=0)
+    return (labour[:, None] * weights).sum(axis=0)
 
 
-def commuting_shares(travel_time: np.ndarray, propensity, time_scale, wage_forecast, wage_elasticity) -> np.ndarray:
-    """σ[i,j] (N, N, M): share of the labour force living in i that works in j (rows sum to 1).
+@jit
+def commuting_shares(travel_time, propensity, time_scale, wage_forecast, wage_elasticity):
+    """σ[i,j] (N, N): share of the labour force living in i that works in j (rows sum to 1).
 
     The weight of working in j rises with j's forecast wage relative to home's (ŵ: from stocks, so no
     algebraic loop) and falls with travel time.
     """
-    relative_wage = wage_forecast[None, :, :] / wage_forecast[:, None, :]
+    relative_wage = wage_forecast[None, :] / wage_forecast[:, None]
     weight = propensity * np.exp(-travel_time / time_scale) * relative_wage ** wage_elasticity
     n = travel_time.shape[0]
-    weight[np.arange(n), np.arange(n)] = 1.0
-    return weight / weight.sum(axis=1, keepdims=True)
+    for i in range(n):
+        weight[i, i] = 1.0
+    return weight / weight.sum(axis=1).reshape((n, 1))
 
 
-def workplace_labour(labour_force: np.ndarray, shares: np.ndarray) -> np.ndarray:
-    """L[j] = Σ_i σ[i,j]·LF[i], shape (N, M)."""
-    return (labour_force[:, None, :] * shares).sum(axis=0)
+@jit
+def workplace_labour(labour_force, shares):
+    """L[j] = Σ_i σ[i,j]·LF[i], shape (N,)."""
+    return (labour_force[:, None] * shares).sum(axis=0)
 
 
-def residents_expected_income(shares: np.ndarray, workplace_expected_income: np.ndarray) -> np.ndarray:
-    """W[i] = Σ_j σ[i,j]·w[j](1 − u[j]), shape (N, M)."""
-    return (shares * workplace_expected_income[None]).sum(axis=1)
+@jit
+def residents_expected_income(shares, workplace_expected_income):
+    """W[i] = Σ_j σ[i,j]·w[j](1 − u[j]), shape (N,)."""
+    return (shares * workplace_expected_income[None, :]).sum(axis=1)
 
 
+@jit
 def labour_demand(alpha, productivity, capital, human_capital, perceived_wage):
     return ((1 - alpha) * productivity * capital ** alpha * human_capital ** (1 - alpha)
             / perceived_wage) ** (1.0 / alpha)
 
 
+@jit
 def unemployment(labour_supply, demand, natural, maximum, slope):
     z = natural / (maximum - natural) * (labour_supply / demand) ** slope
     return maximum * z / (1.0 + z)
 
 
+@jit
 def output(productivity, capital, human_capital, employment, alpha):
     return productivity * capital ** alpha * (human_capital * employment) ** (1 - alpha)
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..jit import jit
 
+
+@jit
 def service_access(capacity, population, travel_time, decay):
-    """Qacc (N, M) from capacity and population (N, M) and travel time (N, N, M)."""
+    """Qacc (N,) from capacity and population (N,) and travel time (N, N) (one member)."""
     w = np.exp(-decay * travel_time)
-    return (w * capacity[None]).sum(axis=1) / (w * population[None]).sum(axis=1)
+    return (w * capacity[None, :]).sum(axis=1) / (w * population[None, :]).sum(axis=1)
 
 
 # =====================================================================================================
