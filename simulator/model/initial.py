@@ -240,6 +240,7 @@ def calibrate_migration(p, pop_by_age, T, ages, iterations: int = 2000, tol: flo
     cost = each(migration.migration_cost, M, T, p.travel_cost_weight, np.zeros(M), p.ext_move_cost)
     offdiag = ~np.eye(N, dtype=bool)[..., None]
     xi = np.zeros((N, M))
+    active = np.ones(M, dtype=bool)
 
     def attraction(xi):
         e = np.concatenate([np.exp(xi), np.ones((1, M))], axis=0)       # EXT utility 0 in the base year
@@ -253,8 +254,9 @@ def calibrate_migration(p, pop_by_age, T, ages, iterations: int = 2000, tol: flo
         inflow = ((outflow[:, None, :] * shares[:, :N]).sum(axis=0)
                   + total_ext * np.exp(xi) / np.exp(xi).sum(axis=0))
         step = np.log(target_in / inflow)
-        xi = xi + step
-        if np.max(np.abs(step)) < tol:
+        xi = xi + np.where(active, step, 0.0)              # each member until its own convergence, so that
+        active &= np.max(np.abs(step), axis=0) >= tol      # its result does not depend on the other members
+        if not active.any():
             break
     else:
         raise CalibrationError("the base-year migration balance did not converge "
