@@ -118,25 +118,30 @@ def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max
                     t_new = b
                 h = t_new - t
                 h_abs = abs(h)
-                for st in range(1, 6):
-                    ys[:] = y
-                    for q in range(st):
-                        if _A[st, q] != 0.0:
-                            ys += (h * _A[st, q]) * K[q]
+                for st in range(1, 6):                      # stages, without temporaries
+                    for i in range(n):
+                        acc = 0.0
+                        for q in range(st):
+                            acc += K[q, i] * _A[st, q]
+                        ys[i] = y[i] + h * acc
                     _rhs(t + _C[st] * h, ys, K[st], a, lv0, lv1, lv, P, C, m, k, aux)
-                y_new[:] = y
-                for q in range(6):
-                    if _B[q] != 0.0:
-                        y_new += (h * _B[q]) * K[q]
+                for i in range(n):
+                    acc = 0.0
+                    for q in range(6):
+                        acc += K[q, i] * _B[q]
+                    y_new[i] = y[i] + h * acc
                 _rhs(t + h, y_new, K[6], a, lv0, lv1, lv, P, C, m, k, aux)
                 nfev += 6
                 if not _finite(K[6]) or not _finite(y_new):
                     return 1, nfev_total + nfev, t
-                err = np.zeros(n)
-                for q in range(7):
-                    if _E[q] != 0.0:
-                        err += (h * _E[q]) * K[q]
-                error_norm = _rms(err / (atol + np.maximum(np.abs(y), np.abs(y_new)) * rtol))
+                total = 0.0                                 # RMS norm of the scaled error estimate
+                for i in range(n):
+                    e = 0.0
+                    for q in range(7):
+                        e += K[q, i] * _E[q]
+                    e = e * h / (atol[i] + max(abs(y[i]), abs(y_new[i])) * rtol)
+                    total += e * e
+                error_norm = np.sqrt(total / n)
                 if error_norm < 1:
                     if error_norm == 0:
                         factor = MAX_FACTOR
@@ -154,18 +159,20 @@ def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max
                     Yout[j] = y_new
                 elif out_times[j] > t:
                     x = (out_times[j] - t) / h
-                    Yout[j] = y
-                    xp = x
-                    for r in range(4):
-                        Q = np.zeros(n)
-                        for q in range(7):
-                            if _P[q, r] != 0.0:
-                                Q += _P[q, r] * K[q]
-                        Yout[j] += (h * xp) * Q
-                        xp *= x
+                    for i in range(n):
+                        acc = 0.0
+                        xp = x
+                        for r in range(4):
+                            Q = 0.0
+                            for q in range(7):
+                                Q += K[q, i] * _P[q, r]
+                            acc += Q * xp
+                            xp *= x
+                        Yout[j, i] = y[i] + h * acc
                 j += 1
             t = t_new
-            y[:] = y_new
-            K[0] = K[6]
+            for i in range(n):
+                y[i] = y_new[i]
+                K[0, i] = K[6, i]
         nfev_total += nfev
     return 0, nfev_total, edges[-1]

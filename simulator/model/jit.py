@@ -22,8 +22,10 @@ import os
 from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
-#: every file whose content the compiled code depends on (sources and the registries that fix offsets)
-_SOURCES = sorted([*_HERE.glob("*.py"), *(_HERE / "sectors").glob("*.py"), _HERE.parent / "dopri.py"])
+#: every file whose content the compiled model functions depend on (sources and the registries that fix
+#: offsets). Callers at the top of the call graph (``simulator/dopri.py``) are covered by numba's own
+#: time-stamp check plus this hash (a changed callee changes the directory).
+_SOURCES = sorted([*_HERE.glob("*.py"), *(_HERE / "sectors").glob("*.py")])
 
 
 def _source_hash() -> str:

@@ -159,11 +159,22 @@ class LeverSchedule:
 
     def value(self, t: float, side: Side = "right") -> np.ndarray:
         """Shape ``()`` for scalar levers, ``(n_keys,)`` otherwise (``t.shape + ...`` for arrays)."""
+        if np.ndim(t) == 0 and self._constant is not None:
+            return self._constant.copy()
         if self.spec.kind == "scalar":
             return self.schedules[()].value(t, side)
         if np.ndim(t) == 0:
             return np.array([self.schedules[k]._value_at(float(t), side) for k in self.spec.keys])
         return np.stack([self.schedules[k].value(t, side) for k in self.spec.keys], axis=-1)
+
+    @cached_property
+    def _constant(self) -> np.ndarray | None:
+        """The value when every element schedule is constant (most levers of most scenarios), else None."""
+        if not all(s.is_constant for s in self.schedules.values()):
+            return None
+        if self.spec.kind == "scalar":
+            return np.asarray(float(self.schedules[()].base))
+        return np.array([float(self.schedules[k].base) for k in self.spec.keys])
 
     def breakpoints(self) -> tuple[float, ...]:
         """Sorted unique knot times of all element schedules."""
