@@ -333,22 +333,24 @@ class Explorer:
             return f"   # {item['units_per_year'] * item['unit_size_m2'] / 1e4:g} 万 m²/yr"
         return ""
 
-    def scenario(self, name: str | None = None):
-        """The current setting as a validated Scenario (read from the YAML text that ``save`` writes)."""
+    def scenario(self, name: str | None = None, text: str | None = None):
+        """The current setting (or ``text``) as a validated Scenario, read from the YAML text that ``save``
+        writes."""
         import yaml
-        doc = yaml.safe_load(self.yaml_text(name))
+        doc = yaml.safe_load(text if text is not None else self.yaml_text(name))
         try:
             return scenario_from_dict(doc, base_dir=self.output_dir, source="<sim explore>")
         except ScenarioError as exc:
             raise ExploreError(str(exc).replace("<sim explore>", "this setting")) from None
 
-    def compute(self, cancelled=lambda: False) -> Numbers:
-        """Validate and run the current setting; ``ExploreError`` with a message if it cannot be shown."""
+    def compute(self, cancelled=lambda: False, text: str | None = None) -> Numbers:
+        """Validate and run the current setting (or the document ``text``, a snapshot of it);
+        ``ExploreError`` with a message if it cannot be shown."""
         from simulator.model.initial import CalibrationError
         from simulator.scenario.plausible import check_scenario
         from simulator.solve import SolverError
         t0 = time.perf_counter()
-        sc = self.scenario()
+        sc = self.scenario(text=text)
         try:
             ds = run_cancellable(sc, cancelled)
         except Superseded:
