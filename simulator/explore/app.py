@@ -10,9 +10,9 @@ says why.
 """
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
+from functools import partial
 
 import panel as pn
 from bokeh.models import ColumnDataSource, Span
@@ -70,6 +70,8 @@ class ExplorerApp:
                       fixed_end=int(c.hard_high))
         if not (kw["start"] <= kw["value"] <= kw["end"]):          # the scenario's value lies outside the slider
             kw["start"], kw["end"] = min(kw["start"], kw["value"]), max(kw["end"], kw["value"])
+        if not c.integer:
+            kw["format"] = "0[.]00" if c.step < 0.1 else "0[.]0"
         w = cls(**kw)
         w.param.watch(lambda e, cid=c.id: self._changed(cid, e.new), "value")
         self.widgets[c.id] = w
@@ -114,8 +116,8 @@ class ExplorerApp:
         tgt = self.state.start.targets
         self.src = ColumnDataSource(dict(year=[], pop=[], gdp=[]))
         self.ref_src = ColumnDataSource(dict(year=[], pop=[], gdp=[]))
-        self.pop_fig = _fig("Metro-area population (万人)", "万人")
-        self.gdp_fig = _fig("Metro-area nominal GDP (亿元)", "亿元")
+        self.pop_fig = _fig("Metro-area population, 万人 (10^4 persons)", "10^4 persons")
+        self.gdp_fig = _fig("Metro-area nominal GDP, 亿元 (10^8 yuan/yr)", "10^8 yuan/yr")
         for f, col, target, scale in ((self.pop_fig, "pop", tgt.population, 1e4), (self.gdp_fig, "gdp", tgt.gdp_nominal, 1e8)):
             f.line("year", col, source=self.ref_src, line_dash="dashed", color="#888", line_width=2,
                    legend_label=f"start: {self.state.start.name}")
@@ -124,11 +126,11 @@ class ExplorerApp:
             f.add_layout(Span(location=target / scale, dimension="width", line_dash="dotted", line_color="#c00"))
             f.scatter([tgt.year], [target / scale], marker="star", size=14, color="#c00",
                       legend_label=f"{tgt.year:g} target")
-            f.legend.location = "top_left"
+            f.legend.location = "top_right" if col == "pop" else "top_left"
         self.part_src = ColumnDataSource({"year": [], **{f"pop_{p}": [] for p in PARTS}, **{f"gdp_{p}": [] for p in PARTS}})
         self.part_ref = ColumnDataSource({"year": [], **{f"pop_{p}": [] for p in PARTS}, **{f"gdp_{p}": [] for p in PARTS}})
-        self.ppop_fig = _fig("Population by plan-area part (万人)", "万人")
-        self.pgdp_fig = _fig("Nominal GDP by plan-area part (亿元)", "亿元")
+        self.ppop_fig = _fig("Population by plan-area part, 万人 (10^4 persons)", "10^4 persons")
+        self.pgdp_fig = _fig("Nominal GDP by plan-area part, 亿元 (10^8 yuan/yr)", "10^8 yuan/yr")
         for f, col in ((self.ppop_fig, "pop"), (self.pgdp_fig, "gdp")):
             for p in PARTS:
                 f.line("year", f"{col}_{p}", source=self.part_ref, line_dash="dashed", color=COLORS[p], alpha=0.6)
@@ -178,7 +180,8 @@ class ExplorerApp:
         return (f"<table class='check' style='font-size:1.05em;border-collapse:collapse' cellpadding=4>"
                 f"<tr style='border-bottom:1px solid #ccc'><th align=left>{year}</th><th align=left>current setting</th>"
                 f"<th align=left>target</th><th align=left>gap</th><th align=left>start: {html.escape(self.state.start.name)}</th></tr>"
-                + "".join(rows) + "</table>")
+                + "".join(rows) + "</table><div style='font-size:0.8em;color:#666'>万人 = 10<sup>4</sup> persons, "
+                "亿元 = 10<sup>8</sup> yuan; GDP is the calendar-year flow, as in sim run</div>")
 
     def _draw(self, n: Numbers, message: str = "") -> None:
         self.src.data = self._series(n)
@@ -218,11 +221,18 @@ class ExplorerApp:
         text = self.state.yaml_text()                         # a snapshot of the setting
         self.status.object = "<span id='run-state' data-state='running' style='color:#666'>running…</span>"
         future = runner().submit(lambda cancelled: self.state.compute(cancelled, text=text))
-        pn.state.execute(lambda: self._await(future))
+        doc = pn.state.curdoc
 
-    async def _await(self, future) -> None:
+        def done(f):                       # in the worker thread: hand the result to the document's loop
+            if doc is not None and doc.session_context is not None:
+                doc.add_next_tick_callback(partial(self._finish, f))
+            else:                          # a notebook: comms send the changes from here
+                self._finish(f)
+        future.add_done_callback(done)
+
+    def _finish(self, future) -> None:
         try:
-            numbers = await asyncio.wrap_future(future)
+            numbers = future.result()
         except Superseded:
             return
         except ExploreError as exc:
