@@ -115,5 +115,6 @@ def set_lever(driver, control_id: str, value) -> None:
     from selenium.webdriver.common.keys import Keys
     box = lever_input(driver, control_id)
     box.click()
-    box.send_keys(Keys.CONTROL, "a")
+    old = box.get_attribute("value") or ""
+    box.send_keys(Keys.END, *([Keys.BACKSPACE] * (len(old) + 2)))     # clear the old value as a user would
     box.send_keys(str(value), Keys.ENTER)
