@@ -85,8 +85,10 @@ def find(driver, selector: str, timeout: float = 30):
 
 
 def text_of(driver, selector: str) -> str | None:
-    el = driver.execute_script(DEEP_QUERY, selector)
-    return None if el is None else el.get_attribute("data-value") or el.text
+    script = DEEP_QUERY.replace("return deep(arguments[0], document);",
+                                "const el = deep(arguments[0], document);\n"
+                                "return el ? (el.getAttribute('data-value') || el.textContent) : null;")
+    return driver.execute_script(script, selector)        # one call: the pane may be replaced in between
 
 
 def wait_change(driver, selector: str, old, timeout: float = 30, poll: float = 0.02):

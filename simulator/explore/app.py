@@ -97,7 +97,7 @@ class ExplorerApp:
                 note = self.state.describe_default(c)
                 items.append(w)
                 if note:
-                    items.append(pn.pane.Markdown(f"start scenario: {note} {c.units}",
+                    items.append(pn.pane.Markdown(f"start scenario: {note}",
                                                   styles={"font-size": "0.8em", "color": "#666"}, margin=(-8, 10, 0, 10)))
             reset = pn.widgets.Button(name=f"reset", button_type="light", width=80)
             reset.on_click(lambda e, group=g.name: self._reset(group))
@@ -129,15 +129,14 @@ class ExplorerApp:
             f.legend.location = "top_right" if col == "pop" else "top_left"
         self.part_src = ColumnDataSource({"year": [], **{f"pop_{p}": [] for p in PARTS}, **{f"gdp_{p}": [] for p in PARTS}})
         self.part_ref = ColumnDataSource({"year": [], **{f"pop_{p}": [] for p in PARTS}, **{f"gdp_{p}": [] for p in PARTS}})
-        self.ppop_fig = _fig("Population by plan-area part, 万人 (10^4 persons)", "10^4 persons")
-        self.pgdp_fig = _fig("Nominal GDP by plan-area part, 亿元 (10^8 yuan/yr)", "10^8 yuan/yr")
-        for f, col in ((self.ppop_fig, "pop"), (self.pgdp_fig, "gdp")):
+        self.part_figs = []                  # small multiples: each part on its own scale (Changchun is 5–15× the others)
+        for col, what, unit in (("pop", "population", "10^4 persons"), ("gdp", "nominal GDP", "10^8 yuan/yr")):
             for p in PARTS:
-                f.line("year", f"{col}_{p}", source=self.part_ref, line_dash="dashed", color=COLORS[p], alpha=0.6)
-                f.line("year", f"{col}_{p}", source=self.part_src, color=COLORS[p], line_width=2,
-                       legend_label=PART_NAMES[p])
-            f.legend.location = "top_left"
-            f.legend.orientation = "horizontal"
+                f = _fig(f"{PART_NAMES[p]}: {what}", unit, height=230)
+                f.line("year", f"{col}_{p}", source=self.part_ref, line_dash="dashed", color="#888", line_width=2)
+                f.line("year", f"{col}_{p}", source=self.part_src, color=COLORS[p], line_width=3)
+                f.xaxis.axis_label = None
+                self.part_figs.append(f)
         self.ref_src.data = self._series(ref)
         self.part_ref.data = self._part_series(ref)
 
@@ -156,7 +155,11 @@ class ExplorerApp:
     def _right(self):
         save = pn.Row(self.name_input, pn.Column(pn.Spacer(height=18), self.save_button), sizing_mode="stretch_width")
         tabs = pn.Tabs(("Metro area", pn.Column(self.pop_fig, self.gdp_fig, sizing_mode="stretch_width")),
-                       ("City parts", pn.Column(self.ppop_fig, self.pgdp_fig, sizing_mode="stretch_width")),
+                       ("City parts", pn.Column(
+                           pn.pane.HTML("population in 万人 (10<sup>4</sup> persons), top; nominal GDP in 亿元 "
+                                        "(10<sup>8</sup> yuan/yr), bottom; dashed: the start scenario", margin=(0, 10)),
+                           pn.GridBox(*self.part_figs, ncols=4, sizing_mode="stretch_width"),
+                           sizing_mode="stretch_width")),
                        sizing_mode="stretch_width")
         return pn.Column(self.check, self.status, tabs, save, self.saved, sizing_mode="stretch_width")
 

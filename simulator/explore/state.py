@@ -177,8 +177,13 @@ class Explorer:
         if control.group in ("tfp_growth", "amenity_bonus", "talent_bonus", "extra_net_migration",
                              "deflator_growth", "metro_integration") and control.key not in ("from",):
             sched = self.start.levers[control.group].schedules[() if control.key == "all" else control.key]
-            a, b = (float(sched.value(t, side="right")) * control.factor for t in (self.start.start, self.start.end))
-            return f"{a:.4g}" if np.isclose(a, b) else f"{a:.4g} → {b:.4g} in {self.start.start:g}–{self.start.end:g}"
+            inside = [t for t in sched.times if self.start.start <= t <= self.start.end]
+            if not inside:
+                return f"{float(sched.value(self.start.start, side='right')) * control.factor:.4g} {control.units}"
+            t0, t1 = inside[0], inside[-1]
+            a = float(sched.value(t0, side="left")) * control.factor
+            b = float(sched.value(t1, side="right")) * control.factor
+            return f"{a:.4g} → {b:.4g} {control.units} ({t0:g}–{t1:g})"
         return ""
 
     # --- setting values ------------------------------------------------------------------------
