@@ -45,7 +45,7 @@ def browser_latency(scenario: str, repeat: int) -> list[float]:
 
 
 def compute_time(scenario: str, repeat: int) -> list[float]:
-    from simulator.explore.state import Explorer
+    from simulator.explorer.state import Explorer
     ex = Explorer(scenario, tempfile.mkdtemp(prefix="bench-explore-"), reference=False)
     times = []
     for i in range(repeat + 1):

@@ -38,10 +38,10 @@ def explore_cmd(scenario: Path, output: Path, host: str, port: int, show: bool, 
     try:
         import panel as pn
     except ImportError:
-        from .explore import INSTALL_HINT
+        from .explorer import INSTALL_HINT
         fail(INSTALL_HINT)
-    from .explore.app import ExplorerApp
-    from .explore.state import ExploreError
+    from .explorer.app import ExplorerApp
+    from .explorer.state import ExploreError
     from .safeio import DestinationError, check_output_dir
     try:
         check_output_dir(output)

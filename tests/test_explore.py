@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from simulator.cli import main
-from simulator.explore.state import Explorer, ExploreError, LatestRunner, Superseded
+from simulator.explorer.state import Explorer, ExploreError, LatestRunner, Superseded
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -85,7 +85,7 @@ def test_bad_values_give_messages_and_keep_the_last_picture(tmp_path, monkeypatc
     assert ex.last_good is None                    # nothing ran: the app keeps drawing what it had
     ex.set("tfp_growth.CC_P", 2.0)
 
-    from simulator.explore import state
+    from simulator.explorer import state
     from simulator.solve import SolverError
 
     def failing(*args, **kwargs):
@@ -135,3 +135,31 @@ def test_explore_without_panel_prints_an_install_hint(monkeypatch):
     res = CliRunner().invoke(main, ["explore", "--check"])
     assert res.exit_code == 2
     assert "pip install" in res.output and "explore" in res.output and "Traceback" not in res.output
+
+
+def test_app_outside_a_server_redraws_and_reports_errors(tmp_path, monkeypatch):
+    """The notebook path (no server session): a change runs and redraws; a refused value keeps the picture."""
+    pytest.importorskip("panel", reason="panel is in the test extra: pip install -e '.[test]'")
+    monkeypatch.chdir(ROOT)
+    from simulator import explore
+    from simulator.explorer.app import ExplorerApp
+    assert callable(explore) and explore.__module__ == "simulator.explorer"
+    app = ExplorerApp("scenarios/baseline.yaml", tmp_path)
+    before = app.check.object
+    app.widgets["extra_net_migration.CC_P"].value = 20000
+    deadline = time.monotonic() + 60
+    while app.check.object == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert app.check.object != before and "now-population" in app.check.object
+    drawn = app.check.object
+    app._changed("tfp_growth.JL_P", 40.0)    # beyond the hard bound (0.3/yr; the widget itself refuses it too)
+    deadline = time.monotonic() + 30
+    while "data-state='error'" not in app.status.object and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "tfp_growth" in app.status.object and "Traceback" not in app.status.object
+    assert app.check.object == drawn                           # the last good picture stays
+    app._save()                                                # an invalid setting is not written
+    assert "not saved" in app.saved.object and "tfp_growth" in app.saved.object and not list(tmp_path.iterdir())
+    app._reset("tfp_growth")
+    app._save()
+    assert "saved" in app.saved.object and (tmp_path / "baseline_explore.yaml").is_file()

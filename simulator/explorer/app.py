@@ -1,5 +1,5 @@
 """The explorer's user interface: a Panel layout over ``state.Explorer`` (served by ``sim explore``,
-shown inline in a notebook by ``simulator.explore``).
+shown inline in a notebook by ``simulator.explore``, defined in ``explorer/__init__.py``).
 
 Left: one card per policy or lever (a control per plan-area part, its start year, a reset button).
 Right: the 2030 check (population in 万人, nominal GDP in 亿元, gap to the targets), metro-area
