@@ -5,7 +5,7 @@ user-interface library; ``app.py`` builds the Panel app on it (docs/explore.md).
 """
 from __future__ import annotations
 
-INSTALL_HINT = ("the explorer needs Panel: pip install -e '.[explore]' (or: python -m pip install 'panel>=1.4')")
+INSTALL_HINT = ("the explorer needs Panel: pip install -e '.[explore]' (or: python -m pip install 'panel>=1.4,<2')")
 
 
 def explore(scenario="scenarios/baseline.yaml", output_dir="outputs/explore", **kwargs):
