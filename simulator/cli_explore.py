@@ -48,7 +48,7 @@ def explore_cmd(scenario: Path, output: Path, host: str, port: int, show: bool, 
     except DestinationError as exc:
         fail(f"cannot write saved scenarios: {exc}")
     try:
-        ExplorerApp(scenario, output)             # validates the file and runs it once, before listening
+        first = ExplorerApp(scenario, output)     # validates the file and runs it once, before listening
     except ExploreError as exc:
         fail(str(exc))
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -58,7 +58,11 @@ def explore_cmd(scenario: Path, output: Path, host: str, port: int, show: bool, 
         click.echo(f"ok: the explorer for {scenario} would listen on http://{host}:{port}/ "
                    f"and save into {output}/")
         return
-    server = pn.serve(lambda: ExplorerApp(scenario, output).layout, address=host, port=port, show=False,
+    def session():
+        app = ExplorerApp(scenario, output, reference=first.state.reference)   # the start scenario runs once
+        pn.state.on_session_destroyed(lambda context: app.runner.close())
+        return app.layout
+    server = pn.serve(session, address=host, port=port, show=False,
                       start=False, title=f"sim explore: {scenario.name}",
                       websocket_origin=[f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
                       if port else "*", verbose=False)

@@ -104,13 +104,7 @@ def wait_change(driver, selector: str, old, timeout: float = 30, poll: float = 0
 def lever_input(driver, control_id: str):
     """The typing box of the EditableSlider of a control (``graduates_retained.JL_P``)."""
     host = find(driver, ".ctl-" + control_id.replace(".", "-"))
-    return driver.execute_script(DEEP_QUERY.replace("document);", "arguments[1]);"), "input", host) or \
-        driver.execute_script("""
-          function deep(sel, root) {
-            const f = root.querySelector(sel); if (f) return f;
-            for (const el of root.querySelectorAll('*')) { if (el.shadowRoot) { const g = deep(sel, el.shadowRoot); if (g) return g; } }
-            return null; }
-          const h = arguments[0]; return deep('input', h.shadowRoot || h);""", host)
+    return driver.execute_script(DEEP_QUERY.replace("deep(arguments[0], document)", "deep('input', arguments[0].shadowRoot || arguments[0])"), host)
 
 
 def set_lever(driver, control_id: str, value) -> None:

@@ -128,6 +128,9 @@ def test_runner_supersedes_instead_of_queueing():
     with pytest.raises(Superseded):
         second.result(5)
     assert third.result(5) == "third"
+    runner.close()
+    runner._thread.join(5)
+    assert not runner._thread.is_alive()
 
 
 def test_explore_without_panel_prints_an_install_hint(monkeypatch):

@@ -23,14 +23,6 @@ from .state import Explorer, ExploreError, LatestRunner, Numbers, Superseded
 
 log = logging.getLogger(__name__)
 COLORS = {"CC_P": "#1f77b4", "JL_P": "#d62728", "SP_P": "#2ca02c", "LY_P": "#9467bd"}
-_runner: LatestRunner | None = None
-
-
-def runner() -> LatestRunner:
-    global _runner
-    if _runner is None:
-        _runner = LatestRunner()
-    return _runner
 
 
 def _fig(title: str, y_label: str, height: int = 300):
@@ -41,9 +33,10 @@ def _fig(title: str, y_label: str, height: int = 300):
 
 
 class ExplorerApp:
-    def __init__(self, scenario, output_dir="outputs/explore", name: str | None = None):
+    def __init__(self, scenario, output_dir="outputs/explore", name: str | None = None, reference=True):
         pn.extension(notifications=False)
-        self.state = Explorer(scenario, output_dir)
+        self.state = Explorer(scenario, output_dir, reference=reference)
+        self.runner = LatestRunner()          # one per session: another tab's change never supersedes this one's
         self.widgets: dict[str, pn.widgets.Widget] = {}
         self._updating = False
         self.status = pn.pane.HTML("", css_classes=["explore-status"], sizing_mode="stretch_width")
@@ -223,7 +216,7 @@ class ExplorerApp:
     def _request(self) -> None:
         text = self.state.yaml_text()                         # a snapshot of the setting
         self.status.object = "<span id='run-state' data-state='running' style='color:#666'>running…</span>"
-        future = runner().submit(lambda cancelled: self.state.compute(cancelled, text=text))
+        future = self.runner.submit(lambda cancelled: self.state.compute(cancelled, text=text))
         doc = pn.state.curdoc
 
         def done(f):                       # in the worker thread: hand the result to the document's loop

@@ -123,5 +123,3 @@ def groups() -> tuple[Group, ...]:
                      "Share of the migration cost removed between plan-area parts (lever metro_integration)."),
     )
 
-
-HUKOU_CONDITIONS_KEY = "removed"     # hukou controls: one checkbox group per part, value a list

@@ -21,7 +21,7 @@ import numpy as np
 from simulator.scenario import ScenarioError, load_scenario, scenario_from_dict
 from simulator.scenario.policies import HUKOU_CONDITIONS
 
-from .controls import PART_NAMES, PARTS, Control, groups
+from .controls import PART_NAMES, PARTS, RAIL_LINKS, Control, groups
 
 TARGET_YEAR = 2030
 
@@ -108,7 +108,9 @@ def run_cancellable(scenario, cancelled=lambda: False):
 class Explorer:
     """State of one explorer session (one per browser tab or notebook cell)."""
 
-    def __init__(self, path, output_dir="outputs/explore", reference: bool = True):
+    def __init__(self, path, output_dir="outputs/explore", reference: bool | Numbers = True):
+        """``reference``: run the start scenario (True), skip it (False), or its ``Numbers`` from an earlier
+        run (a server reuses the first session's for every later one)."""
         path = Path(path)
         if path.suffix not in (".yaml", ".yml"):
             raise ExploreError(f"{path}: not a scenario file (.yaml)")
@@ -128,7 +130,10 @@ class Explorer:
         self.hukou_defaults = {p: [] for p in PARTS}
         self.values: dict[str, float] = dict(self.defaults)
         self.hukou: dict[str, list[str]] = {p: [] for p in PARTS}
-        self.reference = numbers_from(run_cancellable(self.start), self.start.start) if reference else None
+        if isinstance(reference, Numbers):
+            self.reference = reference
+        else:
+            self.reference = numbers_from(run_cancellable(self.start), self.start.start) if reference else None
         self.last_good: Numbers | None = self.reference
         self.lock = threading.Lock()
 
@@ -228,7 +233,7 @@ class Explorer:
         policies: dict[str, list] = {}
         levers: dict[str, dict] = {}
         notes: dict[tuple, str] = {}
-        for link in ("CC_P-JL_P", "CC_P-SP_P", "CC_P-LY_P", "SP_P-LY_P"):
+        for link in RAIL_LINKS:
             if self.changed(f"rail.{link}.minutes") or self.changed(f"rail.{link}.opens"):
                 policies.setdefault("rail", []).append(
                     {"link": link, "minutes": self._v("rail", f"{link}.minutes"), "opens": self._v("rail", f"{link}.opens")})
@@ -409,6 +414,7 @@ class LatestRunner:
         self._cond = threading.Condition()
         self._generation = 0
         self._pending = None
+        self._closed = False
         self._thread = threading.Thread(target=self._loop, name="sim-explore-runner", daemon=True)
         self._thread.start()
 
@@ -422,11 +428,23 @@ class LatestRunner:
             self._cond.notify()
         return future
 
+    def close(self) -> None:
+        """Stop the worker thread (the running job is superseded, none waits)."""
+        with self._cond:
+            self._generation += 1
+            self._closed = True
+            if self._pending is not None:
+                self._pending[1].set_exception(Superseded())
+                self._pending = None
+            self._cond.notify()
+
     def _loop(self):
         while True:
             with self._cond:
-                while self._pending is None:
+                while self._pending is None and not self._closed:
                     self._cond.wait()
+                if self._closed:
+                    return
                 job, future, generation = self._pending
                 self._pending = None
             if not future.set_running_or_notify_cancel():
