@@ -153,7 +153,7 @@ class ExplorerApp:
                                         "(10<sup>8</sup> yuan/yr), bottom; dashed: the start scenario", margin=(0, 10)),
                            pn.GridBox(*self.part_figs, ncols=4, sizing_mode="stretch_width"),
                            sizing_mode="stretch_width")),
-                       sizing_mode="stretch_width")
+                       sizing_mode="stretch_width", dynamic=True)     # the hidden tab is rendered when opened
         return pn.Column(self.check, self.status, tabs, save, self.saved, sizing_mode="stretch_width")
 
     def _check_html(self, n: Numbers) -> str:
