@@ -23,6 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def browser_latency(scenario: str, repeat: int) -> list[float]:
+    from selenium.webdriver.common.keys import Keys
+
     from tests.browser_helpers import browser, find, quit_browser, set_lever, start_server, text_of, wait_change
     out = Path(tempfile.mkdtemp(prefix="bench-explore-"))
     proc, url = start_server(scenario, out)
@@ -33,8 +35,9 @@ def browser_latency(scenario: str, repeat: int) -> list[float]:
         find(driver, "#now-population", timeout=60)
         for i in range(repeat + 1):
             old = text_of(driver, "#now-population")
+            box = set_lever(driver, "graduates_retained.JL_P", 5000 + 1000 * i, enter=False)
             t0 = time.perf_counter()
-            set_lever(driver, "graduates_retained.JL_P", 5000 + 1000 * i)
+            box.send_keys(Keys.ENTER)
             wait_change(driver, "#now-population", old, timeout=60, poll=0.02)
             if i:                                       # the first change warms caches up
                 times.append(time.perf_counter() - t0)

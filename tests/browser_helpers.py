@@ -107,10 +107,12 @@ def lever_input(driver, control_id: str):
     return driver.execute_script(DEEP_QUERY.replace("deep(arguments[0], document)", "deep('input', arguments[0].shadowRoot || arguments[0])"), host)
 
 
-def set_lever(driver, control_id: str, value) -> None:
+def set_lever(driver, control_id: str, value, enter: bool = True):
+    """Type ``value`` into the control's box (and press Enter); returns the box."""
     from selenium.webdriver.common.keys import Keys
     box = lever_input(driver, control_id)
     box.click()
     old = box.get_attribute("value") or ""
     box.send_keys(Keys.END, *([Keys.BACKSPACE] * (len(old) + 2)))     # clear the old value as a user would
-    box.send_keys(str(value), Keys.ENTER)
+    box.send_keys(str(value), *([Keys.ENTER] if enter else []))
+    return box
