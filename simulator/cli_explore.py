@@ -22,7 +22,6 @@ from simulator import explore; explore("scenarios/baseline.yaml").
 Examples:
   sim explore                                  # baseline, http://127.0.0.1:5006/
   sim explore scenarios/plan.yaml --port 5007  # start from the plan
-  sim explore scenarios/plan.yaml --check      # build the app and run the scenario once, then exit
 """)
 @click.argument("scenario", required=False, default="scenarios/baseline.yaml",
                 type=click.Path(dir_okay=False, path_type=Path))
