@@ -25,6 +25,14 @@ from .controls import PART_NAMES, PARTS, RAIL_LINKS, Control, groups
 
 TARGET_YEAR = 2030
 
+#: policies set per city part by one amount: kind → (node key, amount key, keys shared by all parts), in file order
+AMOUNT_POLICIES = {
+    "graduates_retained": ("node", "per_year", ("from",)),
+    "affordable_housing": ("node", "units_per_year", ("unit_size_m2", "from", "until")),
+    "childcare_subsidy": ("nodes", "yuan_per_child", ("from",)),
+    "project_investment": ("node", "yuan_per_year", ("from", "until", "local_share")),
+}
+
 
 class Superseded(Exception):
     """A newer setting arrived while this one was being computed; its result is not wanted."""
@@ -241,28 +249,11 @@ class Explorer:
             if self.hukou[part]:
                 policies.setdefault("hukou", []).append(
                     {"nodes": part, "removed": list(self.hukou[part]), "year": self._v("hukou", "year")})
-        for part in PARTS:
-            if self.values[f"graduates_retained.{part}"] > 0:
-                policies.setdefault("graduates_retained", []).append(
-                    {"node": part, "per_year": self._v("graduates_retained", part),
-                     "from": self._v("graduates_retained", "from")})
-        for part in PARTS:
-            if self.values[f"affordable_housing.{part}"] > 0:
-                policies.setdefault("affordable_housing", []).append(
-                    {"node": part, "units_per_year": self._v("affordable_housing", part),
-                     "unit_size_m2": self._v("affordable_housing", "unit_size_m2"),
-                     "from": self._v("affordable_housing", "from"), "until": self._v("affordable_housing", "until")})
-        for part in PARTS:
-            if self.values[f"childcare_subsidy.{part}"] > 0:
-                policies.setdefault("childcare_subsidy", []).append(
-                    {"nodes": part, "yuan_per_child": self._v("childcare_subsidy", part),
-                     "from": self._v("childcare_subsidy", "from")})
-        for part in PARTS:
-            if self.values[f"project_investment.{part}"] > 0:
-                policies.setdefault("project_investment", []).append(
-                    {"node": part, "yuan_per_year": self._v("project_investment", part),
-                     "from": self._v("project_investment", "from"), "until": self._v("project_investment", "until"),
-                     "local_share": self._v("project_investment", "local_share")})
+        for kind, (node_key, amount, shared) in AMOUNT_POLICIES.items():
+            for part in PARTS:
+                if self.values[f"{kind}.{part}"] > 0:
+                    policies.setdefault(kind, []).append(
+                        {node_key: part, amount: self._v(kind, part), **{k: self._v(kind, k) for k in shared}})
         for g in self.groups:
             if g.kind != "lever":
                 continue
