@@ -164,7 +164,7 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
         "log_tfp": 0.0, "log_deflator": 0.0, "log_national_income": 0.0, "log_rural_income": 0.0,
         "housing_new": p.new_vintage_share * H0, "housing_old": (1 - p.new_vintage_share) * H0,
         "construction_pipeline": pipeline0, "house_price": 1.0, "smoothed_income": Y0 / P,
-        "service_capacity": QS0,
+        "service_capacity": QS0, "extra_students": 0.0,
     }
     constants = SimpleNamespace(
         ages=ages, tfp0=A0, access0=acc0, expected_income0=economy.residents_expected_income(commuting, wage0 * (1 - u0)), service_access0=qacc0,

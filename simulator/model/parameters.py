@@ -111,6 +111,26 @@ _SPECS = [
     _p("service_access_decay", 0.05, "1/min", 0.0, 1.0, False, "migration",
        "ν_Q: decay of public-service access with travel time",
        "judgement, spec §4.3"),
+    # --- students and graduates -------------------------------------------------------------------
+    _p("base_enrolment", {"CC_P": 144100.0, "CC_R": 0.0, "JL_P": 26800.0, "JL_R": 0.0, "SP_P": 12400.0,
+                          "SP_R": 0.0, "LY_P": 2100.0, "LY_R": 0.0, "RJ": 20600.0},
+       "persons/yr", 0.0, 1e6, True, "students",
+       "E0: new students enrolled per year in the node's universities and colleges (base intake; students = E0·D)",
+       "province total 75.56万 students (2023: 普通本科 50.97万 + 高职 24.59万, calibration/data/universities.csv) / D; "
+       "split by node [judgement from where the institutions are: Changchun 70 %, Jilin City 13 % (北华大学 2.6万 "
+       "and five others), Siping 6 % (吉林师范大学 and two colleges), Liaoyuan 1 %, the rest of the province 10 % "
+       "(延边大学, 通化师范, 白城师范 …)]"),
+    _p("study_duration", 3.67, "yr", 1.0, 8.0, False, "students",
+       "D: mean time from enrolment to graduation",
+       "derived: 4 yr 本科 and 3 yr 高职 weighted by their 2023 students (50.97万, 24.59万; universities.csv)"),
+    _p("base_graduate_retention", 0.63, "1", 0.01, 0.99, False, "students",
+       "ρ0: share of graduates who stay (start work) in the province, base year",
+       "derived: > 13万 retained (2023) / 20.6万 graduates (75.56万/D); the province reports > 60 % "
+       "(universities.csv)"),
+    _p("student_ext_share", 0.35, "1", 0.0, 1.0, False, "students",
+       "f_S: share of students on extra university places who come from outside the province",
+       "judgement: national universities (吉林大学) recruit about two thirds outside Jilin, provincial ones "
+       "mostly inside"),
     # --- urbanization ---------------------------------------------------------------------------
     _p("base_urbanization_trend", 0.009, "1/yr", 0.0, 0.1, True, "urbanization",
        "g_u: rural→urban conversion in the base year as a share of the node's population; "
@@ -244,6 +264,10 @@ SYMBOL: dict[str, str] = {
     'base_net_migration_rate': 'n_o',
     'ext_gross_inflow': 'M_ext,0',
     'migration_peak_age': 'μ2',
+    'base_enrolment': 'E0',
+    'study_duration': 'D',
+    'base_graduate_retention': 'ρ0',
+    'student_ext_share': 'f_S',
     'income_weight': 'κ',
     'travel_cost_weight': 'γ_T',
     'ext_move_cost': 'c_EXT',
