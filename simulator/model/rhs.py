@@ -14,8 +14,13 @@ import numpy as np
 
 from .functions import smooth_min
 from .nodes import N_NODES, travel_time_matrix
-from .sectors import demography, economy, expectations, housing, migration, services, urbanization
+from .sectors import demography, economy, expectations, housing, migration, services, students, urbanization
 from .state import StateLayout
+
+
+def probabilities_to_ext(prob: np.ndarray, bonus_class: int) -> np.ndarray:
+    """π[o, EXT, class] (N, M): probability that a mover-candidate of that bonus class leaves for the rest of China."""
+    return prob[:, -1, bonus_class, :]
 
 
 class Model:
@@ -120,6 +125,32 @@ class Model:
         ext_in += lev.extra_net_migration[:, None, :] * c.ages.ext_age_distribution   # lever X (in place: same layout)
         in_by_age = moves_in[:N] + ext_in                                          # (N, G, M)
 
+        # --- students and graduates: extra places and the graduate programme move people ------
+        Sx = s["extra_students"]
+        D = p.study_duration
+        n_students, graduates = students.graduation(p.base_enrolment, Sx, D)
+        d["extra_students"][:] = lev.university_places - Sx / D
+        rho = students.retention_share(p.base_graduate_retention, lev.talent_bonus)
+        ea, ga = students.ENTRY_AGE, students.GRADUATE_AGE
+        entrant_moves = students.extra_entrant_moves(lev.university_places, p.student_ext_share,
+                                                     pop_by_age[:, ea])              # (N+1, N, M)
+        leavers = students.extra_graduate_leavers(rho, Sx, D, pop_by_age[:, ga], p.min_drain_time)
+        to_ext_rate = (p.move_consideration_rate * c.ages.migration_profile[ga]
+                       * probabilities_to_ext(prob, c.ages.age_class[ga]))        # (N, M) [1/yr]
+        retained, attracted = students.programme_retention(lev.graduates_retained, rho, graduates,
+                                                           to_ext_rate * pop_by_age[:, ga])
+        in_by_age[:, ea] += entrant_moves.sum(axis=0)
+        in_by_age[:, ga] += attracted
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out_rate = out_rate.copy()
+            out_rate[:, ea] += entrant_moves[:N].sum(axis=1) / pop_by_age[:, ea]
+            out_rate[:, ga] += (leavers - retained) / pop_by_age[:, ga]
+        moves = moves.copy()
+        moves[:, :N] += entrant_moves[:N]
+        moves[:, N] += leavers - retained
+        d["cum_graduates"][:] = graduates
+        d["cum_graduates_retained"][:] = rho * graduates + retained + attracted
+
         # --- demography ----------------------------------------------------------------------
         births = demography.births(lev.tfr, pop_by_age, c.ages.fertility_weight)
         death_rate = demography.death_rates(p.mortality_scale, c.ages.mortality, p.mortality_improvement, t)
@@ -163,7 +194,7 @@ class Model:
         d["cum_deaths"][:] = deaths
         cm = d["cum_migration"]
         cm[:N] = moves
-        cm[N, :N] = ext_in.sum(axis=1)
+        cm[N, :N] = ext_in.sum(axis=1) + entrant_moves[N] + attracted
         d["cum_urbanization"][:] = conversion + reclass
         d["cum_gdp_real"][:] = gdp
         d["cum_gdp_nominal"][:] = gdp_nominal
@@ -184,5 +215,6 @@ class Model:
                    crowding=crowding,
                    attractiveness_forecast=V_forecast, wage_forecast=wage_forecast, housing_starts_rate=starts,
                    housing_completions_rate=completions, births_rate=births, deaths_rate=deaths,
-                   in_migration_rate=inflow, out_migration_rate=outflow, settlement_rate=settle)
+                   in_migration_rate=inflow, out_migration_rate=outflow, settlement_rate=settle,
+                   students=n_students, graduates_rate=graduates, graduate_retention=rho)
         return dy, aux
