@@ -64,6 +64,7 @@ def age_constants(migration_peak_age: np.ndarray | None = None) -> SimpleNamespa
         fertility_weight=col(s["fertility_share"] / 5.0 * s["female_share"]),
         participation=col(s["participation_rate"]),
         retirement_gain=col(RETIREMENT_PARTICIPATION_GAIN),
+        retired=col((AGE_LOWER >= 60).astype(float)),   # pensioners for household income
         migration_profile=col(profile),
         ext_age_distribution=col(ext_age),
         age_class=YOUNG_ADULT.astype(int),        # bonus class of each age group: 1 = talent-eligible
@@ -163,12 +164,16 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
         "perceived_wage": wbar0, "wage_reference": wref0, "capital_stock": K0,
         "log_tfp": 0.0, "log_deflator": 0.0, "log_national_income": 0.0, "log_rural_income": 0.0,
         "housing_new": p.new_vintage_share * H0, "housing_old": (1 - p.new_vintage_share) * H0,
-        "construction_pipeline": pipeline0, "house_price": 1.0, "smoothed_income": Y0 / P,
+        "construction_pipeline": pipeline0, "house_price": 1.0, "smoothed_income": housing.household_income(
+            economy.residents_expected_income(commuting, wage0 * (1 - u0)), LF_resident, pop_by_age, ages.retired,
+            p.pension_replacement),
         "service_capacity": QS0, "extra_students": 0.0,
     }
+    W0 = economy.residents_expected_income(commuting, wage0 * (1 - u0))
     constants = SimpleNamespace(
-        ages=ages, tfp0=A0, access0=acc0, expected_income0=economy.residents_expected_income(commuting, wage0 * (1 - u0)), service_access0=qacc0,
-        income0=Y0 / P, floor_area0=h0, hukou_base=lev.hukou_ease, fixed_effect=xi, home_premium=psi,
+        ages=ages, tfp0=A0, access0=acc0, expected_income0=W0, service_access0=qacc0,
+        income0=housing.household_income(W0, LF_resident, pop_by_age, ages.retired, p.pension_replacement),
+        urban_reference=U.sum(axis=0) / P.sum(axis=0), floor_area0=h0, hukou_base=lev.hukou_ease, fixed_effect=xi, home_premium=psi,
         ext_scale=ext_scale, base_unemployment=u0, conversion_rate=conversion_rate, crowding0=crowding0,
         settlement_rate0=settlement_rate0,
     )

@@ -214,6 +214,9 @@ _SPECS = [
     # --- housing --------------------------------------------------------------------------------
     _p("housing_income_elasticity", 0.9, "1", 0.0, 2.0, False, "housing",
        "η_y: income elasticity of desired floor area per person", "Chow & Niu 2015; Zheng & Liu 2005"),
+    _p("pension_replacement", 0.45, "1", 0.0, 1.5, False, "housing",
+       "b: pension per resident aged 60+ as a share of the expected wage, in household income",
+       "judgement: China's urban basic pension replaces about 40–45 % of the average wage"),
     _p("floor_area_saturation", 50.0, "m2/person", 40.0, 150.0, False, "housing",
        "h̄: floor area per urban resident that desired floor area approaches as income grows (above every "
        "node's base-year floor area, 31.7–34.8 m², hence the lower bound 40)",
@@ -306,6 +309,7 @@ SYMBOL: dict[str, str] = {
     'service_capacity_life': 'τ_Q',
     'service_spending_share': 'ϑ',
     'housing_income_elasticity': 'η_y',
+    'pension_replacement': 'b',
     'floor_area_saturation': 'h̄',
     'housing_price_elasticity': 'η_p',
     'price_adjustment_time': 'τ_p',

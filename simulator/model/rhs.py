@@ -50,7 +50,8 @@ class Model:
         K, wbar, wref = s["capital_stock"], s["perceived_wage"], s["wage_reference"]
         tau_h = p.trend_perception_time
         wage_forecast = expectations.forecast_multiplicative(wbar, wref, tau_h, p.wage_perception_time)
-        participation = c.ages.participation + lev.retirement_reform * c.ages.retirement_gain   # (G, M)
+        participation = economy.participation_rates(c.ages.participation, lev.retirement_reform,
+                                                    c.ages.retirement_gain, U / pop, c.urban_reference)  # (N, G, M)
         labour = economy.labour_force(pop_by_age, participation)                 # residents
         commuting = economy.commuting_shares(T, p.commuting_propensity, p.commuting_time_scale, wage_forecast,
                                              p.commuting_wage_elasticity)
@@ -74,7 +75,8 @@ class Model:
         access_services = services.service_access(QS, pop, T, p.service_access_decay)
 
         # --- housing -------------------------------------------------------------------------
-        income = gdp / pop
+        expected_income = economy.residents_expected_income(commuting, wage * (1 - unemp))
+        income = housing.household_income(expected_income, labour, pop_by_age, c.ages.retired, p.pension_replacement)
         ytil = s["smoothed_income"]
         d["smoothed_income"][:] = (income - ytil) / p.income_smoothing_time
         price = s["house_price"]
@@ -95,7 +97,6 @@ class Model:
         d["housing_old"][:] = HN / p.vintage_aging_time - p.demolition_rate_old * HO - renewal
 
         # --- attractiveness, perceived with delay τ_V and trend-corrected (nodes and EXT alike) --
-        expected_income = economy.residents_expected_income(commuting, wage * (1 - unemp))
         hukou_gain = lev.hukou_ease - c.hukou_base
         V = migration.attractiveness(p.income_weight, expected_income / c.expected_income0,
                                      p.housing_cost_weight, price, p.service_weight,

@@ -1,6 +1,6 @@
 """Economy: labour market, Cobb–Douglas production with agglomeration, capital, nominal GDP.
 
-    LF[i]   = Σ_g (ℓ_g + R(t)·Δℓ_g) · P[i,g]                              resident labour force [persons]; R = retirement reform
+    LF[i]   = Σ_g (ℓ_g + R(t)·Δℓ_g·(U_i/P_i)/u_ref) · P[i,g]              resident labour force [persons]; R = retirement reform
     σ[i,j]  = ω[i,j] / Σ_k ω[i,k],  ω[i,i] = 1,  ω[i,j] = ϕ_C·exp(−T[i,j]/τ_C)·(ŵ[j]/ŵ[i])^η_C
                                                                          share of i's labour force working in j
     L[j]    = Σ_i σ[i,j]·LF[i]                                           labour supply at the workplace [persons]
@@ -26,8 +26,15 @@ from __future__ import annotations
 import numpy as np
 
 
+def participation_rates(base, reform, gain, urban_share, urban_reference):
+    """ℓ[i,g] = ℓ_g + R(t)·Δℓ_g·(U_i/P_i)/u_ref, shape (N, G, M): the retirement-age reform binds urban
+    employees, so its gain scales with the node's urban share (u_ref: the province's base-year urban share,
+    so the province-wide gain at the base is Δℓ_g)."""
+    return base + reform * gain * (urban_share / urban_reference)[:, None, :]
+
+
 def labour_force(population_by_age: np.ndarray, participation: np.ndarray) -> np.ndarray:
-    """LF (N, M) from population (N, G, M) and participation ℓ_g (G, 1)."""
+    """LF (N, M) from population (N, G, M) and participation ℓ (G, 1) or (N, G, M)."""
     return (population_by_age * participation).sum(axis=1)
 
 
@@ -97,9 +104,10 @@ EXPORT_EQUATIONS = [
     ("wage_forecast", "node",
      "perceived_wage[node] * (1 + (perceived_wage[node] / wage_reference[node] - 1) / trend_perception_time"
      " * wage_perception_time)", "yuan/worker/yr", "what = wbar (1 + (wbar/wr - 1)/tau_h tau_w): trend-corrected"),
-    ("participation", "age", "participation_rate[age] + retirement_reform * retirement_participation_gain[age]",
-     "Dmnl", "l_g(t) = l_g + R(t) Delta l_g (retirement-age reform)"),
-    ("labour_force", "node", "SUM(population_by_age[node, age!] * participation[age!])", "persons",
+    ("participation", "node, age", "participation_rate[age] + retirement_reform * retirement_participation_gain[age]"
+     " * urban_population[node] / total_population[node] / urban_reference",
+     "Dmnl", "l[i,g](t) = l_g + R(t) Delta l_g (U_i/P_i)/u_ref (retirement-age reform binds urban employees)"),
+    ("labour_force", "node", "SUM(population_by_age[node, age!] * participation[node, age!])", "persons",
      "LF[i] = sum_g l_g P[i,g] (residents)"),
     ("commuting_weight", "node, dest",
      "node_identity[node, dest] + (1 - node_identity[node, dest]) * commuting_propensity"
