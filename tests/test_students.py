@@ -57,3 +57,14 @@ def test_graduates_at_base(runs):
     grads = np.diff(S["cum_graduates"][:, 0].sum(axis=1))
     # 75.56万 students / 3.67 yr ≈ 20.6万 graduates a year in the province (universities.csv)
     assert np.allclose(grads, 2.06e5, rtol=0.01)
+
+
+def test_outputs_and_construction_share():
+    from simulator import run
+    ds = run(load_scenario(ROOT / "scenarios" / "baseline.yaml"))
+    grads = ds.graduates.sel(time=2025).sum().item()
+    kept = ds.graduates_retained.sel(time=2025).sum().item()
+    assert kept / grads == pytest.approx(0.63, abs=0.01)                 # ρ0 with no programme
+    share = (ds.construction_output / ds.gdp_real).sel(time=2024)
+    # bound: residential construction's value added is a few per cent of GDP at most (judgement 0.4–1.1 % at base)
+    assert float(share.min()) > 0 and float(share.max()) < 0.03

@@ -100,6 +100,12 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
 
     # economy
     Y0 = base.gdp[:, None] * ones
+    # residential construction's value added at the steady pipeline (ΣC/τ_c = starts0); the rest is Y_core
+    H0 = U * base.floor_area_per_person[:, None] / (1 - p.base_vacancy)
+    Y_core0 = Y0 - p.construction_value_added * p.normal_starts_rate * H0
+    if np.any(Y_core0 <= 0):
+        raise CalibrationError("construction_value_added × base-year starts exceeds a node's GDP; lower "
+                               "construction_value_added or normal_starts_rate")
     K0 = p.capital_output_ratio * Y0
     LF_resident = economy.labour_force(pop_by_age, ages.participation)
     x = economy.equilibrium_supply_demand_ratio(p.natural_unemployment, p.max_unemployment,
@@ -107,12 +113,12 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
     # the base-year wage depends on employment at the workplace, which depends on commuting, which depends
     # on relative wages: a damped fixed-point iteration on the wage (commuting shares are small)
     alpha = p.capital_elasticity
-    wage0 = (1 - alpha) * Y0 / (LF_resident / x)                 # start: no commuting
+    wage0 = (1 - alpha) * Y_core0 / (LF_resident / x)            # start: no commuting
     for _ in range(2000):
         commuting = economy.commuting_shares(T, p.commuting_propensity, p.commuting_time_scale, wage0,
                                              p.commuting_wage_elasticity)
         LF = economy.workplace_labour(LF_resident, commuting)    # labour supply at the workplace
-        new_wage = (1 - alpha) * Y0 / (LF / x)
+        new_wage = (1 - alpha) * Y_core0 / (LF / x)
         change = np.max(np.abs(new_wage / wage0 - 1))
         wage0 = wage0 * (new_wage / wage0) ** 0.2       # damped: strong wage responses overshoot
         if change < 1e-13:
@@ -125,8 +131,8 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
     LF = economy.workplace_labour(LF_resident, commuting)
     E0 = LF / x
     u0 = 1 - E0 / LF
-    A0 = Y0 / (K0 ** alpha * E0 ** (1 - alpha))
-    wage0 = (1 - alpha) * Y0 / E0
+    A0 = Y_core0 / (K0 ** alpha * E0 ** (1 - alpha))
+    wage0 = (1 - alpha) * Y_core0 / E0
     acc0 = economy.effective_density(LF, T, p.access_decay)
 
     # public services (steady state of the capacity stock)

@@ -62,8 +62,11 @@ class Model:
         unemp = economy.unemployment(work_labour, demand, p.natural_unemployment, p.max_unemployment,
                                      p.unemployment_slope)
         employment = work_labour * (1 - unemp)
-        gdp = economy.output(tfp, K, lev.human_capital, employment, alpha)
-        wage = (1 - alpha) * gdp / employment
+        gdp_core = economy.output(tfp, K, lev.human_capital, employment, alpha)
+        wage = (1 - alpha) * gdp_core / employment
+        construction = economy.construction_output(p.construction_value_added, s["construction_pipeline"],
+                                                   p.construction_time)
+        gdp = gdp_core + construction
         deflator = np.exp(s["log_deflator"])
         gdp_nominal = gdp * deflator
 
@@ -208,7 +211,7 @@ class Model:
         aux = dict(labour_force=labour, workplace_labour=work_labour,
                    commuters=labour * (1 - commuting[np.arange(N), np.arange(N)]),
                    commuting_flow=labour[:, None, :] * commuting, employment=employment, unemployment_rate=unemp, wage=wage,
-                   gdp_real_rate=gdp, gdp_nominal_rate=gdp_nominal, deflator=deflator * np.ones_like(gdp),
+                   gdp_real_rate=gdp, gdp_nominal_rate=gdp_nominal, construction_output=construction, deflator=deflator * np.ones_like(gdp),
                    tfp=tfp, effective_density=access, human_capital=lev.human_capital * np.ones_like(gdp),
                    output_shock=lev.output_shock * np.ones_like(gdp), attractiveness=V, expected_income=expected_income,
                    service_access=access_services, desired_floor_area=floor_pp,

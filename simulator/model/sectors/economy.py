@@ -10,8 +10,10 @@
     ŵ       = w̄·(1 + (w̄/w_r − 1)/τ_h·τ_w)                               wage forecast (sectors/expectations.py)
     u[j]    = u_max·z/(1+z),  z = u*/(u_max−u*)·(L/J)^φ_u                unemployment rate (at the workplace)
     E[j]    = L·(1−u)                                                    employment at the workplace [persons]
-    Y[j]    = Atot·K^α·(h·E)^(1−α)                                       real GDP [yuan/yr, 2024 prices]
-    w[j]    = (1−α)·Y/E                                                  wage [yuan/worker/yr]
+    Y_core  = Atot·K^α·(h·E)^(1−α)                                       output of the rest of the economy
+    Y_C     = v_C·ΣC/τ_c                                                 residential construction put in place
+    Y[j]    = Y_core + Y_C                                               real GDP [yuan/yr, 2024 prices]
+    w[j]    = (1−α)·Y_core/E                                             wage [yuan/worker/yr]
     dK/dt   = s(t)·Y + I_proj(t) − δ·K;   dw̄/dt = (w − w̄)/τ_w;   dw_r/dt = (w̄ − w_r)/τ_h
     Ynom    = Y·D(t),  D = exp(∫ deflator growth)
     W[i]    = Σ_j σ[i,j]·w[j]·(1 − u[j])                                 residents' expected income [yuan/worker/yr]
@@ -80,6 +82,12 @@ def unemployment(labour_supply, demand, natural, maximum, slope):
     return maximum * z / (1.0 + z)
 
 
+def construction_output(value_added, pipeline, construction_time):
+    """Y_C [yuan/yr], shape (N, M): value added of residential construction, v_C × floor area put in place,
+    ΣC/τ_c (each m² in the pipeline takes τ_c years to build)."""
+    return value_added * pipeline.sum(axis=1) / construction_time
+
+
 def output(productivity, capital, human_capital, employment, alpha):
     return productivity * capital ** alpha * (human_capital * employment) ** (1 - alpha)
 
@@ -141,12 +149,16 @@ EXPORT_EQUATIONS = [
     ("unemployment_rate", "node", "max_unemployment * unemployment_odds[node] / (1 + unemployment_odds[node])",
      "Dmnl", "u = u_max z/(1+z)"),
     ("employment", "node", "workplace_labour[node] * (1 - unemployment_rate[node])", "persons", "E = L (1-u)"),
-    ("gdp_real", "node",
+    ("gdp_core", "node",
      "tfp[node] * capital_stock[node] ^ capital_elasticity"
      " * (human_capital[node] * employment[node]) ^ (1 - capital_elasticity)", "yuan/yr",
-     "Y = Atot K^alpha (h E)^(1-alpha), 2024 prices"),
-    ("wage", "node", "(1 - capital_elasticity) * gdp_real[node] / employment[node]", "yuan/worker/yr",
-     "w = (1-alpha) Y/E"),
+     "Y_core = Atot K^alpha (h E)^(1-alpha), 2024 prices"),
+    ("construction_output", "node",
+     "construction_value_added * (construction_stage_1[node] + construction_stage_2[node]"
+     " + construction_stage_3[node]) / construction_time", "yuan/yr", "Y_C = v_C sum(C)/tau_c"),
+    ("gdp_real", "node", "gdp_core[node] + construction_output[node]", "yuan/yr", "Y = Y_core + Y_C"),
+    ("wage", "node", "(1 - capital_elasticity) * gdp_core[node] / employment[node]", "yuan/worker/yr",
+     "w = (1-alpha) Y_core/E"),
     ("deflator", "", "EXP(log_deflator)", "Dmnl", "D = exp(ln D), 2024 = 1"),
     ("gdp_nominal", "node", "gdp_real[node] * deflator", "yuan/yr", "Ynom = Y D"),
 ]
