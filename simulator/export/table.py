@@ -24,10 +24,10 @@ from ..model.levers import LEVERS
 from ..model.nodes import INTERNAL_COMMUTE_MIN, NODES, PLAN_MASK, pair_key
 from ..model.parameters import PARAMETERS
 from ..scenario.schedules import Piecewise
-from ..model.sectors import demography, economy, housing, migration, services, urbanization
+from ..model.sectors import demography, economy, housing, migration, services, students, urbanization
 
 SECTORS = {"demography": demography, "migration": migration, "urbanization": urbanization,
-           "economy": economy, "services": services, "housing": housing}
+           "economy": economy, "services": services, "housing": housing, "students": students}
 
 #: a jump of a lever schedule at t is exported as the points (t − STEP_EPS, left), (t, right)
 STEP_EPS = 1e-6
@@ -159,6 +159,10 @@ def build_table(scenario, dt: float = 1 / 32) -> ModelTable:
     const("plan_pair", "node, dest", np.outer(PLAN_MASK, PLAN_MASK).astype(float), "Dmnl",
           "1 if both nodes are in the plan area")
     const("talent_age", "age", _initial.YOUNG_ADULT, "Dmnl", "1 for ages 20-34 (talent bonus)")
+    const("entry_age", "age", (np.arange(N_AGES) == students.ENTRY_AGE).astype(float), "Dmnl",
+          "1 for ages 15-19 (university entrants)")
+    const("graduate_age", "age", (np.arange(N_AGES) == students.GRADUATE_AGE).astype(float), "Dmnl",
+          "1 for ages 20-24 (graduates)")
     const("retired_age", "age", (AGE_LOWER >= 60).astype(float), "Dmnl", "1 for ages 60+ (pensioners)")
 
     # --- parameters, calibrated constants and initial values (our own code, one member) ----------
