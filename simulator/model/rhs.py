@@ -14,8 +14,13 @@ import numpy as np
 
 from .functions import smooth_min
 from .nodes import N_NODES, travel_time_matrix
-from .sectors import demography, economy, expectations, housing, migration, services, urbanization
+from .sectors import demography, economy, expectations, housing, migration, services, students, urbanization
 from .state import StateLayout
+
+
+def probabilities_to_ext(prob: np.ndarray, bonus_class: int) -> np.ndarray:
+    """π[o, EXT, class] (N, M): probability that a mover-candidate of that bonus class leaves for the rest of China."""
+    return prob[:, -1, bonus_class, :]
 
 
 class Model:
@@ -45,7 +50,8 @@ class Model:
         K, wbar, wref = s["capital_stock"], s["perceived_wage"], s["wage_reference"]
         tau_h = p.trend_perception_time
         wage_forecast = expectations.forecast_multiplicative(wbar, wref, tau_h, p.wage_perception_time)
-        participation = c.ages.participation + lev.retirement_reform * c.ages.retirement_gain   # (G, M)
+        participation = economy.participation_rates(c.ages.participation, lev.retirement_reform,
+                                                    c.ages.retirement_gain, U / pop, c.urban_reference)  # (N, G, M)
         labour = economy.labour_force(pop_by_age, participation)                 # residents
         commuting = economy.commuting_shares(T, p.commuting_propensity, p.commuting_time_scale, wage_forecast,
                                              p.commuting_wage_elasticity)
@@ -56,8 +62,11 @@ class Model:
         unemp = economy.unemployment(work_labour, demand, p.natural_unemployment, p.max_unemployment,
                                      p.unemployment_slope)
         employment = work_labour * (1 - unemp)
-        gdp = economy.output(tfp, K, lev.human_capital, employment, alpha)
-        wage = (1 - alpha) * gdp / employment
+        gdp_core = economy.output(tfp, K, lev.human_capital, employment, alpha)
+        wage = (1 - alpha) * gdp_core / employment
+        construction = economy.construction_output(p.construction_value_added, s["construction_pipeline"],
+                                                   p.construction_time)
+        gdp = gdp_core + construction
         deflator = np.exp(s["log_deflator"])
         gdp_nominal = gdp * deflator
 
@@ -69,7 +78,8 @@ class Model:
         access_services = services.service_access(QS, pop, T, p.service_access_decay)
 
         # --- housing -------------------------------------------------------------------------
-        income = gdp / pop
+        expected_income = economy.residents_expected_income(commuting, wage * (1 - unemp))
+        income = housing.household_income(expected_income, labour, pop_by_age, c.ages.retired, p.pension_replacement)
         ytil = s["smoothed_income"]
         d["smoothed_income"][:] = (income - ytil) / p.income_smoothing_time
         price = s["house_price"]
@@ -90,7 +100,6 @@ class Model:
         d["housing_old"][:] = HN / p.vintage_aging_time - p.demolition_rate_old * HO - renewal
 
         # --- attractiveness, perceived with delay τ_V and trend-corrected (nodes and EXT alike) --
-        expected_income = economy.residents_expected_income(commuting, wage * (1 - unemp))
         hukou_gain = lev.hukou_ease - c.hukou_base
         V = migration.attractiveness(p.income_weight, expected_income / c.expected_income0,
                                      p.housing_cost_weight, price, p.service_weight,
@@ -119,6 +128,32 @@ class Model:
                                            c.ages.age_class)
         ext_in += lev.extra_net_migration[:, None, :] * c.ages.ext_age_distribution   # lever X (in place: same layout)
         in_by_age = moves_in[:N] + ext_in                                          # (N, G, M)
+
+        # --- students and graduates: extra places and the graduate programme move people ------
+        Sx = s["extra_students"]
+        D = p.study_duration
+        n_students, graduates = students.graduation(p.base_enrolment, Sx, D)
+        d["extra_students"][:] = lev.university_places - Sx / D
+        rho = students.retention_share(p.base_graduate_retention, lev.talent_bonus)
+        ea, ga = students.ENTRY_AGE, students.GRADUATE_AGE
+        entrant_moves = students.extra_entrant_moves(lev.university_places, p.student_ext_share,
+                                                     pop_by_age[:, ea])              # (N+1, N, M)
+        leavers = students.extra_graduate_leavers(rho, Sx, D, pop_by_age[:, ga], p.min_drain_time)
+        to_ext_rate = (p.move_consideration_rate * c.ages.migration_profile[ga]
+                       * probabilities_to_ext(prob, c.ages.age_class[ga]))        # (N, M) [1/yr]
+        retained, attracted = students.programme_retention(lev.graduates_retained, rho, graduates,
+                                                           to_ext_rate * pop_by_age[:, ga])
+        in_by_age[:, ea] += entrant_moves.sum(axis=0)
+        in_by_age[:, ga] += attracted
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out_rate = out_rate.copy()
+            out_rate[:, ea] += entrant_moves[:N].sum(axis=1) / pop_by_age[:, ea]
+            out_rate[:, ga] += (leavers - retained) / pop_by_age[:, ga]
+        moves = moves.copy()
+        moves[:, :N] += entrant_moves[:N]
+        moves[:, N] += leavers - retained
+        d["cum_graduates"][:] = graduates
+        d["cum_graduates_retained"][:] = rho * graduates + retained + attracted
 
         # --- demography ----------------------------------------------------------------------
         births = demography.births(lev.tfr, pop_by_age, c.ages.fertility_weight)
@@ -163,7 +198,7 @@ class Model:
         d["cum_deaths"][:] = deaths
         cm = d["cum_migration"]
         cm[:N] = moves
-        cm[N, :N] = ext_in.sum(axis=1)
+        cm[N, :N] = ext_in.sum(axis=1) + entrant_moves[N] + attracted
         d["cum_urbanization"][:] = conversion + reclass
         d["cum_gdp_real"][:] = gdp
         d["cum_gdp_nominal"][:] = gdp_nominal
@@ -176,7 +211,7 @@ class Model:
         aux = dict(labour_force=labour, workplace_labour=work_labour,
                    commuters=labour * (1 - commuting[np.arange(N), np.arange(N)]),
                    commuting_flow=labour[:, None, :] * commuting, employment=employment, unemployment_rate=unemp, wage=wage,
-                   gdp_real_rate=gdp, gdp_nominal_rate=gdp_nominal, deflator=deflator * np.ones_like(gdp),
+                   gdp_real_rate=gdp, gdp_nominal_rate=gdp_nominal, construction_output=construction, deflator=deflator * np.ones_like(gdp),
                    tfp=tfp, effective_density=access, human_capital=lev.human_capital * np.ones_like(gdp),
                    output_shock=lev.output_shock * np.ones_like(gdp), attractiveness=V, expected_income=expected_income,
                    service_access=access_services, desired_floor_area=floor_pp,
@@ -184,5 +219,6 @@ class Model:
                    crowding=crowding,
                    attractiveness_forecast=V_forecast, wage_forecast=wage_forecast, housing_starts_rate=starts,
                    housing_completions_rate=completions, births_rate=births, deaths_rate=deaths,
-                   in_migration_rate=inflow, out_migration_rate=outflow, settlement_rate=settle)
+                   in_migration_rate=inflow, out_migration_rate=outflow, settlement_rate=settle,
+                   students=n_students, graduates_rate=graduates, graduate_retention=rho)
         return dy, aux
