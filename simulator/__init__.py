@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "run": ".api", "simulate_many": ".api",
     "load_scenario": ".scenario", "scenario_from_dict": ".scenario", "Scenario": ".scenario",
-    "ScenarioError": ".scenario",
+    "ScenarioError": ".scenario", "explore": ".explorer",
 }
 __all__ = [*_PUBLIC, "__version__"]
 

@@ -32,6 +32,7 @@ Examples (each is run by the test suite, sweeps at reduced size):
   sim sensitivity sweeps/sobol.yaml -j 2       # Sobol indices with SALib (a sobol or morris design)
   sim calibrate calibration/baseline.yaml      # fit to 2020–2024 (writes outputs/calibration/baseline/ only)
   sim export scenarios/baseline.yaml -o baseline.mdl   # Vensim/XMILE for PySD, Vensim, Stella
+  sim explore scenarios/plan.yaml              # live policy explorer in the browser (docs/explore.md)
 
 \b
 Exit codes:
@@ -339,13 +340,14 @@ def _register() -> None:
     """Commands that live in their own modules."""
     from .cli_calibrate import calibrate_cmd
     from .cli_ensemble import sensitivity_cmd, sweep_cmd, targets_cmd
+    from .cli_explore import explore_cmd
     from .cli_export import export_cmd
     from .cli_gap import gap_cmd
     from .cli_optimize import optimize_cmd
     from .cli_plot import plot_cmd, report_cmd
     from .cli_rank import rank_cmd
     for command in (sweep_cmd, sensitivity_cmd, targets_cmd, calibrate_cmd, gap_cmd, rank_cmd, optimize_cmd,
-                    plot_cmd, report_cmd, export_cmd):
+                    plot_cmd, report_cmd, export_cmd, explore_cmd):
         main.add_command(command)
 
 

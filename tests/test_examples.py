@@ -7,6 +7,8 @@ cannot touch the repository). Reductions, so that they take seconds:
 * sweeps run at a small sample size (``-n``, the same per sweep file, so that the examples share
   their ensembles as a user's commands would);
 * ``--scheduler ADDRESS`` points at an in-process dask cluster;
+* ``sim explore`` (a server that runs until Ctrl-C) runs with ``--check``: it builds the app and runs the
+  scenario once, then exits (tests/test_explore_browser.py serves it to a real browser);
 * ``sim calibrate`` uses a stub fit at the prior mean (tests/test_fitting.py checks the estimator;
   the report, fitted set and destination rules are real).
 
@@ -30,7 +32,7 @@ from .test_cli_calibrate import stub_fit
 ROOT = Path(__file__).resolve().parents[1]
 SMALL_N = {"uncertainty": 8, "levers": 8, "sobol": 2, "morris": 2}
 ORDER = ["validate", "schema", "params", "export", "run", "sweep", "sensitivity", "targets", "calibrate", "gap",
-         "rank", "optimize", "plot", "report", "--help"]
+         "rank", "optimize", "plot", "report", "explore", "--help"]
 #: `sim optimize` examples run at this size (candidates, generations, futures) unless they are --dry-run
 SMALL_OPTIMIZE = ["--population", "4", "--generations", "2", "-n", "3"]
 
@@ -91,6 +93,8 @@ def _reduce(argv: list[str], scheduler: str) -> list[str]:
                 i = argv.index(flag)
                 del argv[i:i + 2]
         argv += SMALL_OPTIMIZE
+    if argv and argv[0] == "explore" and "--check" not in argv:
+        argv += ["--check"]                  # a server: build it, run once, do not listen
     expanded = []
     for a in argv:
         expanded += sorted(glob.glob(a)) if "*" in a else [a]

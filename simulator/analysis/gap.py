@@ -42,6 +42,7 @@ GDP_COMPONENTS = {
     "output_shock": "output shock S",
     "agglomeration": "agglomeration ε·Δln Acc",
     "capital": "capital α·Δln K",
+    "construction": "residential construction Δln(Y/Y_core)",
     "human_capital": "human capital (1−α)·Δln h",
     "labour_population": "labour: residents (1−α)·Δln P",
     "labour_participation": "labour: participation and commuting (1−α)·Δln(L/P)",
@@ -150,6 +151,7 @@ def gdp_decomposition(ds, traj, scenario, start: int, year: int) -> dict:
         "labour_participation": (1 - alpha) * (d(ln(aux["workplace_labour"]))
                                                - d(ln(st["population"].sum(axis=(-1, -2))))),
         "labour_employment_rate": (1 - alpha) * d(ln(1 - aux["unemployment_rate"])),
+        "construction": d(ln(aux["gdp_real_rate"] / (aux["gdp_real_rate"] - aux["construction_output"]))),
         "prices": np.full(len(NODES), d(st["log_deflator"])[0]),
     }
     annual = ds["gdp_nominal"]
@@ -439,7 +441,7 @@ def format_gap(r: dict) -> str:
     g = r["gdp"]["regions"]
     lines += ["", f"Nominal GDP change {s}→{y}, calendar-year totals: Δln by source, in % (log points × 100)"]
     cols = list(GDP_COMPONENTS)
-    short = {"tfp": "TFP", "output_shock": "shock", "agglomeration": "agglo", "capital": "capital",
+    short = {"tfp": "TFP", "output_shock": "shock", "agglomeration": "agglo", "capital": "capital", "construction": "constr",
              "human_capital": "h", "labour_population": "L:pop", "labour_participation": "L:part",
              "labour_employment_rate": "L:empl", "prices": "prices", "calendar_year": "cal.yr", "node_mix": "mix"}
     lines.append(f"{'':8}{'Δln Y':>8}" + "".join(f"{short[c]:>8}" for c in cols))

@@ -18,16 +18,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..model import initial as _initial
-from ..model.base_data import AGE_GROUPS, N_AGES
+from ..model.base_data import AGE_GROUPS, AGE_LOWER, N_AGES
 from ..model.inputs import stack_parameters
 from ..model.levers import LEVERS
 from ..model.nodes import INTERNAL_COMMUTE_MIN, NODES, PLAN_MASK, pair_key
 from ..model.parameters import PARAMETERS
 from ..scenario.schedules import Piecewise
-from ..model.sectors import demography, economy, housing, migration, services, urbanization
+from ..model.sectors import demography, economy, housing, migration, services, students, urbanization
 
 SECTORS = {"demography": demography, "migration": migration, "urbanization": urbanization,
-           "economy": economy, "services": services, "housing": housing}
+           "economy": economy, "services": services, "housing": housing, "students": students}
 
 #: a jump of a lever schedule at t is exported as the points (t − STEP_EPS, left), (t, right)
 STEP_EPS = 1e-6
@@ -159,6 +159,11 @@ def build_table(scenario, dt: float = 1 / 32) -> ModelTable:
     const("plan_pair", "node, dest", np.outer(PLAN_MASK, PLAN_MASK).astype(float), "Dmnl",
           "1 if both nodes are in the plan area")
     const("talent_age", "age", _initial.YOUNG_ADULT, "Dmnl", "1 for ages 20-34 (talent bonus)")
+    const("entry_age", "age", (np.arange(N_AGES) == students.ENTRY_AGE).astype(float), "Dmnl",
+          "1 for ages 15-19 (university entrants)")
+    const("graduate_age", "age", (np.arange(N_AGES) == students.GRADUATE_AGE).astype(float), "Dmnl",
+          "1 for ages 20-24 (graduates)")
+    const("retired_age", "age", (AGE_LOWER >= 60).astype(float), "Dmnl", "1 for ages 60+ (pensioners)")
 
     # --- parameters, calibrated constants and initial values (our own code, one member) ----------
     p = stack_parameters([scenario.parameters])
@@ -182,7 +187,7 @@ def build_table(scenario, dt: float = 1 / 32) -> ModelTable:
         ("access0", c.access0, "persons", "Acc0: base-year effective density"),
         ("expected_income0", c.expected_income0, "yuan/worker/yr", "W0 = w0 (1 - u0)"),
         ("service_access0", c.service_access0, "yuan/person", "Qacc0: base-year service access"),
-        ("income0", c.income0, "yuan/person/yr", "ytil0 = Y0/P0"),
+        ("income0", c.income0, "yuan/person/yr", "ytil0 = W0 (LF0 + b P_60+,0)/P0"),
         ("floor_area0", c.floor_area0, "m2/person", "h0: base-year floor area per person"),
         ("crowding0", c.crowding0, "Dmnl", "chi0: base-year share of desired floor area obtained"),
         ("hukou_ease_base", c.hukou_base, "Dmnl", "k_base: default hukou ease"),
@@ -193,6 +198,8 @@ def build_table(scenario, dt: float = 1 / 32) -> ModelTable:
     ]
     for name, v, u, doc in calibrated:
         const(name, "node", node(v), u, "calibrated: " + doc, "calibrated")
+    const("urban_reference", "", float(np.ravel(c.urban_reference)[0]), "Dmnl",
+          "calibrated: u_ref, the province's base-year urban share", "calibrated")
     const("ext_scale", "", float(np.ravel(c.ext_scale)[0]), "persons/yr",
           "calibrated: G_ext, scale of the pool of in-migrants from the rest of China", "calibrated")
     pop = np.asarray(blocks["population"])[..., 0]                        # (N, G, k)

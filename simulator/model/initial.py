@@ -59,14 +59,14 @@ def each(function, members: int, *args):
 
 
 @jit
-def _base_wage(T, labour_resident, Y0, x, alpha, propensity, time_scale, elasticity):
+def _base_wage(T, labour_resident, Y_core0, x, alpha, propensity, time_scale, elasticity):
     """The base-year wage of one member with commuting in balance: (wage (N,), last relative change)."""
-    wage0 = (1 - alpha) * Y0 / (labour_resident / x)                 # start: no commuting
+    wage0 = (1 - alpha) * Y_core0 / (labour_resident / x)            # start: no commuting
     change = np.inf
     for _ in range(2000):
         commuting = economy.commuting_shares(T, propensity, time_scale, wage0, elasticity)
         LF = economy.workplace_labour(labour_resident, commuting)    # labour supply at the workplace
-        new_wage = (1 - alpha) * Y0 / (LF / x)
+        new_wage = (1 - alpha) * Y_core0 / (LF / x)
         change = np.max(np.abs(new_wage / wage0 - 1))
         wage0 = wage0 * (new_wage / wage0) ** 0.2       # damped: strong wage responses overshoot
         if change < 1e-13:
@@ -94,6 +94,7 @@ def age_constants(migration_peak_age: np.ndarray | None = None) -> SimpleNamespa
         fertility_weight=col(s["fertility_share"] / 5.0 * s["female_share"]),
         participation=col(s["participation_rate"]),
         retirement_gain=col(RETIREMENT_PARTICIPATION_GAIN),
+        retired=col((AGE_LOWER >= 60).astype(float)),   # pensioners for household income
         migration_profile=col(profile),
         ext_age_distribution=col(ext_age),
         age_class=YOUNG_ADULT.astype(int),        # bonus class of each age group: 1 = talent-eligible
@@ -129,8 +130,14 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
 
     # economy
     Y0 = base.gdp[:, None] * ones
+    # residential construction's value added at the steady pipeline (ΣC/τ_c = starts0); the rest is Y_core
+    H0 = U * base.floor_area_per_person[:, None] / (1 - p.base_vacancy)
+    Y_core0 = Y0 - p.construction_value_added * p.normal_starts_rate * H0
+    if np.any(Y_core0 <= 0):
+        raise CalibrationError("construction_value_added × base-year starts exceeds a node's GDP; lower "
+                               "construction_value_added or normal_starts_rate")
     K0 = p.capital_output_ratio * Y0
-    LF_resident = each(economy.labour_force, M, pop_by_age, np.broadcast_to(ages.participation, (len(ages.participation), M)))
+    LF_resident = each(economy.labour_force, M, pop_by_age, np.broadcast_to(ages.participation, pop_by_age.shape))
     x = economy.equilibrium_supply_demand_ratio(p.natural_unemployment, p.max_unemployment,
                                                 p.unemployment_slope) * ones
     # the base-year wage depends on employment at the workplace, which depends on commuting, which depends
@@ -138,7 +145,7 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
     alpha = p.capital_elasticity
     wage0 = np.empty((N, M))
     for m in range(M):
-        wage0[:, m], change = _base_wage(*(np.ascontiguousarray(a[..., m]) for a in (T, LF_resident, Y0, x)), float(alpha[m]),
+        wage0[:, m], change = _base_wage(*(np.ascontiguousarray(a[..., m]) for a in (T, LF_resident, Y_core0, x)), float(alpha[m]),
                                          *(float(np.broadcast_to(v, (M,))[m]) for v in (
                                              p.commuting_propensity, p.commuting_time_scale,
                                              p.commuting_wage_elasticity)))
@@ -150,8 +157,8 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
     LF = each(economy.workplace_labour, M, LF_resident, commuting)
     E0 = LF / x
     u0 = 1 - E0 / LF
-    A0 = Y0 / (K0 ** alpha * E0 ** (1 - alpha))
-    wage0 = (1 - alpha) * Y0 / E0
+    A0 = Y_core0 / (K0 ** alpha * E0 ** (1 - alpha))
+    wage0 = (1 - alpha) * Y_core0 / E0
     acc0 = each(economy.effective_density, M, LF, T, p.access_decay)
 
     # public services (steady state of the capacity stock)
@@ -181,6 +188,9 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
     wbar0, wref0 = expectations.initial_multiplicative(wage0, g0, tau_h, p.wage_perception_time)
     crowding0 = housing.crowding(U * h0, H0, p.natural_vacancy)
 
+    W0 = each(economy.residents_expected_income, M, commuting, wage0 * (1 - u0))
+    income0 = each(housing.household_income, M, W0, LF_resident, pop_by_age, np.broadcast_to(ages.retired, (len(ages.retired), M)),
+                   p.pension_replacement)
     blocks = {
         "population": population, "urban_population": U,
         "registered_population": p.base_registered_share * P,
@@ -189,12 +199,12 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
         "perceived_wage": wbar0, "wage_reference": wref0, "capital_stock": K0,
         "log_tfp": 0.0, "log_deflator": 0.0, "log_national_income": 0.0, "log_rural_income": 0.0,
         "housing_new": p.new_vintage_share * H0, "housing_old": (1 - p.new_vintage_share) * H0,
-        "construction_pipeline": pipeline0, "house_price": 1.0, "smoothed_income": Y0 / P,
-        "service_capacity": QS0,
+        "construction_pipeline": pipeline0, "house_price": 1.0, "smoothed_income": income0,
+        "service_capacity": QS0, "extra_students": 0.0,
     }
     constants = SimpleNamespace(
-        ages=ages, tfp0=A0, access0=acc0, expected_income0=each(economy.residents_expected_income, M, commuting, wage0 * (1 - u0)), service_access0=qacc0,
-        income0=Y0 / P, floor_area0=h0, hukou_base=lev.hukou_ease, fixed_effect=xi, home_premium=psi,
+        ages=ages, tfp0=A0, access0=acc0, expected_income0=W0, service_access0=qacc0,
+        income0=income0, urban_reference=U.sum(axis=0) / P.sum(axis=0), floor_area0=h0, hukou_base=lev.hukou_ease, fixed_effect=xi, home_premium=psi,
         ext_scale=ext_scale, base_unemployment=u0, conversion_rate=conversion_rate, crowding0=crowding0,
         settlement_rate0=settlement_rate0, internal_commute=internal_commute()[:, None] * np.ones(M),
     )

@@ -95,6 +95,12 @@ _SPECS = [
               "floor area of old housing demolished for renewal", "L6"),
     LeverSpec("housing_quality", "node", 0.0, "1", -1.0, 5.0,
               "housing-quality index raised by renovation of old compounds", "L6"),
+    LeverSpec("university_places", "node", 0.0, "persons/yr", 0.0, 1e6,
+              "extra new students enrolled per year on top of the base intake E0 (new campuses, expanded "
+              "enrolment); a share f_S come from the rest of China, the others from the other nodes", "L12"),
+    LeverSpec("graduates_retained", "node", 0.0, "persons/yr", 0.0, 1e6,
+              "graduates and young talents (ages 20–24) a programme keeps or attracts per year: first "
+              "graduates who would have left for the rest of China, the rest attracted from there", "L12, L13"),
     LeverSpec("retirement_reform", "scalar", 0.0, "1", 0.0, 1.0,
               "share of the statutory retirement-age phase-in completed (2024 NPC Standing Committee "
               "decision: from 1 Jan 2025 over 15 years, men 60 → 63, women 50 → 55 and 55 → 58); raises "
@@ -136,4 +142,6 @@ SYMBOL: dict[str, str] = {
     'land_quota': 'Quota',
     'retirement_reform': 'R(t)',
     'extra_net_migration': 'X',
+    'university_places': 'ΔE',
+    'graduates_retained': 'X_G',
 }

@@ -111,6 +111,26 @@ _SPECS = [
     _p("service_access_decay", 0.05, "1/min", 0.0, 1.0, False, "migration",
        "ν_Q: decay of public-service access with travel time",
        "judgement, spec §4.3"),
+    # --- students and graduates -------------------------------------------------------------------
+    _p("base_enrolment", {"CC_P": 144100.0, "CC_R": 0.0, "JL_P": 26800.0, "JL_R": 0.0, "SP_P": 12400.0,
+                          "SP_R": 0.0, "LY_P": 2100.0, "LY_R": 0.0, "RJ": 20600.0},
+       "persons/yr", 0.0, 1e6, True, "students",
+       "E0: new students enrolled per year in the node's universities and colleges (base intake; students = E0·D)",
+       "province total 75.56万 students (2023: 普通本科 50.97万 + 高职 24.59万, calibration/data/universities.csv) / D; "
+       "split by node [judgement from where the institutions are: Changchun 70 %, Jilin City 13 % (北华大学 2.6万 "
+       "and five others), Siping 6 % (吉林师范大学 and two colleges), Liaoyuan 1 %, the rest of the province 10 % "
+       "(延边大学, 通化师范, 白城师范 …)]"),
+    _p("study_duration", 3.67, "yr", 1.0, 8.0, False, "students",
+       "D: mean time from enrolment to graduation",
+       "derived: 4 yr 本科 and 3 yr 高职 weighted by their 2023 students (50.97万, 24.59万; universities.csv)"),
+    _p("base_graduate_retention", 0.63, "1", 0.01, 0.99, False, "students",
+       "ρ0: share of graduates who stay (start work) in the province, base year",
+       "derived: > 13万 retained (2023) / 20.6万 graduates (75.56万/D); the province reports > 60 % "
+       "(universities.csv)"),
+    _p("student_ext_share", 0.35, "1", 0.0, 1.0, False, "students",
+       "f_S: share of students on extra university places who come from outside the province",
+       "judgement: national universities (吉林大学) recruit about two thirds outside Jilin, provincial ones "
+       "mostly inside"),
     # --- urbanization ---------------------------------------------------------------------------
     _p("base_urbanization_trend", 0.009, "1/yr", 0.0, 0.1, True, "urbanization",
        "g_u: rural→urban conversion in the base year as a share of the node's population; "
@@ -194,6 +214,13 @@ _SPECS = [
     # --- housing --------------------------------------------------------------------------------
     _p("housing_income_elasticity", 0.9, "1", 0.0, 2.0, False, "housing",
        "η_y: income elasticity of desired floor area per person", "Chow & Niu 2015; Zheng & Liu 2005"),
+    _p("construction_value_added", 900.0, "yuan/m2", 0.0, 5000.0, False, "housing",
+       "v_C: value added of residential construction per m² of floor area put in place (2024 prices)",
+       "judgement: building cost ≈ 3,000 yuan/m² (建安成本) × value-added ratio of construction ≈ 0.3 "
+       "(China input–output tables); base-year share of GDP 0.4–1.1 % by node"),
+    _p("pension_replacement", 0.45, "1", 0.0, 1.5, False, "housing",
+       "b: pension per resident aged 60+ as a share of the expected wage, in household income",
+       "judgement: China's urban basic pension replaces about 40–45 % of the average wage"),
     _p("floor_area_saturation", 50.0, "m2/person", 40.0, 150.0, False, "housing",
        "h̄: floor area per urban resident that desired floor area approaches as income grows (above every "
        "node's base-year floor area, 31.7–34.8 m², hence the lower bound 40)",
@@ -244,6 +271,10 @@ SYMBOL: dict[str, str] = {
     'base_net_migration_rate': 'n_o',
     'ext_gross_inflow': 'M_ext,0',
     'migration_peak_age': 'μ2',
+    'base_enrolment': 'E0',
+    'study_duration': 'D',
+    'base_graduate_retention': 'ρ0',
+    'student_ext_share': 'f_S',
     'income_weight': 'κ',
     'travel_cost_weight': 'γ_T',
     'ext_move_cost': 'c_EXT',
@@ -282,6 +313,8 @@ SYMBOL: dict[str, str] = {
     'service_capacity_life': 'τ_Q',
     'service_spending_share': 'ϑ',
     'housing_income_elasticity': 'η_y',
+    'pension_replacement': 'b',
+    'construction_value_added': 'v_C',
     'floor_area_saturation': 'h̄',
     'housing_price_elasticity': 'η_p',
     'price_adjustment_time': 'τ_p',

@@ -21,9 +21,9 @@ Params = namedtuple("Params", list(PARAMETERS))
 #: calibrated constants (``initial.initialize``) and age schedules as the compiled code reads them
 CONSTANT_FIELDS = ("tfp0", "access0", "expected_income0", "service_access0", "income0", "floor_area0",
                    "hukou_base", "fixed_effect", "home_premium", "ext_scale", "conversion_rate", "crowding0",
-                   "settlement_rate0", "internal_commute",
+                   "settlement_rate0", "internal_commute", "urban_reference",
                    # ages
-                   "mortality", "fertility_weight", "participation", "retirement_gain", "migration_profile",
+                   "mortality", "fertility_weight", "participation", "retirement_gain", "retired", "migration_profile",
                    "ext_age_distribution", "age_class", "class_talent")
 Consts = namedtuple("Consts", CONSTANT_FIELDS)
 _AGE_FIELDS = CONSTANT_FIELDS[CONSTANT_FIELDS.index("mortality"):]
@@ -45,7 +45,8 @@ AUX_NAMES = ("labour_force", "workplace_labour", "commuters", "commuting_flow", 
              "effective_density", "human_capital", "output_shock", "attractiveness", "expected_income",
              "service_access", "desired_floor_area", "housing_demand", "housing_occupied", "crowding",
              "attractiveness_forecast", "wage_forecast", "housing_starts_rate", "housing_completions_rate",
-             "births_rate", "deaths_rate", "in_migration_rate", "out_migration_rate", "settlement_rate")
+             "births_rate", "deaths_rate", "in_migration_rate", "out_migration_rate", "settlement_rate",
+             "construction_output", "students", "graduates_rate", "graduate_retention")
 
 
 def _aux_offsets() -> tuple[dict[str, int], int]:

@@ -24,7 +24,7 @@ from .jit import jit
 from .nodes import N_NODES, travel_times
 from .records import (AUX_OFFSETS, AUX_SIZE, LEVER_OFFSETS, constants_record, lever_matrix,
                       parameters_record)
-from .sectors import demography, economy, expectations, housing, migration, services, urbanization
+from .sectors import demography, economy, expectations, housing, migration, services, students, urbanization
 from .state import FIXED_OFFSETS, StateLayout
 
 N = N_NODES
@@ -39,6 +39,7 @@ S_K, S_LNA, S_LND = FIXED_OFFSETS["capital_stock"], FIXED_OFFSETS["log_tfp"], FI
 S_LNW, S_LNR = FIXED_OFFSETS["log_national_income"], FIXED_OFFSETS["log_rural_income"]
 S_HN, S_HO = FIXED_OFFSETS["housing_new"], FIXED_OFFSETS["housing_old"]
 S_PIPE, S_PRICE = FIXED_OFFSETS["construction_pipeline"], FIXED_OFFSETS["house_price"]
+S_SX, S_CG, S_CGR = FIXED_OFFSETS["extra_students"], FIXED_OFFSETS["cum_graduates"], FIXED_OFFSETS["cum_graduates_retained"]
 S_YTIL, S_QS = FIXED_OFFSETS["smoothed_income"], FIXED_OFFSETS["service_capacity"]
 S_CB, S_CD, S_CM = FIXED_OFFSETS["cum_births"], FIXED_OFFSETS["cum_deaths"], FIXED_OFFSETS["cum_migration"]
 S_CU, S_CS = FIXED_OFFSETS["cum_urbanization"], FIXED_OFFSETS["cum_settlement"]
@@ -53,6 +54,8 @@ L_GRUR, L_REC, L_GTFP, L_INV = L["rural_income_growth"], L["reclassification"], 
 L_PROJ, L_HC, L_SHOCK, L_GDEF = L["project_investment"], L["human_capital"], L["output_shock"], L["deflator_growth"]
 L_TRANS, L_SERV, L_SPOL, L_RENEW = L["transfers"], L["service_spending_factor"], L["policy_housing_starts"], L["renewal_demolition"]
 L_HQ, L_RET, L_QUOTA, L_EXTRA = L["housing_quality"], L["retirement_reform"], L["land_quota"], L["extra_net_migration"]
+L_UNIV, L_GRAD = L["university_places"], L["graduates_retained"]
+EA, GA = students.ENTRY_AGE, students.GRADUATE_AGE
 # auxiliaries: A_<name> = offset of each in the auxiliary vector (module constants for the compiler)
 globals().update({f"A_{name}": offset for name, offset in AUX_OFFSETS.items()})
 
@@ -73,7 +76,8 @@ def derivatives(t, y, dy, lv, P, C, m, k, aux):
     K, wbar, wref = y[S_K:S_K + N], y[S_WBAR:S_WBAR + N], y[S_WREF:S_WREF + N]
     tau_h = P.trend_perception_time[m]
     wage_forecast = expectations.forecast_multiplicative(wbar, wref, tau_h, P.wage_perception_time[m])
-    participation = C.participation[m] + lv[L_RET] * C.retirement_gain[m]                  # (G,)
+    participation = economy.participation_rates(C.participation[m], lv[L_RET], C.retirement_gain[m],
+                                                U / pop, C.urban_reference[m])              # (N, G)
     labour = economy.labour_force(pop_by_age, participation)                               # residents
     commuting = economy.commuting_shares(T, P.commuting_propensity[m], P.commuting_time_scale[m],
                                          wage_forecast, P.commuting_wage_elasticity[m])
@@ -85,8 +89,11 @@ def derivatives(t, y, dy, lv, P, C, m, k, aux):
     unemp = economy.unemployment(work_labour, demand, P.natural_unemployment[m], P.max_unemployment[m],
                                  P.unemployment_slope[m])
     employment = work_labour * (1 - unemp)
-    gdp = economy.output(tfp, K, human_capital, employment, alpha)
-    wage = (1 - alpha) * gdp / employment
+    gdp_core = economy.output(tfp, K, human_capital, employment, alpha)
+    wage = (1 - alpha) * gdp_core / employment
+    construction = economy.construction_output(P.construction_value_added[m],
+                                               y[S_PIPE:S_PIPE + 3 * N].reshape((N, 3)), P.construction_time[m])
+    gdp = gdp_core + construction
     deflator = np.exp(y[S_LND])
     gdp_nominal = gdp * deflator
 
@@ -98,7 +105,8 @@ def derivatives(t, y, dy, lv, P, C, m, k, aux):
     access_services = services.service_access(QS, pop, T, P.service_access_decay[m])
 
     # --- housing -------------------------------------------------------------------------
-    income = gdp / pop
+    expected_income = economy.residents_expected_income(commuting, wage * (1 - unemp))
+    income = housing.household_income(expected_income, labour, pop_by_age, C.retired[m], P.pension_replacement[m])
     ytil = y[S_YTIL:S_YTIL + N]
     dy[S_YTIL:S_YTIL + N] = (income - ytil) / P.income_smoothing_time[m]
     price = y[S_PRICE:S_PRICE + N]
@@ -121,7 +129,6 @@ def derivatives(t, y, dy, lv, P, C, m, k, aux):
     dy[S_HO:S_HO + N] = HN / aging - P.demolition_rate_old[m] * HO - renewal
 
     # --- attractiveness, perceived with delay τ_V and trend-corrected (nodes and EXT alike) --
-    expected_income = economy.residents_expected_income(commuting, wage * (1 - unemp))
     hukou_gain = lv[L_HUKOU:L_HUKOU + N] - C.hukou_base[m]
     kappa = P.income_weight[m]
     V = migration.attractiveness(kappa, expected_income / C.expected_income0[m],
@@ -151,6 +158,37 @@ def derivatives(t, y, dy, lv, P, C, m, k, aux):
                                        bonus, ext_forecast, C.age_class[m])
     ext_in += lv[L_EXTRA:L_EXTRA + N][:, None] * C.ext_age_distribution[m][None, :]     # lever X
     in_by_age = moves_in[:N] + ext_in                                                    # (N, G)
+
+    # --- students and graduates: extra places and the graduate programme move people ------
+    Sx = y[S_SX:S_SX + N]
+    D = P.study_duration[m]
+    n_students, graduates = students.graduation(P.base_enrolment[m], Sx, D)
+    university_places, graduates_target = lv[L_UNIV:L_UNIV + N], lv[L_GRAD:L_GRAD + N]
+    dy[S_SX:S_SX + N] = university_places - Sx / D
+    rho = students.retention_share(P.base_graduate_retention[m], lv[L_TALENT:L_TALENT + N])
+    entrant_moves = students.extra_entrant_moves(university_places, P.student_ext_share[m],
+                                                 pop_by_age[:, EA].copy())                 # (N+1, N)
+    leavers = students.extra_graduate_leavers(rho, Sx, D, pop_by_age[:, GA].copy(), min_drain)
+    ga_class = C.age_class[m][GA]
+    to_ext_rate = P.move_consideration_rate[m] * C.migration_profile[m][GA] * prob[:, N, ga_class]  # (N,) [1/yr]
+    retained, attracted = students.programme_retention(graduates_target, rho, graduates,
+                                                       to_ext_rate * pop_by_age[:, GA])
+    for i in range(N):
+        entrants_in = 0.0
+        entrants_out = 0.0
+        for o in range(N + 1):
+            entrants_in += entrant_moves[o, i]
+        for d in range(N):
+            entrants_out += entrant_moves[i, d]
+        in_by_age[i, EA] += entrants_in
+        in_by_age[i, GA] += attracted[i]
+        out_rate[i, EA] += entrants_out / pop_by_age[i, EA]
+        out_rate[i, GA] += (leavers[i] - retained[i]) / pop_by_age[i, GA]
+        for d in range(N):
+            moves[i, d] += entrant_moves[i, d]
+        moves[i, N] += leavers[i] - retained[i]
+    dy[S_CG:S_CG + N] = graduates
+    dy[S_CGR:S_CGR + N] = rho * graduates + retained + attracted
 
     # --- demography ----------------------------------------------------------------------
     births = demography.births(lv[L_TFR:L_TFR + N], pop_by_age, C.fertility_weight[m])
@@ -196,7 +234,7 @@ def derivatives(t, y, dy, lv, P, C, m, k, aux):
     dy[S_CD:S_CD + N] = deaths
     cm = dy[S_CM:S_CM + (N + 1) * (N + 1)].reshape((N + 1, N + 1))
     cm[:N, :] = moves
-    cm[N, :N] = ext_in.sum(axis=1)
+    cm[N, :N] = ext_in.sum(axis=1) + entrant_moves[N] + attracted
     cm[N, N] = 0.0
     dy[S_CU:S_CU + N] = conversion + reclass
     dy[S_CYR:S_CYR + N] = gdp
@@ -220,6 +258,7 @@ def derivatives(t, y, dy, lv, P, C, m, k, aux):
     aux[A_wage:A_wage + N] = wage
     aux[A_gdp_real_rate:A_gdp_real_rate + N] = gdp
     aux[A_gdp_nominal_rate:A_gdp_nominal_rate + N] = gdp_nominal
+    aux[A_construction_output:A_construction_output + N] = construction
     aux[A_deflator:A_deflator + N] = deflator * ones
     aux[A_tfp:A_tfp + N] = tfp
     aux[A_effective_density:A_effective_density + N] = access
@@ -241,6 +280,9 @@ def derivatives(t, y, dy, lv, P, C, m, k, aux):
     aux[A_in_migration_rate:A_in_migration_rate + N] = inflow
     aux[A_out_migration_rate:A_out_migration_rate + N] = outflow
     aux[A_settlement_rate:A_settlement_rate + N] = settle
+    aux[A_students:A_students + N] = n_students
+    aux[A_graduates_rate:A_graduates_rate + N] = graduates
+    aux[A_graduate_retention:A_graduate_retention + N] = rho
 
 
 @jit

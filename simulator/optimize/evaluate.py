@@ -19,7 +19,7 @@ import numpy as np
 
 from simulator.model.nodes import NODES, PAIRS, pair_key
 from simulator.scenario.policies import (CHILD_COST, FERTILITY_SUBSIDY_ELASTICITY, HUKOU_CONDITIONS, PLAN_NODES,
-                                         SUBSIDY_YEARS, young_in_migration)
+                                         SUBSIDY_YEARS)
 
 #: outputs kept per member row (everything the objectives and the cost model need)
 VARIABLES = ["metro_population", "metro_gdp_nominal", "births"]
@@ -89,7 +89,6 @@ def translate(portfolio, scenario, D: np.ndarray) -> list[Override]:
     """The lever overrides of candidate rows D (C, n_decisions) — the rules of ``scenario.policies``."""
     cands = decision_values(portfolio, D)
     C = len(cands)
-    young = None
     out: list[Override] = []
     for name, lever in portfolio.entries.items():
         get = lambda key: np.array([c[name][key] for c in cands], dtype=float)  # noqa: E731
@@ -107,11 +106,9 @@ def translate(portfolio, scenario, D: np.ndarray) -> list[Override]:
                 out.append(Override("hukou_ease", NODES.index(node), "add", np.minimum(gain, room),
                                     full(lever.year), None))
         elif p == "graduates_retained":
-            if young is None:
-                young = young_in_migration(scenario.parameters)
             for node in _expand(lever.node):
-                bonus = np.log1p(get("per_year") / young[NODES.index(node)])
-                out.append(Override("talent_bonus", NODES.index(node), "add", bonus, full(lever.start), None))
+                out.append(Override("graduates_retained", NODES.index(node), "add", get("per_year"),
+                                    full(lever.start), None))
         elif p == "affordable_housing":
             for node in _expand(lever.node):
                 area = get("units_per_year") * lever.unit_size_m2

@@ -12,7 +12,7 @@ POP_LABELS = {"births": "births", "deaths": "deaths (−)", "net_migration_withi
               "net_migration_rest_of_china": "net migration, rest of China"}
 POP_COLORS = {"births": "#e8b04a", "deaths": "#7f7f7f", "net_migration_within_metro": "#1f77b4",
               "net_migration_rest_of_jilin": "#2ca02c", "net_migration_rest_of_china": "#d62728"}
-GDP_COLORS = {"tfp": "#1f77b4", "output_shock": "#aec7e8", "agglomeration": "#17becf", "capital": "#ff7f0e",
+GDP_COLORS = {"tfp": "#1f77b4", "output_shock": "#aec7e8", "agglomeration": "#17becf", "capital": "#ff7f0e", "construction": "#bcbd22",
               "human_capital": "#9467bd", "labour_population": "#8c564b", "labour_participation": "#c49c94",
               "labour_employment_rate": "#e377c2", "prices": "#d62728", "calendar_year": "#bcbd22",
               "node_mix": "#7f7f7f"}

@@ -10,7 +10,7 @@ policy             translation                                   lever
 rail               door-to-door minutes from the opening year    travel_time (step on the pair)
 hukou              each settlement condition removed adds its    hukou_ease (step, capped at 1)
                    increment (HUKOU_CONDITIONS)
-graduates_retained Ω = ln(1 + X / I_young), I_young = base-year  talent_bonus (added step)
+graduates_retained X per year (sectors/students.py)             graduates_retained (added step)
                    gross in-migration aged 20–34 of the node
 affordable_housing units/yr × m² per unit                        policy_housing_starts (added step)
 childcare_subsidy  ΔTFR = ε·(3 years × yuan per child / cost of a tfr (added step)
@@ -207,12 +207,10 @@ def apply_policies(raw: Any, file: str, levers: dict[str, dict], parameters: dic
             before = levers["hukou_ease"][node]       # added to the schedule (a later ramp keeps rising), at most to 1
             room = max(0.0, 1.0 - float(before.value(h.year, side="right")))
             levers["hukou_ease"][node] = plus_step(before, h.year, min(gain, room))
-    young = None
     for i, g in enumerate(section.graduates_retained):
         for node in parse_nodes(g.node, file, f"policies.graduates_retained[{i}].node", problems):
-            young = young_in_migration(parameters) if young is None else young
-            bonus = math.log1p(g.per_year / young[NODES.index(node)])
-            levers["talent_bonus"][node] = plus_step(levers["talent_bonus"][node], g.start, bonus)
+            # planner unit = model unit: the graduates_retained lever keeps or attracts X people aged 20–24 a year
+            levers["graduates_retained"][node] = plus_step(levers["graduates_retained"][node], g.start, g.per_year)
     for i, h in enumerate(section.affordable_housing):
         for node in parse_nodes(h.node, file, f"policies.affordable_housing[{i}].node", problems):
             area = h.units_per_year * h.unit_size_m2

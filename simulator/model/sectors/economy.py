@@ -1,6 +1,6 @@
 """Economy: labour market, Cobb–Douglas production with agglomeration, capital, nominal GDP.
 
-    LF[i]   = Σ_g (ℓ_g + R(t)·Δℓ_g) · P[i,g]                              resident labour force [persons]; R = retirement reform
+    LF[i]   = Σ_g (ℓ_g + R(t)·Δℓ_g·(U_i/P_i)/u_ref) · P[i,g]              resident labour force [persons]; R = retirement reform
     σ[i,j]  = ω[i,j] / Σ_k ω[i,k],  ω[i,i] = 1,  ω[i,j] = ϕ_C·exp(−T[i,j]/τ_C)·(ŵ[j]/ŵ[i])^η_C
                                                                          share of i's labour force working in j
     L[j]    = Σ_i σ[i,j]·LF[i]                                           labour supply at the workplace [persons]
@@ -10,8 +10,10 @@
     ŵ       = w̄·(1 + (w̄/w_r − 1)/τ_h·τ_w)                               wage forecast (sectors/expectations.py)
     u[j]    = u_max·z/(1+z),  z = u*/(u_max−u*)·(L/J)^φ_u                unemployment rate (at the workplace)
     E[j]    = L·(1−u)                                                    employment at the workplace [persons]
-    Y[j]    = Atot·K^α·(h·E)^(1−α)                                       real GDP [yuan/yr, 2024 prices]
-    w[j]    = (1−α)·Y/E                                                  wage [yuan/worker/yr]
+    Y_core  = Atot·K^α·(h·E)^(1−α)                                       output of the rest of the economy
+    Y_C     = v_C·ΣC/τ_c                                                 residential construction put in place
+    Y[j]    = Y_core + Y_C                                               real GDP [yuan/yr, 2024 prices]
+    w[j]    = (1−α)·Y_core/E                                             wage [yuan/worker/yr]
     dK/dt   = s(t)·Y + I_proj(t) − δ·K;   dw̄/dt = (w − w̄)/τ_w;   dw_r/dt = (w̄ − w_r)/τ_h
     Ynom    = Y·D(t),  D = exp(∫ deflator growth)
     W[i]    = Σ_j σ[i,j]·w[j]·(1 − u[j])                                 residents' expected income [yuan/worker/yr]
@@ -31,9 +33,17 @@ from ..jit import jit
 
 
 @jit
+def participation_rates(base, reform, gain, urban_share, urban_reference):
+    """ℓ[i,g] = ℓ_g + R(t)·Δℓ_g·(U_i/P_i)/u_ref, shape (N, G): the retirement-age reform binds urban
+    employees, so its gain scales with the node's urban share (u_ref: the province's base-year urban share,
+    so the province-wide gain at the base is Δℓ_g). ``base``, ``gain`` (G,); ``urban_share`` (N,)."""
+    return base[None, :] + reform * gain[None, :] * (urban_share / urban_reference)[:, None]
+
+
+@jit
 def labour_force(population_by_age, participation):
-    """LF (N,) from population (N, G) and participation ℓ_g (G,)."""
-    return (population_by_age * participation[None, :]).sum(axis=1)
+    """LF (N,) from population (N, G) and participation ℓ (N, G) (``participation_rates``)."""
+    return (population_by_age * participation).sum(axis=1)
 
 
 @jit
@@ -86,6 +96,13 @@ def unemployment(labour_supply, demand, natural, maximum, slope):
 
 
 @jit
+def construction_output(value_added, pipeline, construction_time):
+    """Y_C [yuan/yr], shape (N,): value added of residential construction, v_C × floor area put in place,
+    ΣC/τ_c (each m² in the pipeline takes τ_c years to build); ``pipeline`` (N, 3)."""
+    return value_added * pipeline.sum(axis=1) / construction_time
+
+
+@jit
 def output(productivity, capital, human_capital, employment, alpha):
     return productivity * capital ** alpha * (human_capital * employment) ** (1 - alpha)
 
@@ -110,9 +127,10 @@ EXPORT_EQUATIONS = [
     ("wage_forecast", "node",
      "perceived_wage[node] * (1 + (perceived_wage[node] / wage_reference[node] - 1) / trend_perception_time"
      " * wage_perception_time)", "yuan/worker/yr", "what = wbar (1 + (wbar/wr - 1)/tau_h tau_w): trend-corrected"),
-    ("participation", "age", "participation_rate[age] + retirement_reform * retirement_participation_gain[age]",
-     "Dmnl", "l_g(t) = l_g + R(t) Delta l_g (retirement-age reform)"),
-    ("labour_force", "node", "SUM(population_by_age[node, age!] * participation[age!])", "persons",
+    ("participation", "node, age", "participation_rate[age] + retirement_reform * retirement_participation_gain[age]"
+     " * urban_population[node] / total_population[node] / urban_reference",
+     "Dmnl", "l[i,g](t) = l_g + R(t) Delta l_g (U_i/P_i)/u_ref (retirement-age reform binds urban employees)"),
+    ("labour_force", "node", "SUM(population_by_age[node, age!] * participation[node, age!])", "persons",
      "LF[i] = sum_g l_g P[i,g] (residents)"),
     ("commuting_weight", "node, dest",
      "node_identity[node, dest] + (1 - node_identity[node, dest]) * commuting_propensity"
@@ -146,12 +164,16 @@ EXPORT_EQUATIONS = [
     ("unemployment_rate", "node", "max_unemployment * unemployment_odds[node] / (1 + unemployment_odds[node])",
      "Dmnl", "u = u_max z/(1+z)"),
     ("employment", "node", "workplace_labour[node] * (1 - unemployment_rate[node])", "persons", "E = L (1-u)"),
-    ("gdp_real", "node",
+    ("gdp_core", "node",
      "tfp[node] * capital_stock[node] ^ capital_elasticity"
      " * (human_capital[node] * employment[node]) ^ (1 - capital_elasticity)", "yuan/yr",
-     "Y = Atot K^alpha (h E)^(1-alpha), 2024 prices"),
-    ("wage", "node", "(1 - capital_elasticity) * gdp_real[node] / employment[node]", "yuan/worker/yr",
-     "w = (1-alpha) Y/E"),
+     "Y_core = Atot K^alpha (h E)^(1-alpha), 2024 prices"),
+    ("construction_output", "node",
+     "construction_value_added * (construction_stage_1[node] + construction_stage_2[node]"
+     " + construction_stage_3[node]) / construction_time", "yuan/yr", "Y_C = v_C sum(C)/tau_c"),
+    ("gdp_real", "node", "gdp_core[node] + construction_output[node]", "yuan/yr", "Y = Y_core + Y_C"),
+    ("wage", "node", "(1 - capital_elasticity) * gdp_core[node] / employment[node]", "yuan/worker/yr",
+     "w = (1-alpha) Y_core/E"),
     ("deflator", "", "EXP(log_deflator)", "Dmnl", "D = exp(ln D), 2024 = 1"),
     ("gdp_nominal", "node", "gdp_real[node] * deflator", "yuan/yr", "Ynom = Y D"),
 ]

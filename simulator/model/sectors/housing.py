@@ -1,6 +1,8 @@
 """Housing: urban residential floor area with two vintages, a 3-stage construction pipeline and a
 price that clears the market with a lag (DiPasquale–Wheaton stock–flow).
 
+    y_h      = W·(LF + b·P_60+)/P                         household income per resident [yuan/person/yr]
+                                                         (earnings of residents + pensions; ỹ smooths it, τ_y)
     h        = h̄·h0·x / (h̄ − h0 + h0·x) · p^(−η_p),   x = (ỹ/ỹ0)^(η_y/(1 − h0/h̄))
                                                          desired floor area per urban resident [m²]:
                                                          h0 at the base with income elasticity η_y there,
@@ -26,6 +28,15 @@ from ..jit import jit
 
 
 OCCUPANCY_SHARPNESS = 60.0   # n of the smooth min: at 5.5 % vacancy occupancy is 0.06 % below demand
+
+
+@jit
+def household_income(expected_income, labour_force, population_by_age, retired, pension_replacement):
+    """y_h [yuan/person/yr], shape (N,): household income per resident = (earnings of the resident labour
+    force + pensions at replacement rate b of the expected wage for residents aged 60+) / residents.
+    ``population_by_age`` (N, G), ``retired`` (G,) 1 for ages 60+."""
+    pensioners = (population_by_age * retired[None, :]).sum(axis=1)
+    return expected_income * (labour_force + pension_replacement * pensioners) / population_by_age.sum(axis=1)
 
 
 @jit
@@ -79,8 +90,10 @@ def _smin(a: str, b: str, n: float = 8) -> str:
 
 
 EXPORT_EQUATIONS = [
-    ("income_per_person", "node", "gdp_real[node] / total_population[node]", "yuan/person/yr",
-     "real GDP per resident"),
+    ("pensioners", "node", "SUM(population_by_age[node, age!] * retired_age[age!])", "persons", "P_60+"),
+    ("income_per_person", "node",
+     "expected_income[node] * (labour_force[node] + pension_replacement * pensioners[node]) / total_population[node]",
+     "yuan/person/yr", "y_h = W (LF + b P_60+)/P: household income per resident"),
     ("housing_stock", "node", "housing_new[node] + housing_old[node]", "m2", "H = HN + HO"),
     ("floor_income_term", "node",
      "(smoothed_income[node] / income0[node]) ^ (housing_income_elasticity"
