@@ -16,7 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 from .model.jit import jit
-from .model.rhs import derivatives
+from .model.records import LEVER_OFFSETS
+from .model.rhs import derivatives_with, travel_terms
+from .model.nodes import PAIRS
 
 # Dormand–Prince 5(4) tableau (as scipy's RK45)
 _C = np.array([0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0])
@@ -54,11 +56,28 @@ def _finite(x):
     return True
 
 
+#: the levers that the travel terms (``rhs.travel_terms``) depend on: travel time (pair lever) and integration
+_TRAVEL_LEVERS = np.array(list(range(LEVER_OFFSETS["travel_time"], LEVER_OFFSETS["travel_time"] + len(PAIRS)))
+                          + [LEVER_OFFSETS["metro_integration"]], dtype=np.int64)
+
+
 @jit
-def _rhs(t, y, dy, a, lv0, lv1, lv, P, C, m, k, aux):
+def _travel_fixed(lv1):
+    """True if the travel-time and integration levers are constant on the segment (slopes ``lv1`` zero)."""
+    for i in _TRAVEL_LEVERS:
+        if lv1[i] != 0.0:
+            return False
+    return True
+
+
+@jit
+def _rhs(t, y, dy, a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed):
     for i in range(lv.shape[0]):
         lv[i] = lv0[i] + (t - a) * lv1[i]
-    derivatives(t, y, dy, lv, P, C, m, k, aux)
+    if fixed:                                  # travel terms of the segment, evaluated once at its start
+        derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel)
+    else:
+        derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel_terms(lv, P, C, m))
 
 
 @jit
@@ -80,11 +99,13 @@ def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max
     for s in range(edges.shape[0] - 1):
         a, b = edges[s], edges[s + 1]
         lv0, lv1 = LV0[s], LV1[s]
+        fixed = _travel_fixed(lv1)
+        travel = travel_terms(lv0, P, C, m)
         while j < out_times.shape[0] and out_times[j] <= a:
             Yout[j] = y
             j += 1
         t = a
-        _rhs(t, y, K[0], a, lv0, lv1, lv, P, C, m, k, aux)
+        _rhs(t, y, K[0], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed)
         nfev = 1
         if not _finite(K[0]):
             return 1, nfev_total + nfev, t
@@ -94,7 +115,7 @@ def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max
         h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
         h0 = min(h0, b - a)
         ys[:] = y + h0 * K[0]
-        _rhs(t + h0, ys, K[1], a, lv0, lv1, lv, P, C, m, k, aux)
+        _rhs(t + h0, ys, K[1], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed)
         nfev += 1
         d2 = _rms((K[1] - K[0]) / scale) / h0
         if d1 <= 1e-15 and d2 <= 1e-15:
@@ -124,13 +145,13 @@ def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max
                         for q in range(st):
                             acc += K[q, i] * _A[st, q]
                         ys[i] = y[i] + h * acc
-                    _rhs(t + _C[st] * h, ys, K[st], a, lv0, lv1, lv, P, C, m, k, aux)
+                    _rhs(t + _C[st] * h, ys, K[st], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed)
                 for i in range(n):
                     acc = 0.0
                     for q in range(6):
                         acc += K[q, i] * _B[q]
                     y_new[i] = y[i] + h * acc
-                _rhs(t + h, y_new, K[6], a, lv0, lv1, lv, P, C, m, k, aux)
+                _rhs(t + h, y_new, K[6], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed)
                 nfev += 6
                 if not _finite(K[6]) or not _finite(y_new):
                     return 1, nfev_total + nfev, t

@@ -20,11 +20,12 @@ from types import SimpleNamespace
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from .model.initial import initialize
 from .model.inputs import LeverSegment, MemberLevers, stack_parameters
-from .model.rhs import Model
+from .model.nodes import N_NODES
+from .model.records import AUX_OFFSETS, AUX_SIZE, N_LEVER_VALUES, lever_matrix
+from .model.rhs import Model, outputs_members
 from .model.state import StateLayout
 
 
@@ -109,8 +110,14 @@ def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None =
     bps = levers.breakpoints()
     edges = [start] + [b for b in bps if start < b < first.end] + [first.end]
 
-    seg0 = LeverSegment(levers, edges[0], edges[1])
-    dy0 = model.derivatives(edges[0], y, seg0.at(edges[0]))
+    # lever values as rows (M, n_lever_values): each segment's start and slope, and at the output times
+    n_seg = len(edges) - 1
+    sides = ["right"] * n_seg + ["left"] * n_seg + ["left" if np.isclose(t, first.end) else "right" for t in out_times]
+    table = lever_table(levers, [*edges[:-1], *edges[1:], *out_times], sides, M)
+    LV0 = np.ascontiguousarray(table[:, :n_seg])                                     # (M, segments, n_lever_values)
+    LV1 = (table[:, n_seg:2 * n_seg] - LV0) / np.diff(np.asarray(edges, dtype=float))[None, :, None]
+    LVout = np.ascontiguousarray(table[:, 2 * n_seg:])                               # (M, T, n_lever_values)
+    dy0 = model.derivatives_rows(edges[0], y, np.ascontiguousarray(LV0[:, 0]))
     atol = absolute_tolerance(layout, y, dy0, M, first.solver.atol)
 
     method = first.solver.method
@@ -122,32 +129,28 @@ def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None =
         engine = "scipy"                      # the compiled integrator is RK45 (Dormand–Prince 5(4)) only
     t_wall = _time.perf_counter()
     if engine == "compiled":
-        Y, nfev = _integrate_compiled(first, layout, model, levers, edges, out_times, y, atol, M)
+        Yout, nfev = _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, y, atol, M)
     else:
         Y, nfev = _integrate_scipy(first, model, levers, edges, out_times, y, atol)
+        Yout = np.ascontiguousarray(Y.reshape(len(out_times), layout.size, M).transpose(2, 0, 1))
     wall = _time.perf_counter() - t_wall
-    DY = np.empty_like(Y)
-    aux_t: dict[str, list] = {}
-    for i, t in enumerate(out_times):
-        side = "left" if np.isclose(t, first.end) else "right"
-        lv = levers.values(float(t), side=side)
-        DY[i], aux = model.derivatives(float(t), Y[i], SimpleNamespace(**lv), want_auxiliaries=True)
-        for name, v in aux.items():
-            aux_t.setdefault(name, []).append(np.asarray(v))
+    # rates and auxiliaries at the output times (compiled, member by member)
+    DYout = np.empty_like(Yout)
+    AUXout = np.empty((M, len(out_times), AUX_SIZE))
+    outputs_members(out_times, Yout, DYout, LVout, model.P, model.C, layout.k, AUXout)
     stats = dict(method=first.solver.method, engine=engine, rtol=first.solver.rtol, atol=first.solver.atol,
                  nfev=int(nfev), segments=len(edges) - 1, breakpoints=[float(b) for b in edges[1:-1]],
                  members=M, state_size=layout.size, integration_seconds=wall)
-    member_first = lambda a: np.moveaxis(a, -1, 1)                          # noqa: E731  (T, ..., M) → (T, M, ...)
     traj = Trajectory(scenarios=scenarios, times=out_times,
-                      states=_blocks_by_time(layout, Y, M), rates=_blocks_by_time(layout, DY, M),
-                      auxiliaries={k: member_first(np.stack(v)) for k, v in aux_t.items()},
-                      constants=constants, layout=layout, stats=stats)
+                      states=_member_blocks(layout, Yout), rates=_member_blocks(layout, DYout),
+                      auxiliaries=_member_auxiliaries(AUXout), constants=constants, layout=layout, stats=stats)
     check_nonnegative(traj)
     return traj
 
 
 def _integrate_scipy(first, model, levers, edges, out_times, y, atol):
     """``solve_ivp`` on the stacked members, segment by segment: (Y (T, size·M), RHS evaluations)."""
+    from scipy.integrate import solve_ivp          # here: scipy.integrate is not needed by the compiled engine
     saved: dict[float, np.ndarray] = {}
     nfev = 0
     for a, b in zip(edges[:-1], edges[1:]):
@@ -169,25 +172,55 @@ def _integrate_scipy(first, model, levers, edges, out_times, y, atol):
     return np.stack([saved[float(t)] for t in out_times]), nfev
 
 
-def _integrate_compiled(first, layout, model, levers, edges, out_times, y, atol, M):
-    """The compiled integrator, member by member: (Y (T, size·M), RHS evaluations).
+def lever_table(levers, times, sides, members: int) -> np.ndarray:
+    """Lever values at ``times`` (limits from ``sides``) as rows (M, T, n_lever_values) (``records.LEVER_OFFSETS``):
+    ``levers.matrices`` when the lever object has it (``MemberLevers``), else its ``values`` one time at a time."""
+    out = np.empty((members, len(times), N_LEVER_VALUES))
+    matrices = getattr(levers, "matrices", None)
+    if matrices is None:
+        for i, (t, side) in enumerate(zip(times, sides)):
+            out[:, i] = lever_matrix(levers.values(float(t), side=side), members)
+        return out
+    times = np.asarray(times, dtype=float)
+    for side in ("left", "right"):
+        idx = [i for i, s in enumerate(sides) if s == side]
+        if idx:
+            out[:, idx] = matrices(times[idx], side)
+    return out
+
+
+def _member_blocks(layout: StateLayout, Yout: np.ndarray) -> dict[str, np.ndarray]:
+    """Split solutions (M, T, size) into blocks shaped (T, M, *block_shape)."""
+    M, T = Yout.shape[:2]
+    return {name: Yout[:, :, sl].reshape((M, T) + layout.shapes[name]).swapaxes(0, 1)
+            for name, sl in layout.slices.items()}
+
+
+def _member_auxiliaries(AUXout: np.ndarray) -> dict[str, np.ndarray]:
+    """Auxiliaries (M, T, n_aux) → {name: (T, M, N) or (T, M, N, N)}."""
+    M, T = AUXout.shape[:2]
+    out = {}
+    for name, off in AUX_OFFSETS.items():
+        n = N_NODES * N_NODES if name == "commuting_flow" else N_NODES
+        block = AUXout[:, :, off:off + n].swapaxes(0, 1)
+        out[name] = block.reshape((T, M, N_NODES, N_NODES)) if name == "commuting_flow" else block
+    return out
+
+
+def _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, y, atol, M):
+    """The compiled integrator, member by member: (Y (M, T, size), RHS evaluations).
 
     Budgets of a guarded solver class (``guard``) apply per member: RHS evaluations per segment, the
     deadline (checked between members) and an immediate stop on non-finite values.
     """
     from .dopri import integrate_member
     from .guard import IntegrationError
-    from .model.records import N_LEVER_VALUES, lever_matrix
     method = first.solver.method
     budget = getattr(method, "max_rhs_evaluations", None)
     deadline = getattr(method, "deadline", None)
     size, n_seg = layout.size, len(edges) - 1
     Y0 = np.ascontiguousarray(y.reshape(size, M).T)
     ATOL = np.ascontiguousarray(np.broadcast_to(atol, (size * M,)).reshape(size, M).T)
-    LV0, LV1 = np.empty((M, n_seg, N_LEVER_VALUES)), np.empty((M, n_seg, N_LEVER_VALUES))
-    for s, (a, b) in enumerate(zip(edges[:-1], edges[1:])):
-        seg = LeverSegment(levers, a, b)
-        LV0[:, s], LV1[:, s] = lever_matrix(seg.start, M), lever_matrix(seg.slope, M)
     edges_arr = np.asarray(edges, dtype=float)
     times = np.ascontiguousarray(out_times, dtype=float)
     Yout = np.empty((M, len(times), size))
@@ -208,7 +241,7 @@ def _integrate_compiled(first, layout, model, levers, edges, out_times, y, atol,
         if status:
             raise SolverError(f"integration failed near t = {t_fail:.6g}: required step size is less than "
                               "spacing between numbers")
-    return np.ascontiguousarray(Yout.transpose(1, 2, 0)).reshape(len(times), size * M), nfev
+    return Yout, nfev
 
 
 def _blocks_by_time(layout: StateLayout, Y: np.ndarray, members: int) -> dict[str, np.ndarray]:
@@ -222,26 +255,30 @@ STOCKS_NONNEGATIVE = ("population", "urban_population", "registered_population",
                       "construction_pipeline", "house_price", "service_capacity")
 
 
-def check_nonnegative(traj: Trajectory, rel_tol: float | None = None) -> None:
+def check_nonnegative(traj: Trajectory, rel_tol: float = 1e-6) -> None:
     """Raise if a stock went negative beyond solver tolerance (a diagnostic: stocks are never clipped).
 
-    The tolerance is 10 × the run's rtol (at least 1e-6): the solver controls the RMS of the scaled local
-    error of each step, so a stock drained to ≈ 0 (the rural population under a large reclassification) can
-    end a few rtol × its node's population below 0 without any model bug. With per-member step control
-    (the compiled engine) a member no longer borrows the small steps of another member of its chunk, so this
-    margin matters: e.g. `sim rank`'s "reclassification 20k persons/yr" member ends 1.3e-6 × P below 0 at
-    rtol 1e-6 (the reference at rtol 1e-10 stays above 0).
+    Integrated stocks: below −``rel_tol`` × the block's largest value (1e-6, tight: every outflow of a stock
+    is proportional to it, and each has its own error control).
+
+    Coflows (U ≤ P, H ≤ P): the rural population R = P − U and the non-registered P − H are not integrated
+    themselves but are differences of two stocks of size P, so their integration error is of the order of
+    rtol × P, not rtol × R. A coflow drained to ≈ 0 can therefore end a few rtol × P on the wrong side
+    without any model bug: `sim rank`'s "reclassification 20k persons/yr" member drains LY_P's rural
+    population (reference at rtol 1e-10: R = 2.5e-5 persons in 2035) and ends at R = −1.7 persons =
+    −3.4e-6 × P at rtol 1e-6, while every integrated stock stays far above 0 (measured on the merged model;
+    with the members stacked in one scipy solve the member borrowed smaller steps of the others and ended
+    closer to 0). Their tolerance is 10 × the run's rtol × P (at least ``rel_tol``). Making R itself a state
+    (U = P − R) would give it its own error control and allow the tight check there too.
     """
-    if rel_tol is None:
-        rtol = float(traj.stats.get("rtol", 1e-6) or 1e-6)
-        rel_tol = max(1e-6, 10.0 * rtol)
     for name in STOCKS_NONNEGATIVE:
         v = traj.states[name]
         scale = np.abs(v).max() or 1.0
         if v.min() < -rel_tol * scale:
             raise SolverError(f"stock '{name}' went negative ({v.min():.4g}); this is a model bug")
+    coflow_tol = max(rel_tol, 10.0 * float(traj.stats.get("rtol", 1e-6) or 1e-6))
     urban, pop = traj.states["urban_population"], traj.states["population"].sum(axis=(-1, -2))
-    if np.any(urban > pop * (1 + rel_tol)):        # rural population R = P − U is a stock too
+    if np.any(urban > pop * (1 + coflow_tol)):        # rural population R = P − U, a coflow
         raise SolverError("urban population exceeded total population; this is a model bug")
-    if np.any(traj.states["registered_population"] > pop * (1 + rel_tol)):
+    if np.any(traj.states["registered_population"] > pop * (1 + coflow_tol)):
         raise SolverError("registered population exceeded total population; this is a model bug")

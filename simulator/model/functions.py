@@ -11,6 +11,21 @@ from .jit import jit
 
 
 @jit
+def _smooth_min1(lo, hi, n):
+    """smooth_min of one pair (lo ≤ hi); (min/max)^n by squaring when n = 8, (1 + r)^(−1/n) as exp(−log1p(r)/n)."""
+    if not hi > 0:
+        return lo
+    ratio = lo / hi
+    if n == 8.0:
+        r2 = ratio * ratio
+        r4 = r2 * r2
+        rn = r4 * r4
+    else:
+        rn = ratio ** n
+    return lo * np.exp(-np.log1p(rn) / n)
+
+
+@jit
 def smooth_min(a, b, n=8.0):
     """smin(a, b) = min·(1 + (min/max)^n)^(−1/n) ≈ min(a, b).
 
@@ -19,10 +34,37 @@ def smooth_min(a, b, n=8.0):
     argument, so the flow turns into a small restoring inflow instead of pushing the stock further
     down (the symmetric form (a^−n + b^−n)^(−1/n) would return a positive outflow there).
     """
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    positive = hi > 0
-    ratio = np.where(positive, lo / np.where(positive, hi, 1.0), 0.0)
-    return np.where(positive, lo * (1.0 + ratio ** n) ** (-1.0 / n), lo)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)          # broadcast to the result's shape (new arrays)
+    out = np.empty_like(lo)
+    flat_lo, flat_hi, flat_out = lo.ravel(), hi.ravel(), out.ravel()
+    for i in range(flat_out.shape[0]):
+        flat_out[i] = _smooth_min1(flat_lo[i], flat_hi[i], n)
+    return out
+
+
+@jit
+def row_sums(a):
+    """Σ over the last axis of a 2-d array, shape (n,) (``a.sum(axis=1)`` as a plain loop: numba's axis
+    reductions cost ~1 µs each on the model's small arrays)."""
+    n, m = a.shape
+    out = np.empty(n)
+    for i in range(n):
+        acc = 0.0
+        for j in range(m):
+            acc += a[i, j]
+        out[i] = acc
+    return out
+
+
+@jit
+def column_sums(a):
+    """Σ over the first axis of a 2-d array, shape (m,) (``a.sum(axis=0)``)."""
+    n, m = a.shape
+    out = np.zeros(m)
+    for i in range(n):
+        for j in range(m):
+            out[j] += a[i, j]
+    return out
 
 
 @jit

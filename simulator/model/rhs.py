@@ -19,7 +19,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .base_data import N_AGES
-from .functions import smooth_min
+from .functions import column_sums, row_sums, smooth_min
 from .jit import jit
 from .nodes import N_NODES, travel_times
 from .records import (AUX_OFFSETS, AUX_SIZE, LEVER_OFFSETS, constants_record, lever_matrix,
@@ -61,14 +61,37 @@ globals().update({f"A_{name}": offset for name, offset in AUX_OFFSETS.items()})
 
 
 @jit
+def travel_terms(lv, P, C, m):
+    """Everything that depends on travel time (and metro integration) only: (T, commuting time weights,
+    access weights, service weights, migration cost), each (N, N) except the cost (N, N+1).
+
+    Levers are linear inside a lever segment and travel time usually constant there, so the compiled
+    integrator evaluates these once per segment when the travel-time and integration levers have zero
+    slope in it (``dopri.integrate_member``), and at every evaluation otherwise.
+    """
+    T = travel_times(lv[L_TT:L_TT + NP], C.internal_commute[m])
+    return (T,
+            economy.commuting_time_weights(T, P.commuting_propensity[m], P.commuting_time_scale[m]),
+            economy.access_weights(T, P.access_decay[m]),
+            services.service_weights(T, P.service_access_decay[m]),
+            migration.migration_cost(T, P.travel_cost_weight[m], lv[L_RHO], P.ext_move_cost[m]))
+
+
+@jit
 def derivatives(t, y, dy, lv, P, C, m, k, aux):
     """Write d(state)/dt of member ``m`` into ``dy``; if ``aux`` is not empty, the auxiliaries too."""
+    derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel_terms(lv, P, C, m))
+
+
+@jit
+def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
+    """``derivatives`` given the member's ``travel_terms`` at t."""
+    T, commute_weights, access_weights, service_weights, cost = travel
     P_cells = y[S_POP:S_POP + N * G * k].reshape((N, G, k))
-    pop_by_age = P_cells.sum(axis=2)                                           # (N, G)
-    pop = pop_by_age.sum(axis=1)                                               # (N,)
+    pop_by_age = row_sums(P_cells.reshape((N * G, k))).reshape((N, G))          # (N, G)
+    pop = row_sums(pop_by_age)                                                 # (N,)
     U = y[S_U:S_U + N]
     rural = pop - U
-    T = travel_times(lv[L_TT:L_TT + NP], C.internal_commute[m])
     human_capital, output_shock = lv[L_HC:L_HC + N], lv[L_SHOCK:L_SHOCK + N]
 
     # --- economy -------------------------------------------------------------------------
@@ -79,12 +102,12 @@ def derivatives(t, y, dy, lv, P, C, m, k, aux):
     participation = economy.participation_rates(C.participation[m], lv[L_RET], C.retirement_gain[m],
                                                 U / pop, C.urban_reference[m])              # (N, G)
     labour = economy.labour_force(pop_by_age, participation)                               # residents
-    commuting = economy.commuting_shares(T, P.commuting_propensity[m], P.commuting_time_scale[m],
+    commuting = economy.commuting_shares_weighted(commute_weights,
                                          wage_forecast, P.commuting_wage_elasticity[m])
     work_labour = economy.workplace_labour(labour, commuting)                              # at the workplace
-    access = economy.effective_density(work_labour, T, P.access_decay[m])
+    access = economy.effective_density_weighted(work_labour, access_weights)
     tfp = (C.tfp0[m] * np.exp(y[S_LNA:S_LNA + N]) * output_shock
-           * (access / C.access0[m]) ** P.agglomeration_elasticity[m])
+           * np.exp(P.agglomeration_elasticity[m] * np.log(access / C.access0[m])))           # (Acc/Acc0)^ε
     demand = economy.labour_demand(alpha, tfp, K, human_capital, wage_forecast)
     unemp = economy.unemployment(work_labour, demand, P.natural_unemployment[m], P.max_unemployment[m],
                                  P.unemployment_slope[m])
@@ -102,7 +125,7 @@ def derivatives(t, y, dy, lv, P, C, m, k, aux):
     QS = y[S_QS:S_QS + N]
     dy[S_QS:S_QS + N] = (P.service_spending_share[m] * lv[L_SERV:L_SERV + N] * revenue / deflator
                          - QS / P.service_capacity_life[m])
-    access_services = services.service_access(QS, pop, T, P.service_access_decay[m])
+    access_services = services.service_access_weighted(QS, pop, service_weights)
 
     # --- housing -------------------------------------------------------------------------
     expected_income = economy.residents_expected_income(commuting, wage * (1 - unemp))
@@ -150,7 +173,6 @@ def derivatives(t, y, dy, lv, P, C, m, k, aux):
     # --- migration -----------------------------------------------------------------------
     bonus = (lv[L_AMENITY:L_AMENITY + N][:, None]
              + lv[L_TALENT:L_TALENT + N][:, None] * C.class_talent[m][None, :])               # (N, V)
-    cost = migration.migration_cost(T, P.travel_cost_weight[m], lv[L_RHO], P.ext_move_cost[m])
     prob = migration.choice_probabilities(V_forecast, bonus, C.home_premium[m], cost, ext_forecast)
     moves_in, moves, out_rate = migration.flows(P.move_consideration_rate[m], C.migration_profile[m],
                                                 pop_by_age, prob, C.age_class[m])
@@ -197,9 +219,9 @@ def derivatives(t, y, dy, lv, P, C, m, k, aux):
                                  dy[S_POP:S_POP + N * G * k].reshape((N, G, k)))
 
     # --- urbanization (coflow) -----------------------------------------------------------
-    deaths = (death_rate * pop_by_age).sum(axis=1)
-    inflow = in_by_age.sum(axis=1)
-    outflow = (out_rate * pop_by_age).sum(axis=1)
+    deaths = row_sums(death_rate * pop_by_age)
+    inflow = row_sums(in_by_age)
+    outflow = row_sums(out_rate * pop_by_age)
     income_gap = (np.log(expected_income / C.expected_income0[m]) - y[S_LNR:S_LNR + N]
                   + P.hukou_settlement_cost[m] * hukou_gain)
     urban_share = U / pop
@@ -234,7 +256,7 @@ def derivatives(t, y, dy, lv, P, C, m, k, aux):
     dy[S_CD:S_CD + N] = deaths
     cm = dy[S_CM:S_CM + (N + 1) * (N + 1)].reshape((N + 1, N + 1))
     cm[:N, :] = moves
-    cm[N, :N] = ext_in.sum(axis=1) + entrant_moves[N] + attracted
+    cm[N, :N] = row_sums(ext_in) + entrant_moves[N] + attracted
     cm[N, N] = 0.0
     dy[S_CU:S_CU + N] = conversion + reclass
     dy[S_CYR:S_CYR + N] = gdp
@@ -292,6 +314,14 @@ def derivatives_members(t, Y, DY, LV, P, C, k, AUX):
         derivatives(t, Y[m], DY[m], LV[m], P, C, m, k, AUX[m])
 
 
+@jit
+def outputs_members(times, Y, DY, LV, P, C, k, AUX):
+    """Rates and auxiliaries at the output times: Y, DY (M, T, size), LV (M, T, n_levers), AUX (M, T, n_aux)."""
+    for m in range(Y.shape[0]):
+        for i in range(times.shape[0]):
+            derivatives(times[i], Y[m, i], DY[m, i], LV[m, i], P, C, m, k, AUX[m, i])
+
+
 class Model:
     """d(state)/dt for ``members`` stacked parameter sets, member axis last (scipy's ``solve_ivp``).
 
@@ -305,10 +335,13 @@ class Model:
         self._no_aux = np.empty((members, 0))
 
     def derivatives(self, t: float, y: np.ndarray, lev: SimpleNamespace, want_auxiliaries: bool = False):
+        return self.derivatives_rows(t, y, lever_matrix(vars(lev), self.members), want_auxiliaries)
+
+    def derivatives_rows(self, t: float, y: np.ndarray, LV: np.ndarray, want_auxiliaries: bool = False):
+        """``derivatives`` with the lever values as rows (M, n_lever_values) (``records.lever_matrix``)."""
         M, size = self.members, self.layout.size
         Y = np.ascontiguousarray(y.reshape(size, M).T)
         DY = np.empty_like(Y)
-        LV = lever_matrix(vars(lev), M)
         AUX = np.empty((M, AUX_SIZE)) if want_auxiliaries else self._no_aux
         derivatives_members(float(t), Y, DY, LV, self.P, self.C, self.layout.k, AUX)
         dy = DY.T.reshape(-1)

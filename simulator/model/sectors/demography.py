@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..functions import row_sums
 from ..jit import jit
 
 # Shapes are those of one ensemble member (the compiled right-hand side integrates members one by one):
@@ -22,7 +23,7 @@ from ..jit import jit
 @jit
 def births(tfr, population_by_age, fertility_weight):
     """Births [persons/yr], shape (N,). ``fertility_weight`` = f_g/5·φ_g, shape (G,)."""
-    return tfr * (population_by_age * fertility_weight).sum(axis=1)
+    return tfr * row_sums(population_by_age * fertility_weight)
 
 
 @jit

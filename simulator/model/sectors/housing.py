@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..functions import smooth_min
+from ..functions import row_sums, smooth_min
 from ..jit import jit
 
 
@@ -35,15 +35,15 @@ def household_income(expected_income, labour_force, population_by_age, retired, 
     """y_h [yuan/person/yr], shape (N,): household income per resident = (earnings of the resident labour
     force + pensions at replacement rate b of the expected wage for residents aged 60+) / residents.
     ``population_by_age`` (N, G), ``retired`` (G,) 1 for ages 60+."""
-    pensioners = (population_by_age * retired[None, :]).sum(axis=1)
-    return expected_income * (labour_force + pension_replacement * pensioners) / population_by_age.sum(axis=1)
+    pensioners = row_sums(population_by_age * retired[None, :])
+    return expected_income * (labour_force + pension_replacement * pensioners) / row_sums(population_by_age)
 
 
 @jit
 def desired_floor_area(base, income_ratio, income_elasticity, saturation, price, price_elasticity):
     """h [m²/person]: ``base`` at income ratio 1 and price 1, elasticity η_y there, in (0, h̄) for any income."""
-    x = income_ratio ** (income_elasticity / (1.0 - base / saturation))
-    return saturation * base * x / (saturation - base + base * x) * price ** (-price_elasticity)
+    x = np.exp(income_elasticity / (1.0 - base / saturation) * np.log(income_ratio))      # x = ratio^(η_y/(1 − h0/h̄))
+    return saturation * base * x / (saturation - base + base * x) * np.exp(-price_elasticity * np.log(price))
 
 
 @jit
@@ -65,7 +65,7 @@ def price_change(price, demand, stock, natural_vacancy, adjustment_time, price_e
 
 @jit
 def starts(normal_rate, stock, q, elasticity, quota, policy_starts):
-    return smooth_min(normal_rate * stock * q ** elasticity, quota) + policy_starts
+    return smooth_min(normal_rate * stock * np.exp(elasticity * np.log(q)), quota) + policy_starts   # s0·H·q^ε_q
 
 
 @jit
