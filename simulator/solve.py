@@ -117,7 +117,12 @@ def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None =
     LV0 = np.ascontiguousarray(table[:, :n_seg])                                     # (M, segments, n_lever_values)
     LV1 = (table[:, n_seg:2 * n_seg] - LV0) / np.diff(np.asarray(edges, dtype=float))[None, :, None]
     LVout = np.ascontiguousarray(table[:, 2 * n_seg:])                               # (M, T, n_lever_values)
-    dy0 = model.derivatives_rows(edges[0], y, np.ascontiguousarray(LV0[:, 0]))
+    # d(state)/dt at the start (for atol) through the same compiled entry as the output rates (one fewer
+    # compiled library to load in a fresh process)
+    DY0 = np.empty((M, 1, layout.size))
+    outputs_members(np.array([float(edges[0])]), np.array(y.reshape(layout.size, M).T[:, None, :], order="C"), DY0,
+                    np.array(LV0[:, :1], order="C"), model.P, model.C, layout.k, np.empty((M, 1, AUX_SIZE)))
+    dy0 = DY0[:, 0].T.reshape(-1)
     atol = absolute_tolerance(layout, y, dy0, M, first.solver.atol)
 
     method = first.solver.method
@@ -137,7 +142,7 @@ def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None =
     # rates and auxiliaries at the output times (compiled, member by member)
     DYout = np.empty_like(Yout)
     AUXout = np.empty((M, len(out_times), AUX_SIZE))
-    outputs_members(out_times, Yout, DYout, LVout, model.P, model.C, layout.k, AUXout)
+    outputs_members(np.array(out_times, dtype=float), Yout, DYout, LVout, model.P, model.C, layout.k, AUXout)
     stats = dict(method=first.solver.method, engine=engine, rtol=first.solver.rtol, atol=first.solver.atol,
                  nfev=int(nfev), segments=len(edges) - 1, breakpoints=[float(b) for b in edges[1:-1]],
                  members=M, state_size=layout.size, integration_seconds=wall)
@@ -219,10 +224,10 @@ def _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, y, ato
     budget = getattr(method, "max_rhs_evaluations", None)
     deadline = getattr(method, "deadline", None)
     size, n_seg = layout.size, len(edges) - 1
-    Y0 = np.ascontiguousarray(y.reshape(size, M).T)
-    ATOL = np.ascontiguousarray(np.broadcast_to(atol, (size * M,)).reshape(size, M).T)
+    Y0 = np.array(y.reshape(size, M).T, order="C")                    # writable copies: one compiled signature
+    ATOL = np.array(np.broadcast_to(atol, (size * M,)).reshape(size, M).T, order="C")
     edges_arr = np.asarray(edges, dtype=float)
-    times = np.ascontiguousarray(out_times, dtype=float)
+    times = np.array(out_times, dtype=float)
     Yout = np.empty((M, len(times), size))
     max_nfev = np.iinfo(np.int64).max // 2 if budget is None else int(budget)
     nfev = 0

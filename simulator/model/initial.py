@@ -52,7 +52,8 @@ def each(function, members: int, *args):
     results = []
     for m in range(members):
         sliced = [a[..., m] if isinstance(a, np.ndarray) and a.ndim and a.shape[-1] == members else a for a in args]
-        sliced = [(float(a) if a.ndim == 0 else np.ascontiguousarray(a)) if isinstance(a, np.ndarray) else a
+        # writable C copies: a read-only view is another argument type for numba (another compilation)
+        sliced = [(float(a) if a.ndim == 0 else np.array(a, order="C")) if isinstance(a, np.ndarray) else a
                   for a in sliced]
         results.append(function(*sliced))
     return np.stack(results, axis=-1)
@@ -145,7 +146,7 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
     alpha = p.capital_elasticity
     wage0 = np.empty((N, M))
     for m in range(M):
-        wage0[:, m], change = _base_wage(*(np.ascontiguousarray(a[..., m]) for a in (T, LF_resident, Y_core0, x)), float(alpha[m]),
+        wage0[:, m], change = _base_wage(*(np.array(a[..., m], order="C") for a in (T, LF_resident, Y_core0, x)), float(alpha[m]),
                                          *(float(np.broadcast_to(v, (M,))[m]) for v in (
                                              p.commuting_propensity, p.commuting_time_scale,
                                              p.commuting_wage_elasticity)))

@@ -39,6 +39,19 @@ def _source_hash() -> str:
     return h.hexdigest()[:16]
 
 
+def _prune(base: Path, keep: str, age: float = 3600.0) -> None:
+    """Remove the caches of earlier sources (``jit-*`` beside ``keep``) not written to for ``age`` seconds
+    (each is 20–50 MB; an edited model never reads them again)."""
+    import shutil
+    import time
+    for old in base.glob("jit-*"):
+        try:
+            if old.name != keep and time.time() - old.stat().st_mtime > age:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:  # pragma: no cover
+            pass
+
+
 def _cache_dir() -> str:
     explicit = os.environ.get("SIMULATOR_JIT_CACHE")
     if explicit:
@@ -50,6 +63,7 @@ def _cache_dir() -> str:
             probe = base / ".write-test"
             probe.touch()
             probe.unlink()
+            _prune(base, tag)
             return str(base / tag)
         except OSError:
             continue

@@ -61,12 +61,16 @@ AUX_OFFSETS, AUX_SIZE = _aux_offsets()
 
 
 def _member_first(value, members: int, dtype=np.float64) -> np.ndarray:
-    """A member-last array (…, M) or a member-free one (…) → contiguous (M, …)."""
+    """A member-last array (…, M) or a member-free one (…) → a new writable C-contiguous (M, …) array.
+
+    Always a copy: numba compiles (and caches) one version per argument type, and a read-only array (what
+    ``np.broadcast_to`` gives, kept by ``np.ascontiguousarray`` when it need not copy, e.g. for M = 1) is a
+    different type from a writable one; mixed records cost a second full compilation of the core."""
     a = np.asarray(value, dtype=dtype)
     if a.ndim == 0 or a.shape[-1] != members:
         a = a[..., None]
     a = np.broadcast_to(a, a.shape[:-1] + (members,))
-    return np.ascontiguousarray(np.moveaxis(a, -1, 0))
+    return np.array(np.moveaxis(a, -1, 0), dtype=dtype, order="C")
 
 
 def parameters_record(p, members: int) -> Params:
@@ -82,8 +86,8 @@ def constants_record(c, members: int) -> Consts:
             v = getattr(c, name, None)
             values.append(_member_first(internal_commute()[:, None] if v is None else v, members))
         elif name == "age_class":
-            values.append(np.ascontiguousarray(np.broadcast_to(np.asarray(c.ages.age_class, dtype=np.int64),
-                                                               (members, len(c.ages.age_class)))))
+            values.append(np.array(np.broadcast_to(np.asarray(c.ages.age_class, dtype=np.int64),
+                                                   (members, len(c.ages.age_class))), order="C"))
         elif name in _AGE_FIELDS:
             v = np.asarray(getattr(c.ages, name), dtype=float)          # (G, 1) or (G, M); (V, 1)
             values.append(_member_first(np.broadcast_to(v, (v.shape[0], members)), members))
