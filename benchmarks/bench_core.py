@@ -11,6 +11,9 @@ ratios old/new per round, printed as median [min–max] over ``--rounds``:
 * single: ``run(baseline)`` → Dataset (after one warm-up run in the same process);
 * sweep: a member-run inside one chunk of ``--members`` members of ``sweeps/uncertainty.yaml``
   (``run_sweep`` with -j 1, one chunk, files written), per member;
+* calibration: one Jacobian batch of ``sim calibrate calibration/baseline.yaml`` (the fitted free vector
+  and one forward step per free parameter, ``Problem.residuals``: scenarios built, integrated together,
+  observations read), per model-run;
 * accuracy: the scaled max error of the baseline at its own tolerance (rtol 1e-6) against a reference
   integration with rtol = atol = 1e-10 (DOP853 through ``solve_ivp``, computed by the new code): per state
   block max|x − ref| / max|ref|, the largest over blocks;
@@ -65,6 +68,23 @@ def worker(task: str, repeat: int, members: int, out: str | None) -> dict:
                                 chunk_size=members)
                 times.append((time.process_time() - t) / members)
         return {"seconds": _median(times), "failed": int(res.failures)}
+    if task == "calibration":
+        from simulator.fitting import load_config
+        from simulator.fitting.fit import Problem
+        cfg, scenario = load_config(ROOT_W / "calibration" / "baseline.yaml")
+        problem = Problem(cfg, scenario)
+        theta0 = np.array([f.prior[0] for f in problem.free], dtype=float)
+        theta0 = np.clip(theta0, problem.lo, problem.hi)
+        n = len(theta0)
+        steps = np.vstack([theta0] + [theta0 + 1e-4 * np.eye(n)[j] * (problem.hi - problem.lo) for j in range(n)])
+        active = np.ones(n, dtype=bool)
+        problem.residuals(steps[:2], problem.fit_observations, active, problem.prior_mean)      # warm-up
+        times = []
+        for _ in range(max(1, repeat // 2)):
+            t = time.process_time()
+            problem.residuals(steps, problem.fit_observations, active, problem.prior_mean)
+            times.append((time.process_time() - t) / len(steps))
+        return {"seconds": _median(times), "runs": len(steps)}
     if task == "accuracy":
         tr = simulate(sc)
         np.savez(out, **{k: v for k, v in tr.states.items()})
@@ -133,7 +153,7 @@ def main() -> None:
         old = Path(tmp) / "old"
         old.mkdir()
         subprocess.run(f"git archive {args.old} | tar -x -C {old}", shell=True, check=True, cwd=ROOT)
-        rows: dict[str, list] = {"single": [], "sweep": []}
+        rows: dict[str, list] = {"single": [], "sweep": [], "calibration": []}
         nfev = {}
         for r in range(args.rounds):
             for task in rows:
@@ -153,7 +173,8 @@ def main() -> None:
         pysd = call(ROOT, "pysd", args)["seconds"] if args.pysd else None
 
     print(f"\n{'measure':34s} {'old (median)':>14s} {'new (median)':>14s} {'old/new median [min–max]':>26s}")
-    for task, label in (("single", "run(baseline) CPU"), ("sweep", f"member-run in a {args.members}-chunk")):
+    for task, label in (("single", "run(baseline) CPU"), ("sweep", f"member-run in a {args.members}-chunk"),
+                        ("calibration", "model-run in a calibration batch")):
         o = [a for a, _ in rows[task]]
         n = [b for _, b in rows[task]]
         ratios = [a / b for a, b in rows[task]]
