@@ -147,8 +147,9 @@ class ExplorerApp:
             f.add_layout(Span(location=target / scale, dimension="width", line_dash="dotted", line_color="#c00"))
             f.scatter([tgt.year], [target / scale], marker="star", size=14, color="#c00",
                       legend_label=f"{tgt.year:g} target")
-            f.legend.location = "top_right" if col == "pop" else "top_left"
-            f.legend.background_fill_alpha = 0.7
+            f.add_layout(f.legend[0], "right")    # beside the plot: inside, it hid the lines it explains
+            f.legend.label_text_font_size = "8.5pt"
+            f.legend.spacing, f.legend.padding = 0, 6
         cols = {"year": [], **{f"pop_{p}": [] for p in PARTS}, **{f"gdp_{p}": [] for p in PARTS}}
         self.part_src = ColumnDataSource(dict(cols))
         self.part_ref = ColumnDataSource(dict(cols))
@@ -187,7 +188,8 @@ class ExplorerApp:
 
     def _right(self):
         save = pn.Row(self.name_input, pn.Column(pn.Spacer(height=18), self.save_button), sizing_mode="stretch_width")
-        tabs = pn.Tabs(("Metro area", pn.Column(self.pop_fig, self.gdp_fig, sizing_mode="stretch_width")),
+        tabs = pn.Tabs(("Metro area", pn.Column(self.pop_fig, self.gdp_fig, self._band_note(),
+                                                sizing_mode="stretch_width")),
                        ("City parts", pn.Column(
                            pn.pane.HTML("population in 万人 (10<sup>4</sup> persons), top; nominal GDP in 亿元 "
                                         "(10<sup>8</sup> yuan/yr), bottom; thick: the current setting; dashed grey: "
@@ -197,11 +199,11 @@ class ExplorerApp:
                            pn.GridBox(*self.part_figs, ncols=4, sizing_mode="stretch_width"),
                            sizing_mode="stretch_width")),
                        sizing_mode="stretch_width", dynamic=True)     # the hidden tab is rendered when opened
-        return pn.Column(self.check, self.status, tabs, self._band_note(), save, self.saved,
-                         sizing_mode="stretch_width")
+        return pn.Column(self.check, self.status, tabs, save, self.saved, sizing_mode="stretch_width")
 
     def _band_note(self):
-        """What the shaded band is (whose, how many members, which file) and its range in the target year."""
+        """What the shaded band is (whose, how many members, which file) and its range in the target year
+        (under the metro plots: the City parts tab has no band)."""
         st = self.state
         if st.band is None:
             return pn.pane.HTML("", sizing_mode="stretch_width", visible=False)
