@@ -25,8 +25,9 @@ explore("scenarios/baseline.yaml", band="outputs/uncertainty/ensemble.nc").
 \b
 Examples:
   sim explore                                  # baseline, http://127.0.0.1:5006/
-  sim explore scenarios/plan.yaml --port 5007  # start from the plan (the baseline drawn too)
-  sim explore scenarios/plan.yaml --band outputs/uncertainty   # and the band of sim sweep sweeps/uncertainty.yaml
+  sim explore scenarios/plan.yaml --band outputs/uncertainty   # the plan, the baseline and its band (1)
+
+(1) the 90 % band of `sim sweep sweeps/uncertainty.yaml` (run it first; -n 200 takes seconds).
 """)
 @click.argument("scenario", required=False, default="scenarios/baseline.yaml",
                 type=click.Path(dir_okay=False, path_type=Path))
@@ -63,8 +64,11 @@ def explore_cmd(scenario: Path, output: Path, host: str, port: int, show: bool, 
         log.warning(f"listening on {host}: anyone who can reach this address can run the model and save "
                     f"scenario files into {output}")
     if check:
+        st = first.state
         click.echo(f"ok: the explorer for {scenario} would listen on http://{host}:{port}/ "
-                   f"and save into {output}/")
+                   f"and save into {output}/"
+                   + (f"; baseline drawn too ({st.baseline_file})" if st.baseline is not None else "")
+                   + (f"; band: {st.band_label()}" if st.band is not None else ""))
         return
     def session():
         app = ExplorerApp(scenario, output, reference=first.state.reference,   # the start scenario, the

@@ -242,6 +242,7 @@ def test_band_from_an_ensemble_file(tmp_path, monkeypatch):
     assert ex.band_owner() == "start"
     label = ex.band_label()
     assert label.startswith("baseline 90 % band") and "18 members of 20" in label and "sweep uncertainty" in label
+    assert "only 18 members: the 5 % and 95 % quantiles are rough" in label
     assert str(out / "uncertainty" / "ensemble.nc") in label
     plan = Explorer("scenarios/plan.yaml", out, reference=False, baseline=False, band=b)
     assert plan.band is b and plan.band_owner() == "other"                  # no baseline loaded to match
@@ -254,7 +255,7 @@ def test_bad_band_files_give_messages(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
     _ensemble(elsewhere / "ensemble.nc")
-    _ensemble(out / "few.nc", runs=12, failed=(1, 2, 3))
+    _ensemble(out / "few.nc", runs=6, failed=(1, 2))
     (out / "results.nc").write_bytes(b"")
     import xarray as xr
     xr.Dataset({"metro_population": ("time", [1.0, 2.0])}, coords={"time": [2024, 2025]}).to_netcdf(out / "run.nc")
@@ -266,7 +267,7 @@ def test_bad_band_files_give_messages(tmp_path, monkeypatch):
              out / "text.nc": "not a NetCDF file",
              out / "results.nc": "not a NetCDF file",
              out / "run.nc": "not an ensemble (dimensions time; no metro_gdp_nominal)",
-             out / "few.nc": "9 of 12 members ran; a 5–95 % band needs at least 10",
+             out / "few.nc": "4 of 6 members ran; a 5–95 % band needs at least 5",
              ROOT / "sweeps" / "uncertainty.yaml": "a YAML file, not an ensemble result"}
     for path, why in cases.items():
         with pytest.raises(ExploreError) as err:

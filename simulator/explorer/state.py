@@ -28,7 +28,8 @@ from .controls import PART_NAMES, PARTS, RAIL_LINKS, Control, groups
 TARGET_YEAR = 2030
 BASELINE = "scenarios/baseline.yaml"
 BAND_QUANTILES = (0.05, 0.95)
-BAND_MIN_MEMBERS = 10
+BAND_MIN_MEMBERS = 5          # fewer: refused; under BAND_ROUGH_MEMBERS the label says the band is rough
+BAND_ROUGH_MEMBERS = 20
 
 #: policies set per city part by one amount: kind → (node key, amount key, keys shared by all parts), in file order
 AMOUNT_POLICIES = {
@@ -304,6 +305,8 @@ class Explorer:
         text = (f"{head} (5–95 % over {b.members} members"
                 + (f" of {b.runs}" if b.runs != b.members else "")
                 + (f", sweep {b.sweep}" if b.sweep else "") + f", file {b.path.as_posix()})")
+        if b.members < BAND_ROUGH_MEMBERS:
+            text += f"; only {b.members} members: the 5 % and 95 % quantiles are rough"
         if owner == "changed":
             text += (f"; the ensemble's scenario text differs from {b.scenario} as loaded now (an older file or "
                      f"other parameters): rerun the sweep")
