@@ -4,10 +4,10 @@ shown inline in a notebook by ``simulator.explore``, defined in ``explorer/__ini
 Left: one card per policy or lever (a control per plan-area part, its start year, a reset button).
 Right: the 2030 check (population in 万人, nominal GDP in 亿元, gap to the targets), metro-area
 trajectories and, on a second tab, the four plan-area parts; the start scenario is drawn dashed beside
-the current setting, the baseline dash-dotted when the start scenario is another one, and optionally the
-5–95 % band of an ensemble (``band=``) shaded and labelled with its scenario, member count and file. Every change is validated and run in a worker thread (``LatestRunner``: a newer
-change supersedes the running one); a setting that cannot be shown leaves the last good picture and
-says why.
+the current setting, the baseline dash-dotted when the start scenario is another one, and optionally
+the 5–95 % band of an ensemble (``band=``) shaded and labelled with its scenario, member count and file.
+Every change is validated and run in a worker thread (``LatestRunner``: a newer change supersedes the
+running one); a setting that cannot be shown leaves the last good picture and says why.
 """
 from __future__ import annotations
 
@@ -30,8 +30,8 @@ BAND_COLOR = "#1f77b4"
 
 
 def _label(cls, text: str) -> dict:
-    """A widget's label: ``label=`` where the installed Panel has it (1.8+; ``name`` goes away in 2.0),
-    else ``name=`` (Panel 1.4–1.7)."""
+    """A widget's label: ``label=`` where the installed Panel has it (Panel 1.9 deprecates ``name``, to go
+    in 2.0), else ``name=`` (earlier 1.x releases without ``label``)."""
     return {"label": text} if "label" in cls.param else {"name": text}
 
 
@@ -150,10 +150,9 @@ class ExplorerApp:
             f.add_layout(f.legend[0], "right")    # beside the plot: inside, it hid the lines it explains
             f.legend.label_text_font_size = "8.5pt"
             f.legend.spacing, f.legend.padding = 0, 6
-        cols = {"year": [], **{f"pop_{p}": [] for p in PARTS}, **{f"gdp_{p}": [] for p in PARTS}}
-        self.part_src = ColumnDataSource(dict(cols))
-        self.part_ref = ColumnDataSource(dict(cols))
-        self.part_base = ColumnDataSource(dict(cols))
+        def cols():
+            return {"year": [], **{f"pop_{p}": [] for p in PARTS}, **{f"gdp_{p}": [] for p in PARTS}}
+        self.part_src, self.part_ref, self.part_base = (ColumnDataSource(cols()) for _ in range(3))
         self.part_figs = []                  # small multiples: each part on its own scale (Changchun is 5–15× the others)
         for col, what, unit in (("pop", "population", "10^4 persons"), ("gdp", "nominal GDP", "10^8 yuan/yr")):
             for p in PARTS:
