@@ -7,6 +7,7 @@ round trips, validation, the model run and the redraw). Also prints the model pa
 (``Explorer.compute``, in process). Needs chromium + chromedriver (apt) and selenium.
 
     python benchmarks/bench_explore.py --repeat 10 scenarios/baseline.yaml scenarios/plan.yaml
+    python benchmarks/bench_explore.py --repeat 8 scenarios/plan.yaml --band outputs/uncertainty   # with a band
 """
 from __future__ import annotations
 
@@ -22,12 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def browser_latency(scenario: str, repeat: int) -> list[float]:
+def browser_latency(scenario: str, repeat: int, band: str | None = None) -> list[float]:
     from selenium.webdriver.common.keys import Keys
 
     from tests.browser_helpers import browser, find, quit_browser, set_lever, start_server, text_of, wait_change
     out = Path(tempfile.mkdtemp(prefix="bench-explore-"))
-    proc, url = start_server(scenario, out)
+    proc, url = start_server(scenario, out, args=("--band", band) if band else ())
     driver = browser()
     times = []
     try:
@@ -47,7 +48,7 @@ def browser_latency(scenario: str, repeat: int) -> list[float]:
     return times
 
 
-def compute_time(scenario: str, repeat: int) -> list[float]:
+def compute_time(scenario: str, repeat: int, band: str | None = None) -> list[float]:
     from simulator.explorer.state import Explorer
     ex = Explorer(scenario, tempfile.mkdtemp(prefix="bench-explore-"), reference=False)
     times = []
@@ -64,12 +65,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("scenarios", nargs="*", default=["scenarios/baseline.yaml"])
     ap.add_argument("--repeat", type=int, default=10)
+    ap.add_argument("--band", help="ensemble.nc for sim explore --band (drawn in the browser measurement)")
     args = ap.parse_args()
     os.chdir(ROOT)
     print(f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f}")
     for sc in args.scenarios:
         for what, fn in (("model (Explorer.compute)", compute_time), ("end to end in Chromium", browser_latency)):
-            t = fn(sc, args.repeat)
+            t = fn(sc, args.repeat, args.band)
             print(f"{sc}: {what}: min {min(t):.2f} s, median {statistics.median(t):.2f} s, max {max(t):.2f} s "
                   f"({len(t)} changes)")
     print(f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f}")

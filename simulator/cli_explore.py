@@ -15,13 +15,19 @@ log = logging.getLogger("simulator.cli")
 as a local web app and print its address: move a lever (in planner units, per plan-area part) and see
 the 2030 population and GDP against the targets redrawn; "Save scenario" writes the changed levers as a
 commented YAML file that extends SCENARIO into outputs/explore/ (or -o DIR), for sim validate and sim run.
-Listens on 127.0.0.1 unless --host says otherwise (then it warns). Ctrl-C stops it. In a notebook:
-from simulator import explore; explore("scenarios/baseline.yaml").
+Starting from another scenario than the baseline, the baseline (scenarios/baseline.yaml) is drawn too.
+--band FILE shades the 5–95 % band of metro population and nominal GDP over the members of an ensemble.nc
+written by sim sweep (labelled with the ensemble's scenario, its member count and the file). Files are
+read only inside the project and the output directory. Listens on 127.0.0.1 unless --host says otherwise
+(then it warns). Ctrl-C stops it. In a notebook: from simulator import explore;
+explore("scenarios/baseline.yaml", band="outputs/uncertainty/ensemble.nc").
 
 \b
 Examples:
   sim explore                                  # baseline, http://127.0.0.1:5006/
-  sim explore scenarios/plan.yaml --port 5007  # start from the plan
+  sim explore scenarios/plan.yaml --band outputs/uncertainty   # the plan, the baseline and its band (1)
+
+(1) the 90 % band of `sim sweep sweeps/uncertainty.yaml` (run it first; -n 200 takes seconds).
 """)
 @click.argument("scenario", required=False, default="scenarios/baseline.yaml",
                 type=click.Path(dir_okay=False, path_type=Path))
@@ -31,9 +37,13 @@ Examples:
 @click.option("--port", default=5006, show_default=True, type=click.IntRange(0, 65535),
               help="Port (0: any free port).")
 @click.option("--show/--no-show", default=False, help="Open the page in the default browser.")
+@click.option("--band", "band", type=click.Path(path_type=Path), default=None, metavar="FILE",
+              help="ensemble.nc of `sim sweep` (or its directory): shade its 5–95 % band of metro population "
+                   "and nominal GDP.")
 @click.option("--check", is_flag=True, help="Build the app, run the scenario once and exit without serving.")
 @verbosity_options
-def explore_cmd(scenario: Path, output: Path, host: str, port: int, show: bool, check: bool) -> None:
+def explore_cmd(scenario: Path, output: Path, host: str, port: int, show: bool, band: Path | None,
+                check: bool) -> None:
     try:
         import panel as pn
     except ImportError:
@@ -47,18 +57,22 @@ def explore_cmd(scenario: Path, output: Path, host: str, port: int, show: bool, 
     except DestinationError as exc:
         fail(f"cannot write saved scenarios: {exc}")
     try:
-        first = ExplorerApp(scenario, output)     # validates the file and runs it once, before listening
+        first = ExplorerApp(scenario, output, band=band)   # validates the files and runs once, before listening
     except ExploreError as exc:
         fail(str(exc))
     if host not in ("127.0.0.1", "localhost", "::1"):
         log.warning(f"listening on {host}: anyone who can reach this address can run the model and save "
                     f"scenario files into {output}")
     if check:
+        st = first.state
         click.echo(f"ok: the explorer for {scenario} would listen on http://{host}:{port}/ "
-                   f"and save into {output}/")
+                   f"and save into {output}/"
+                   + (f"; baseline drawn too ({st.baseline_file})" if st.baseline is not None else "")
+                   + (f"; band: {st.band_label()}" if st.band is not None else ""))
         return
     def session():
-        app = ExplorerApp(scenario, output, reference=first.state.reference)   # the start scenario runs once
+        app = ExplorerApp(scenario, output, reference=first.state.reference,   # the start scenario, the
+                          baseline=first.state.baseline, band=first.state.band)  # baseline, the band: once
         pn.state.on_session_destroyed(lambda context: app.runner.close())
         return app.layout
     server = pn.serve(session, address=host, port=port, show=False,

@@ -130,3 +130,5 @@ def _value(key: str) -> float:
 COST_PER_GRADUATE = _value("graduate_retained")
 COST_PER_M2_AFFORDABLE = _value("affordable_housing_m2")
 CHILDREN_PER_BIRTH_COHORT = _value("childcare_per_child_years")
+RAIL_YUAN_PER_MINUTE = _value("rail_minute_saved")
+RAIL_LOCAL_SHARE = _value("rail_local_share")

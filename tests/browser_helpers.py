@@ -34,12 +34,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(scenario: str, output: Path, cwd: Path = ROOT, timeout: float = 60):
-    """``sim explore SCENARIO --port P`` in a subprocess; returns (process, url) once it listens."""
+def start_server(scenario: str, output: Path, cwd: Path = ROOT, timeout: float = 60, args=()):
+    """``sim explore SCENARIO --port P [ARGS]`` in a subprocess; returns (process, url) once it listens."""
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", "explore", scenario, "--port", str(port),
-                             "-o", str(output)], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                             "-o", str(output), *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

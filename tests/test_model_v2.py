@@ -133,6 +133,46 @@ def test_unemployment_stays_at_its_base_level_under_steady_growth(base):
     assert float(np.abs(u - u.sel(time=2024)).max()) < 0.005
 
 
+@pytest.mark.parametrize("metro_growth, moves", [(0.045, False), (0.08, True)])
+def test_balanced_growth_moves_no_one(metro_growth, moves):
+    """Balanced growth: every alternative's income (nine nodes and the rest of China) grows at one rate.
+    The model's own perception stocks (dVp/dt = (V − Vp)/τ_V, dVr/dt = (Vp − Vr)/τ_h, the same for the
+    rest of China), started on the steady path as initial.py starts them, give choice probabilities that
+    stay put to 1e-6 over 30 years. Scope: the income terms; housing and services enter V as ratios to
+    their base and are constant here. Control: metro incomes growing 8 %/yr against 4.5 % must move
+    people (the test can fail)."""
+    from simulator.model.nodes import N_NODES
+    from simulator.model.sectors import migration
+    kappa, g_ext, tau_V, tau_h = 1.5, 0.045, 3.0, 2.0
+    xi = np.linspace(-0.4, 0.3, N_NODES)[:, None]                       # fixed effects (N, 1)
+    V = lambda t: xi + kappa * metro_growth * t                          # noqa: E731  κ·ln(W/W0) + ξ
+    E = lambda t: kappa * g_ext * t                                      # noqa: E731  κ·ln(W_ext/W_ext0)
+    vp0, vr0 = expectations.initial_additive(xi, kappa * g_ext, tau_h, tau_V)     # base path: g0 = g_ext
+    ep0, er0 = expectations.initial_additive(0.0, kappa * g_ext, tau_h, tau_V)
+
+    def rhs(t, y):
+        vp, vr, ep, er = y[:N_NODES, None], y[N_NODES:2 * N_NODES, None], y[-2], y[-1]
+        return np.concatenate([((V(t) - vp) / tau_V).ravel(), ((vp - vr) / tau_h).ravel(),
+                               [(E(t) - ep) / tau_V, (ep - er) / tau_h]])
+
+    y0 = np.concatenate([np.ravel(vp0), np.ravel(vr0), [ep0, er0]])
+    sol = solve_ivp(rhs, (0, 30), y0, t_eval=[0, 10, 30], rtol=1e-11, atol=1e-12)
+    cost = migration.migration_cost(np.full((N_NODES, N_NODES, 1), 90.0), np.array([1.0]), np.array([0.0]),
+                                    np.array([2.0]))
+    bonus, home = np.zeros((N_NODES, 2, 1)), np.full((N_NODES, 1), 3.0)
+    probs = []
+    for y in sol.y.T:
+        vp, vr, ep, er = y[:N_NODES, None], y[N_NODES:2 * N_NODES, None], y[-2], y[-1]
+        v_hat = expectations.forecast_additive(vp, vr, tau_h, tau_V)
+        e_hat = np.array([[expectations.forecast_additive(ep, er, tau_h, tau_V)]])
+        probs.append(migration.choice_probabilities(v_hat, bonus, home, cost, e_hat))
+    drift = max(np.abs(p - probs[0]).max() for p in probs[1:])
+    if moves:
+        assert drift > 1e-3                      # faster metro income growth pulls movers in
+    else:
+        assert drift < 1e-6                      # balanced growth: no one moves because time passes
+
+
 def test_perception_delay_no_longer_creates_people(base):
     """τ_V = 0.1 yr moved 2030 population by +17.5万 through lag bias; trend-corrected, < 2万."""
     fast = _run(parameters={"attractiveness_perception_time": 0.1})

@@ -125,6 +125,34 @@ def test_fiscal_costs_and_the_budget_flag():
     assert rows[2027]["exceeds"] and not rows[2030]["exceeds"]     # 50 bn of local money is far above the room
 
 
+def test_rail_capital_and_each_city_pays_from_its_own_budget():
+    """Rail's local share of the capital cost is spread over the years up to the opening and split between the
+    link's two ends; each city's cost is set against its own revenue (τ_f·GDP of the whole city + transfers)."""
+    from simulator.costs import RAIL_LOCAL_SHARE, RAIL_YUAN_PER_MINUTE
+    from simulator.fiscal import DISCRETIONARY_SHARE, fiscal_summary
+    ds = run(_scenario({"rail": [{"link": "CC_P-JL_P", "minutes": 40, "opens": 2027}],
+                        "graduates_retained": [{"node": "LY_P", "per_year": 2000, "from": 2025}]},
+                       levers={"transfers": {"LY_P": 5e9}}))
+    rail = ds.policy_cost.sel(policy="rail[1]")                  # policies of one kind in a file come in kind order
+    capital = (60 - 40) * RAIL_YUAN_PER_MINUTE * RAIL_LOCAL_SHARE            # 60 min before the opening
+    np.testing.assert_allclose(rail.sel(time=[2025, 2026, 2027]), capital / 3)   # calendar years 2025–27
+    assert float(rail.sel(time=2028)) == 0.0 and float(rail.sel(time=2024)) == 0.0
+    city = ds.city_policy_cost.sel(time=2026)
+    assert float(city.sel(whole_city="Changchun")) == pytest.approx(capital / 6)          # half of a third
+    assert float(city.sel(whole_city="Jilin")) == pytest.approx(capital / 6)
+    assert float(city.sel(whole_city="Liaoyuan")) == pytest.approx(2000 * COST_PER_GRADUATE)
+    assert float(city.sel(whole_city="Siping")) == 0.0
+    np.testing.assert_allclose(city.sum(), ds.policy_cost_total.sel(time=2026))        # nothing lost or doubled
+    revenue = ds.city_budget_revenue.sel(time=2026, whole_city="Liaoyuan")
+    share = float(np.mean(resolve({})["fiscal_revenue_share"]))
+    assert float(revenue) == pytest.approx(share * float(ds.city_gdp_nominal.sel(time=2026, whole_city="Liaoyuan"))
+                                           + 5e9)
+    rows = fiscal_summary(ds, [2026])[0]["cities"]
+    assert [r["city"] for r in rows] == ["Changchun", "Jilin", "Liaoyuan"]
+    assert all(r["fiscal_room"] == pytest.approx(DISCRETIONARY_SHARE * float(ds.city_budget_revenue.sel(
+        time=2026, whole_city=r["city"]))) for r in rows)
+
+
 def test_run_summary_and_terminal_report_the_fiscal_check(tmp_path):
     """`sim run` prints the policy spending line and summary.json carries it (flagged when above the room)."""
     import json

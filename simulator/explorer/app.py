@@ -4,9 +4,10 @@ shown inline in a notebook by ``simulator.explore``, defined in ``explorer/__ini
 Left: one card per policy or lever (a control per plan-area part, its start year, a reset button).
 Right: the 2030 check (population in 万人, nominal GDP in 亿元, gap to the targets), metro-area
 trajectories and, on a second tab, the four plan-area parts; the start scenario is drawn dashed beside
-the current setting. Every change is validated and run in a worker thread (``LatestRunner``: a newer
-change supersedes the running one); a setting that cannot be shown leaves the last good picture and
-says why.
+the current setting, the baseline dash-dotted when the start scenario is another one, and optionally
+the 5–95 % band of an ensemble (``band=``) shaded and labelled with its scenario, member count and file.
+Every change is validated and run in a worker thread (``LatestRunner``: a newer change supersedes the
+running one); a setting that cannot be shown leaves the last good picture and says why.
 """
 from __future__ import annotations
 
@@ -23,6 +24,20 @@ from .state import Explorer, ExploreError, LatestRunner, Numbers, Superseded
 
 log = logging.getLogger(__name__)
 COLORS = {"CC_P": "#1f77b4", "JL_P": "#d62728", "SP_P": "#2ca02c", "LY_P": "#9467bd"}
+START_STYLE = dict(line_dash="dashed", color="#888", line_width=2)
+BASELINE_STYLE = dict(line_dash="dotdash", color="#e07b00", line_width=2)
+BAND_COLOR = "#1f77b4"
+
+
+def _label(cls, text: str) -> dict:
+    """A widget's label: ``label=`` where the installed Panel has it (Panel 1.9 deprecates ``name``, to go
+    in 2.0), else ``name=`` (earlier 1.x releases without ``label``)."""
+    return {"label": text} if "label" in cls.param else {"name": text}
+
+
+def _color(cls, color: str) -> dict:
+    """A button's colour: ``color=`` where the installed Panel has it (``button_type`` goes away in 2.0)."""
+    return {"color": color} if "color" in cls.param else {"button_type": color}
 
 
 def _fig(title: str, y_label: str, height: int = 300):
@@ -33,17 +48,19 @@ def _fig(title: str, y_label: str, height: int = 300):
 
 
 class ExplorerApp:
-    def __init__(self, scenario, output_dir="outputs/explore", name: str | None = None, reference=True):
+    def __init__(self, scenario, output_dir="outputs/explore", name: str | None = None, reference=True,
+                 baseline=True, band=None):
         pn.extension(notifications=False)
-        self.state = Explorer(scenario, output_dir, reference=reference)
+        self.state = Explorer(scenario, output_dir, reference=reference, baseline=baseline, band=band)
         self.runner = LatestRunner()          # one per session: another tab's change never supersedes this one's
         self.widgets: dict[str, pn.widgets.Widget] = {}
         self._updating = False
         self.status = pn.pane.HTML("", css_classes=["explore-status"], sizing_mode="stretch_width")
         self.check = pn.pane.HTML("", sizing_mode="stretch_width")
-        self.name_input = pn.widgets.TextInput(name="scenario name", value=name or f"{self.state.start.name}_explore",
-                                               width=220)
-        self.save_button = pn.widgets.Button(name="Save scenario", button_type="primary", width=140)
+        self.name_input = pn.widgets.TextInput(**_label(pn.widgets.TextInput, "scenario name"),
+                                               value=name or f"{self.state.start.name}_explore", width=220)
+        self.save_button = pn.widgets.Button(**_label(pn.widgets.Button, "Save scenario"),
+                                             **_color(pn.widgets.Button, "primary"), width=140)
         self.save_button.on_click(self._save)
         self.saved = pn.pane.HTML("", css_classes=["explore-saved"], sizing_mode="stretch_width")
         self._build_plots()
@@ -55,7 +72,7 @@ class ExplorerApp:
     def _widget(self, c):
         value = self.state.values[c.id]
         cls = pn.widgets.EditableIntSlider if c.integer else pn.widgets.EditableFloatSlider
-        kw = dict(name=f"{c.label} ({c.units})", start=c.low, end=c.high, step=c.step,
+        kw = dict(**_label(cls, f"{c.label} ({c.units})"), start=c.low, end=c.high, step=c.step,
                   value=int(value) if c.integer else value, fixed_start=c.hard_low, fixed_end=c.hard_high,
                   sizing_mode="stretch_width", css_classes=[f"ctl-{c.id.replace('.', '-')}"])
         if c.integer:
@@ -81,7 +98,8 @@ class ExplorerApp:
                         items.append(pn.pane.Markdown(f"{PART_NAMES[p]}: every condition already removed by "
                                                       f"{self.state.path.name}", margin=(0, 5)))
                         continue
-                    w = pn.widgets.CheckBoxGroup(name=PART_NAMES[p], options=options, value=[], inline=True)
+                    w = pn.widgets.CheckBoxGroup(**_label(pn.widgets.CheckBoxGroup, PART_NAMES[p]), options=options,
+                                                 value=[], inline=True)
                     w.param.watch(lambda e, cid=f"hukou.{p}": self._changed(cid, e.new), "value")
                     self.widgets[f"hukou.{p}"] = w
                     items += [pn.pane.Markdown(f"**{PART_NAMES[p]}**", margin=(0, 5)), w]
@@ -92,12 +110,14 @@ class ExplorerApp:
                 if note:
                     items.append(pn.pane.Markdown(f"start scenario: {note}",
                                                   styles={"font-size": "0.8em", "color": "#666"}, margin=(-8, 10, 0, 10)))
-            reset = pn.widgets.Button(name=f"reset", button_type="light", width=80)
+            reset = pn.widgets.Button(**_label(pn.widgets.Button, "reset"), **_color(pn.widgets.Button, "light"),
+                                      width=80)
             reset.on_click(lambda e, group=g.name: self._reset(group))
             items.append(reset)
             cards.append(pn.Card(*items, title=g.title, collapsed=g.name not in ("graduates_retained", "tfp_growth"),
                                  sizing_mode="stretch_width"))
-        reset_all = pn.widgets.Button(name="reset all", button_type="light", width=100)
+        reset_all = pn.widgets.Button(**_label(pn.widgets.Button, "reset all"), **_color(pn.widgets.Button, "light"),
+                                      width=100)
         reset_all.on_click(lambda e: self._reset(None))
         head = pn.pane.Markdown(f"### Levers\nstart scenario: `{self.state.path.as_posix()}`; policies are "
                                 "added to its own, a lever holds its value from its year on.", margin=(0, 5))
@@ -105,33 +125,53 @@ class ExplorerApp:
 
     # --- right side --------------------------------------------------------------------------------
     def _build_plots(self):
-        ref = self.state.reference
-        tgt = self.state.start.targets
+        st = self.state
+        ref, base, band = st.reference, st.baseline, st.band
+        tgt = st.start.targets
         self.src = ColumnDataSource(dict(year=[], pop=[], gdp=[]))
         self.ref_src = ColumnDataSource(dict(year=[], pop=[], gdp=[]))
-        self.pop_fig = _fig("Metro-area population, 万人 (10^4 persons)", "10^4 persons")
-        self.gdp_fig = _fig("Metro-area nominal GDP, 亿元 (10^8 yuan/yr)", "10^8 yuan/yr")
+        self.base_src = ColumnDataSource(dict(year=[], pop=[], gdp=[]))
+        self.band_src = ColumnDataSource(dict(year=[], pop_lo=[], pop_hi=[], gdp_lo=[], gdp_hi=[]))
+        self.pop_fig = _fig("Metro-area population, 10^4 persons (万人)", "10^4 persons")
+        self.gdp_fig = _fig("Metro-area nominal GDP, 10^8 yuan/yr (亿元)", "10^8 yuan/yr")
         for f, col, target, scale in ((self.pop_fig, "pop", tgt.population, 1e4), (self.gdp_fig, "gdp", tgt.gdp_nominal, 1e8)):
-            f.line("year", col, source=self.ref_src, line_dash="dashed", color="#888", line_width=2,
-                   legend_label=f"start: {self.state.start.name}")
+            if band is not None:               # drawn first: behind the lines
+                f.varea("year", f"{col}_lo", f"{col}_hi", source=self.band_src, fill_color=BAND_COLOR,
+                        fill_alpha=0.15, legend_label=st.band_label(short=True))
+            if base is not None:
+                f.line("year", col, source=self.base_src, legend_label=f"baseline: {st.baseline_scenario.name}",
+                       **BASELINE_STYLE)
+            f.line("year", col, source=self.ref_src, legend_label=f"start: {st.start.name}", **START_STYLE)
             f.line("year", col, source=self.src, color="#1f77b4", line_width=3, legend_label="current setting")
             f.scatter("year", col, source=self.src, color="#1f77b4", size=5)
             f.add_layout(Span(location=target / scale, dimension="width", line_dash="dotted", line_color="#c00"))
             f.scatter([tgt.year], [target / scale], marker="star", size=14, color="#c00",
                       legend_label=f"{tgt.year:g} target")
-            f.legend.location = "top_right" if col == "pop" else "top_left"
-        self.part_src = ColumnDataSource({"year": [], **{f"pop_{p}": [] for p in PARTS}, **{f"gdp_{p}": [] for p in PARTS}})
-        self.part_ref = ColumnDataSource({"year": [], **{f"pop_{p}": [] for p in PARTS}, **{f"gdp_{p}": [] for p in PARTS}})
+            f.add_layout(f.legend[0], "right")    # beside the plot: inside, it hid the lines it explains
+            f.legend.label_text_font_size = "8.5pt"
+            f.legend.spacing, f.legend.padding = 0, 6
+        def cols():
+            return {"year": [], **{f"pop_{p}": [] for p in PARTS}, **{f"gdp_{p}": [] for p in PARTS}}
+        self.part_src, self.part_ref, self.part_base = (ColumnDataSource(cols()) for _ in range(3))
         self.part_figs = []                  # small multiples: each part on its own scale (Changchun is 5–15× the others)
         for col, what, unit in (("pop", "population", "10^4 persons"), ("gdp", "nominal GDP", "10^8 yuan/yr")):
             for p in PARTS:
                 f = _fig(f"{PART_NAMES[p]}: {what}", unit, height=230)
-                f.line("year", f"{col}_{p}", source=self.part_ref, line_dash="dashed", color="#888", line_width=2)
+                if base is not None:
+                    f.line("year", f"{col}_{p}", source=self.part_base, **BASELINE_STYLE)
+                f.line("year", f"{col}_{p}", source=self.part_ref, **START_STYLE)
                 f.line("year", f"{col}_{p}", source=self.part_src, color=COLORS[p], line_width=3)
                 f.xaxis.axis_label = None
                 self.part_figs.append(f)
         self.ref_src.data = self._series(ref)
         self.part_ref.data = self._part_series(ref)
+        if base is not None:                 # computed once (Explorer), never redrawn
+            self.base_src.data = self._series(base)
+            self.part_base.data = self._part_series(base)
+        if band is not None:
+            self.band_src.data = dict(year=[float(y) for y in band.years],
+                                      pop_lo=list(band.population[0] / 1e4), pop_hi=list(band.population[1] / 1e4),
+                                      gdp_lo=list(band.gdp[0] / 1e8), gdp_hi=list(band.gdp[1] / 1e8))
 
     @staticmethod
     def _series(n: Numbers) -> dict:
@@ -147,17 +187,37 @@ class ExplorerApp:
 
     def _right(self):
         save = pn.Row(self.name_input, pn.Column(pn.Spacer(height=18), self.save_button), sizing_mode="stretch_width")
-        tabs = pn.Tabs(("Metro area", pn.Column(self.pop_fig, self.gdp_fig, sizing_mode="stretch_width")),
+        tabs = pn.Tabs(("Metro area", pn.Column(self.pop_fig, self.gdp_fig, self._band_note(),
+                                                sizing_mode="stretch_width")),
                        ("City parts", pn.Column(
                            pn.pane.HTML("population in 万人 (10<sup>4</sup> persons), top; nominal GDP in 亿元 "
-                                        "(10<sup>8</sup> yuan/yr), bottom; dashed: the start scenario", margin=(0, 10)),
+                                        "(10<sup>8</sup> yuan/yr), bottom; thick: the current setting; dashed grey: "
+                                        f"the start scenario ({html.escape(self.state.start.name)})"
+                                        + ("; dash-dot orange: the baseline" if self.state.baseline is not None else ""),
+                                        margin=(0, 10)),
                            pn.GridBox(*self.part_figs, ncols=4, sizing_mode="stretch_width"),
                            sizing_mode="stretch_width")),
                        sizing_mode="stretch_width", dynamic=True)     # the hidden tab is rendered when opened
         return pn.Column(self.check, self.status, tabs, save, self.saved, sizing_mode="stretch_width")
 
+    def _band_note(self):
+        """What the shaded band is (whose, how many members, which file) and its range in the target year
+        (under the metro plots: the City parts tab has no band)."""
+        st = self.state
+        if st.band is None:
+            return pn.pane.HTML("", sizing_mode="stretch_width", visible=False)
+        year = st.start.targets.year
+        at = st.band.at(year)
+        text = f"shaded: {html.escape(st.band_label())}"
+        if at is not None:
+            (p0, p1), (g0, g1) = at["population"], at["gdp"]
+            text += (f"; in {year:g}: population {p0 / 1e4:,.1f}–{p1 / 1e4:,.1f} 万人, nominal GDP "
+                     f"{g0 / 1e8:,.0f}–{g1 / 1e8:,.0f} 亿元")
+        return pn.pane.HTML(f"<div id='band-label' style='font-size:0.85em;color:#444'>{text}</div>",
+                            sizing_mode="stretch_width", margin=(0, 10))
+
     def _check_html(self, n: Numbers) -> str:
-        ref = self.state.reference
+        ref, base = self.state.reference, self.state.baseline
         rows = []
         for name, label, scale, unit, digits in (("population", "population", 1e4, "万人", 1),
                                                  ("gdp_nominal", "nominal GDP", 1e8, "亿元", 0)):
@@ -171,11 +231,14 @@ class ExplorerApp:
                 f"<td><span id='now-{name}' data-value='{t['simulated']!r}'>{t['simulated'] / scale:,.{digits}f}</span> {unit}</td>"
                 f"<td>{t['value'] / scale:,.0f} {unit}</td>"
                 f"<td><span id='gap-{name}'>{t['gap'] / scale:+,.{digits}f}</span> {unit} ({t['gap_percent']:+.1f} %) {verdict}</td>"
-                f"<td style='color:#666'>{r['simulated'] / scale:,.{digits}f} {unit}</td></tr>")
+                f"<td style='color:#666'>{r['simulated'] / scale:,.{digits}f} {unit}</td>"
+                + (f"<td style='color:#a55a00'>{base.target(name)['simulated'] / scale:,.{digits}f} {unit}</td>"
+                   if base is not None else "") + "</tr>")
         year = int(n.targets[0]["year"])
         return (f"<table class='check' style='font-size:1.05em;border-collapse:collapse' cellpadding=4>"
                 f"<tr style='border-bottom:1px solid #ccc'><th align=left>{year}</th><th align=left>current setting</th>"
-                f"<th align=left>target</th><th align=left>gap</th><th align=left>start: {html.escape(self.state.start.name)}</th></tr>"
+                f"<th align=left>target</th><th align=left>gap</th><th align=left>start: {html.escape(self.state.start.name)}</th>"
+                + (f"<th align=left>baseline</th>" if base is not None else "") + "</tr>"
                 + "".join(rows) + "</table><div style='font-size:0.8em;color:#666'>万人 = 10<sup>4</sup> persons, "
                 "亿元 = 10<sup>8</sup> yuan; GDP is the calendar-year flow, as in sim run</div>")
 

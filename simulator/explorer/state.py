@@ -1,7 +1,9 @@
 """The explorer's state, without any user interface: control values → scenario document → numbers.
 
 ``Explorer(path, output_dir)`` loads the start scenario and runs it once (the reference drawn beside the
-current setting). ``values`` holds each control's display value; ``document()`` is the scenario file
+current setting), and the baseline (``scenarios/baseline.yaml``) once when the start scenario is another one;
+``band=FILE`` reads the 5–95 % band of metro population and nominal GDP from an ensemble.nc of ``sim sweep``
+(``Band``). ``values`` holds each control's display value; ``document()`` is the scenario file
 that extends the start scenario with only the changed controls; ``scenario()`` validates it with the
 scenario loader (the same rules as a YAML file); ``compute()`` runs it and returns ``Numbers``;
 ``save()`` writes the commented YAML atomically into the output directory. The numbers shown are
@@ -24,6 +26,10 @@ from simulator.scenario.policies import HUKOU_CONDITIONS
 from .controls import PART_NAMES, PARTS, RAIL_LINKS, Control, groups
 
 TARGET_YEAR = 2030
+BASELINE = "scenarios/baseline.yaml"
+BAND_QUANTILES = (0.05, 0.95)
+BAND_MIN_MEMBERS = 5          # fewer: refused; under BAND_ROUGH_MEMBERS the label says the band is rough
+BAND_ROUGH_MEMBERS = 20
 
 #: policies set per city part by one amount: kind → (node key, amount key, keys shared by all parts), in file order
 AMOUNT_POLICIES = {
@@ -47,13 +53,26 @@ def project_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
-def inside_project(path: Path) -> bool:
-    """``path`` (resolved) lies under the working directory or the package checkout."""
+def inside_project(path: Path, *more: Path) -> bool:
+    """``path`` (resolved) lies under the working directory, the package checkout or one of ``more``."""
     try:
         p = Path(path).resolve()
+        roots = [Path.cwd().resolve(), project_root(), *(Path(m).resolve() for m in more)]
     except (OSError, RuntimeError):
         return False
-    return any(p == r or r in p.parents for r in (Path.cwd().resolve(), project_root()))
+    return any(p == r or r in p.parents for r in roots)
+
+
+def baseline_path() -> Path:
+    """``scenarios/baseline.yaml`` of the working directory if it has one, else of this checkout."""
+    p = Path(BASELINE)
+    return p if p.is_file() else project_root() / BASELINE
+
+
+def _scenario_body(text: str) -> str:
+    """A resolved scenario's text without the ``# --- <file> ---`` headers the loader puts before each
+    file (they spell paths as they were reached: ``sweeps/../scenarios/baseline.yaml``)."""
+    return "\n".join(line for line in text.splitlines() if not re.fullmatch(r"# --- .* ---", line.strip()))
 
 
 def _num(x: float) -> str:
@@ -113,12 +132,115 @@ def run_cancellable(scenario, cancelled=lambda: False):
     return to_dataset(traj)
 
 
+@dataclass
+class Band:
+    """The 5–95 % band of metro population (persons) and nominal GDP (yuan/yr) over the members of an
+    ensemble written by ``sim sweep``; it belongs to the ensemble's scenario (``scenario``)."""
+
+    path: Path
+    years: np.ndarray
+    population: tuple[np.ndarray, np.ndarray]     # (5 %, 95 %) per year
+    gdp: tuple[np.ndarray, np.ndarray]
+    members: int                                  # members that ran (failed ones left out)
+    runs: int                                     # members in the file
+    scenario: str                                 # name of the scenario the ensemble varied
+    scenario_text: str
+    sweep: str
+    quantiles: tuple[float, float] = BAND_QUANTILES
+
+    @property
+    def percent(self) -> str:
+        lo, hi = self.quantiles
+        return f"{(hi - lo) * 100:.0f} %"
+
+    def at(self, year: float) -> dict | None:
+        """{'population': (lo, hi), 'gdp': (lo, hi)} in ``year``, or None if the band does not cover it."""
+        i = np.flatnonzero(np.isclose(self.years, year))
+        if not len(i):
+            return None
+        i = int(i[0])
+        return {"population": (float(self.population[0][i]), float(self.population[1][i])),
+                "gdp": (float(self.gdp[0][i]), float(self.gdp[1][i]))}
+
+
+def _band_error(path, what: str) -> ExploreError:
+    return ExploreError(f"band file {path}: {what}; expected an ensemble.nc written by `sim sweep` (dimensions "
+                        f"run and time, variables metro_population and metro_gdp_nominal), e.g. "
+                        f"`sim sweep sweeps/uncertainty.yaml -n 200` → outputs/uncertainty/ensemble.nc")
+
+
+def load_band(path, output_dir=None, years: tuple[float, float] = (-np.inf, np.inf)) -> Band:
+    """Read the band from an ensemble.nc (or a directory holding one) inside the project or ``output_dir``;
+    ``ExploreError`` with the file and what was expected otherwise. ``years``: the span kept."""
+    import xarray as xr
+    path = Path(path)
+    more = (output_dir,) if output_dir is not None else ()
+    if not inside_project(path, *more):
+        roots = list(dict.fromkeys(str(r) for r in (Path.cwd().resolve(), project_root(), *more)))
+        raise ExploreError(f"band file {path}: the explorer reads only files inside the project or its "
+                           f"output directory ({', '.join(roots)})")
+    if path.is_dir():
+        if not (path / "ensemble.nc").is_file():
+            raise _band_error(path, "a directory without ensemble.nc")
+        path = path / "ensemble.nc"
+    if not path.exists():
+        raise _band_error(path, "no such file")
+    if not path.is_file():
+        raise _band_error(path, "not a regular file")         # a FIFO would block, a device never ends
+    if path.suffix in (".yaml", ".yml"):
+        raise _band_error(path, "a YAML file, not an ensemble result (run a sweep file first with `sim sweep`)")
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(8)
+    except OSError as exc:
+        raise _band_error(path, f"cannot be read ({exc.strerror or exc})") from None
+    if not (magic.startswith(b"CDF") or magic.startswith(b"\x89HDF")):
+        raise _band_error(path, "not a NetCDF file")
+    try:
+        with xr.open_dataset(path) as ds:
+            missing = [v for v in ("metro_population", "metro_gdp_nominal") if v not in ds.variables]
+            if "run" not in ds.dims or "time" not in ds.dims or missing:
+                found = f"dimensions {', '.join(map(str, ds.dims)) or 'none'}"
+                if missing:
+                    found += f"; no {' or '.join(missing)}"
+                raise _band_error(path, f"not an ensemble ({found})")
+            for v in ("metro_population", "metro_gdp_nominal"):
+                if set(ds[v].dims) != {"run", "time"}:
+                    raise _band_error(path, f"{v} has dimensions {ds[v].dims}, not (run, time)")
+            t = np.asarray(ds["time"].values, dtype=float)
+            pop = np.asarray(ds["metro_population"].transpose("run", "time").values, dtype=float)
+            gdp = np.asarray(ds["metro_gdp_nominal"].transpose("run", "time").values, dtype=float)
+            failed = (np.asarray(ds["failed"].values, dtype=bool) if "failed" in ds.variables
+                      else np.zeros(len(pop), dtype=bool))
+            attrs = dict(ds.attrs)
+    except ExploreError:
+        raise
+    except Exception as exc:   # noqa: BLE001 - any reader error (not NetCDF, truncated, bad types) is a message
+        raise _band_error(path, f"cannot be read as an ensemble ({type(exc).__name__}: {str(exc)[:200]})") from None
+    keep_t = (t >= years[0] - 1e-9) & (t <= years[1] + 1e-9)
+    if not keep_t.any():
+        raise _band_error(path, f"its years {t.min():g}–{t.max():g} do not overlap {years[0]:g}–{years[1]:g}")
+    ok = ~failed & np.isfinite(pop[:, keep_t]).all(axis=1) & np.isfinite(gdp[:, keep_t]).all(axis=1)
+    if ok.sum() < BAND_MIN_MEMBERS:
+        raise _band_error(path, f"{int(ok.sum())} of {len(pop)} members ran; a 5–95 % band needs at least "
+                                f"{BAND_MIN_MEMBERS}")
+    q = BAND_QUANTILES
+    pq = np.quantile(pop[ok][:, keep_t], q, axis=0)
+    gq = np.quantile(gdp[ok][:, keep_t], q, axis=0)
+    return Band(path=path, years=t[keep_t], population=(pq[0], pq[1]), gdp=(gq[0], gq[1]), members=int(ok.sum()),
+                runs=len(pop), scenario=str(attrs.get("scenario_name", "unknown scenario")),
+                scenario_text=str(attrs.get("scenario_text", "")), sweep=str(attrs.get("sweep_name", "")))
+
+
 class Explorer:
     """State of one explorer session (one per browser tab or notebook cell)."""
 
-    def __init__(self, path, output_dir="outputs/explore", reference: bool | Numbers = True):
+    def __init__(self, path, output_dir="outputs/explore", reference: bool | Numbers = True,
+                 baseline: bool | Numbers = True, band=None):
         """``reference``: run the start scenario (True), skip it (False), or its ``Numbers`` from an earlier
-        run (a server reuses the first session's for every later one)."""
+        run (a server reuses the first session's for every later one). ``baseline``: the same for the
+        baseline (``scenarios/baseline.yaml``), drawn too when the start scenario is another one.
+        ``band``: an ensemble.nc (path) or a ``Band`` already read, or None."""
         path = Path(path)
         if path.suffix not in (".yaml", ".yml"):
             raise ExploreError(f"{path}: not a scenario file (.yaml)")
@@ -138,12 +260,59 @@ class Explorer:
         self.hukou_defaults = {p: [] for p in PARTS}
         self.values: dict[str, float] = dict(self.defaults)
         self.hukou: dict[str, list[str]] = {p: [] for p in PARTS}
+        self.band: Band | None = (band if isinstance(band, Band) or band is None else     # before any run:
+                                  load_band(band, self.output_dir, (self.start.start, self.start.end)))  # fails fast
         if isinstance(reference, Numbers):
             self.reference = reference
         else:
             self.reference = numbers_from(run_cancellable(self.start), self.start.start) if reference else None
+        self.baseline_file = baseline_path()
+        self.baseline_scenario = None        # None: the start scenario is the baseline, or no baseline wanted
+        self.baseline: Numbers | None = None
+        if baseline is not False and not path.resolve() == self.baseline_file.resolve():
+            try:
+                base = load_scenario(self.baseline_file)
+            except ScenarioError as exc:
+                raise ExploreError(f"the baseline drawn for comparison: {exc}") from None
+            if _scenario_body(base.text) != _scenario_body(self.start.text):
+                self.baseline_scenario = base
+                if isinstance(baseline, Numbers):
+                    self.baseline = baseline
+                else:
+                    self.baseline = numbers_from(run_cancellable(base), base.start)
         self.last_good: Numbers | None = self.reference
         self.lock = threading.Lock()
+
+    def band_owner(self) -> str:
+        """Whose band it is: "start" (the start scenario), "baseline", "other name" or "changed name"
+        (the ensemble's scenario has the name of one of them but another text, e.g. an older file)."""
+        b = self.band
+        body = _scenario_body(b.scenario_text)
+        if body == _scenario_body(self.start.text):
+            return "start"
+        if self.baseline_scenario is not None and body == _scenario_body(self.baseline_scenario.text):
+            return "baseline"
+        names = {self.start.name} | ({self.baseline_scenario.name} if self.baseline_scenario else set())
+        return "changed" if b.scenario in names else "other"
+
+    def band_label(self, short: bool = False) -> str:
+        """How the band is labelled: whose, which quantiles, how many members, which file."""
+        b = self.band
+        owner = self.band_owner()
+        head = f"{b.scenario} {b.percent} band"
+        if short:
+            return f"{head} ({b.members} runs)"
+        text = (f"{head} (5–95 % over {b.members} members"
+                + (f" of {b.runs}" if b.runs != b.members else "")
+                + (f", sweep {b.sweep}" if b.sweep else "") + f", file {b.path.as_posix()})")
+        if b.members < BAND_ROUGH_MEMBERS:
+            text += f"; only {b.members} members: the 5 % and 95 % quantiles are rough"
+        if owner == "changed":
+            text += (f"; the ensemble's scenario text differs from {b.scenario} as loaded now (an older file or "
+                     f"other parameters): rerun the sweep")
+        elif owner == "other":
+            text += "; an ensemble of neither the start scenario nor the baseline"
+        return text
 
     # --- defaults: what the start scenario says ------------------------------------------------
     def _defaults(self) -> dict[str, float]:

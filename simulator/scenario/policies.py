@@ -232,8 +232,12 @@ def apply_policies(raw: Any, file: str, levers: dict[str, dict], parameters: dic
                                                           p.yuan_per_year)
 
 
-def policy_costs(raw: dict | None) -> list[dict]:
-    """Yearly fiscal cost of each policy as (name, nodes, start, until, fixed yuan/yr or per-birth yuan)."""
+def policy_costs(raw: dict | None, scenario=None) -> list[dict]:
+    """Yearly fiscal cost of each policy as (name, nodes, start, until, fixed yuan/yr or per-birth yuan).
+
+    Rail needs the scenario (its forecast start and the link's minutes before the opening): its local share
+    of the capital cost, (T_start − T)·c_min·rail_local_share, is spread evenly over the calendar years from
+    the forecast start to the opening (``simulator.costs``); without a scenario rail is left out."""
     if not raw:
         return []
     section = PoliciesSection.model_validate(raw)
@@ -250,4 +254,14 @@ def policy_costs(raw: dict | None) -> list[dict]:
     for p in section.project_investment:
         out.append(dict(policy="project_investment", nodes=parse_nodes(p.node, "", "", []), start=p.start, until=p.until,
                         yuan_per_year=p.yuan_per_year * p.local_share, yuan_per_birth=0.0))
+    if scenario is not None:
+        from simulator.costs import RAIL_LOCAL_SHARE, RAIL_YUAN_PER_MINUTE
+        start = float(scenario.start)
+        for r in section.rail:
+            a, _, b = r.link.partition("-")
+            before = float(scenario.levers["travel_time"].schedules[pair_key(a, b)].value(start, "right"))
+            capital = max(0.0, before - r.minutes) * RAIL_YUAN_PER_MINUTE * RAIL_LOCAL_SHARE
+            years = max(1, sum(1 for y in range(int(start) + 1, int(math.floor(r.opens)) + 2) if y < r.opens + 1))
+            out.append(dict(policy="rail", nodes=(a, b), start=start, until=start + years,
+                            yuan_per_year=capital / years, yuan_per_birth=0.0))
     return out
