@@ -212,6 +212,23 @@ def _member_auxiliaries(AUXout: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
+def member_segments(edges: np.ndarray, lv0: np.ndarray, lv1: np.ndarray) -> np.ndarray:
+    """Indices of the segments at which one member's levers change (the first always): the chunk's edges are
+    the union of every member's breakpoints, and a member restarts its step control only at its own, so
+    its result does not depend on the breakpoints of the other members of its chunk. An edge is the
+    member's own when a lever jumps there (value ≠ the previous segment's line at the edge) or changes slope;
+    else the previous segment's line continues (the same schedule piece: values equal to rounding)."""
+    keep = [0]
+    for s in range(1, len(edges) - 1):
+        p = keep[-1]
+        predicted = lv0[p] + (edges[s] - edges[p]) * lv1[p]
+        scale = np.maximum(np.abs(lv0[s]), 1.0)
+        if (np.any(np.abs(lv0[s] - predicted) > 1e-12 * scale)
+                or np.any(np.abs(lv1[s] - lv1[p]) > 1e-9 * np.maximum(np.abs(lv1[p]), 1e-12 * scale))):
+            keep.append(s)
+    return np.asarray(keep, dtype=np.int64)
+
+
 def _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, y, atol, M):
     """The compiled integrator, member by member: (Y (M, T, size), RHS evaluations).
 
@@ -234,8 +251,10 @@ def _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, y, ato
     for m in range(M):
         if deadline is not None and _time.monotonic() > deadline:
             raise IntegrationError(f"time limit exceeded (stopped at member {m} of {M})")
-        status, n, t_fail = integrate_member(Y0[m], edges_arr, LV0[m], LV1[m], times, model.P, model.C, m,
-                                             layout.k, float(first.solver.rtol), ATOL[m], max_nfev, Yout[m])
+        keep = member_segments(edges_arr, LV0[m], LV1[m])
+        status, n, t_fail = integrate_member(Y0[m], edges_arr[np.append(keep, n_seg)], LV0[m][keep], LV1[m][keep],
+                                             times, model.P, model.C, m, layout.k, float(first.solver.rtol), ATOL[m],
+                                             max_nfev, Yout[m])
         nfev += n
         if status == 1:
             raise IntegrationError(f"the model produced non-finite values near t = {t_fail:.6g} (a parameter "

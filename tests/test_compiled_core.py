@@ -76,3 +76,15 @@ def test_sector_functions_on_their_own():
     out = np.empty_like(P)
     demography.population_change(P, np.zeros((2, 4)), np.zeros((2, 4)), np.array([5.0, 7.0]), out)
     assert np.allclose(out.sum(axis=(1, 2)), [5.0, 7.0])        # ageing moves people, births add them
+
+
+def test_member_ignores_the_breakpoints_of_other_members(short):
+    """A member restarts its step control only at its own lever breakpoints, not at those of the other
+    members of its chunk (the chunk's segments are the union of every member's breakpoints)."""
+    other = scenario_from_dict({"name": "other", "time": {"start": 2024, "end": 2028, "output_step": 1},
+                                "levers": {"tfr": {"CC_P": 0.6}, "hukou_ease": {"JL_P": {"step": [[2025.3, 0.95]]}}}})
+    alone = simulate([short])
+    together = simulate([other, short])
+    assert together.stats["segments"] > alone.stats["segments"]
+    for name in ("population", "capital_stock", "cum_gdp_nominal"):
+        assert rel(together.states[name][:, 1], alone.states[name][:, 0]) < 1e-12, name
