@@ -185,8 +185,8 @@ def _external_flow(direction: str) -> Callable[[xr.Dataset, int, str], float]:
     def op(ds: xr.Dataset, year: int, _: str) -> float:
         flow = ds.migration_flow.sel(time=year)
         if direction == "in":
-            return _value(flow.sel(origin="EXT").drop_sel(destination="EXT").sum())
-        return _value(flow.sel(destination="EXT").drop_sel(origin="EXT").sum())
+            return _value(flow.sel(origin="EXT").drop_sel(destination="EXT").sum("destination"))
+        return _value(flow.sel(destination="EXT").drop_sel(origin="EXT").sum("origin"))
     return op
 
 
