@@ -137,7 +137,7 @@ class Model:
         rho = students.retention_share(p.base_graduate_retention, lev.talent_bonus)
         ea, ga = students.ENTRY_AGE, students.GRADUATE_AGE
         entrant_moves = students.extra_entrant_moves(lev.university_places, p.student_ext_share,
-                                                     pop_by_age[:, ea])              # (N+1, N, M)
+                                                     pop_by_age[:, ea], p.min_drain_time)  # (N+1, N, M)
         leavers = students.extra_graduate_leavers(rho, Sx, D, pop_by_age[:, ga], p.min_drain_time)
         to_ext_rate = (p.move_consideration_rate * c.ages.migration_profile[ga]
                        * probabilities_to_ext(prob, c.ages.age_class[ga]))        # (N, M) [1/yr]
