@@ -120,6 +120,10 @@ BLOCKS = {"parameters": parameters_table, "levers": levers_table, "base-year": b
 
 
 def render(text: str) -> str:
+    from simulator.model.levers import LEVERS
+    from simulator.model.parameters import PARAMETERS
+    for name, table in (("parameters.PARAMETERS", PARAMETERS), ("levers.LEVERS", LEVERS)):
+        text = re.sub(rf"There are \d+ entries in `{re.escape(name)}`", f"There are {len(table)} entries in `{name}`", text)
     for name, make in BLOCKS.items():
         pattern = re.compile(rf"(<!-- BEGIN GENERATED: {name} -->\n).*?(\n<!-- END GENERATED: {name} -->)", re.S)
         if not pattern.search(text):

@@ -193,11 +193,12 @@ def format_summary(s: dict, implausible: list | None = None) -> str:
     for f in s.get("fiscal", []):
         flag = "EXCEEDS the budget room" if f["exceeds"] else "within the budget room"
         lines.append(f"{f['year']} policy spending {f['policy_cost'] / 1e8:8.1f} 亿元/yr = "
-                     f"{100 * f['share_of_revenue']:.1f} % of local budget revenue; room {f['fiscal_room'] / 1e8:.1f} 亿元: {flag}")
-        over = [c for c in f.get("cities", []) if c["exceeds"]]
+                     f"{100 * f['share_of_revenue']:.1f} % of the four cities' budget revenue; room "
+                     f"{f['fiscal_room'] / 1e8:.1f} 亿元: {flag}")
+        over = [c for c in f.get("budgets", []) if c["exceeds"]]
         if over:
-            lines.append("     cities above their own room: " + "; ".join(
-                f"{c['city']} {c['policy_cost'] / 1e8:.1f} of {c['fiscal_room'] / 1e8:.1f} 亿元 "
+            lines.append("     budgets above their own room: " + "; ".join(
+                f"{c['budget']} {c['policy_cost'] / 1e8:.1f} of {c['fiscal_room'] / 1e8:.1f} 亿元 "
                 f"({100 * c['share_of_revenue']:.0f} % of its revenue)" for c in over))
     if implausible:
         keys = ", ".join(sorted({f["key"] for f in implausible}))

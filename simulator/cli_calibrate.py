@@ -33,8 +33,8 @@ With --until YEAR only observations up to YEAR are fitted and the rest are repor
 errors (a backtest, in outputs/calibration/<name>_until<YEAR>/; never installed).
 calibration/baseline.yaml fits 2020–2024 from the 2020 census; calibration/history_2010.yaml fits
 2010–2024 from the 2010 census and also compares each city's 2010→2020 census change.
-A full fit is long on a 2-core machine (estimate, not measured here: 10–20 min for baseline.yaml;
-see README, Timings).
+A full fit is long on a 2-core machine (estimates: 4–20 min for baseline.yaml, 20–60 min for
+history_2010.yaml; see README, Timings).
 
 \b
 Examples:

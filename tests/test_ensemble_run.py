@@ -122,7 +122,7 @@ def test_killed_sweep_process_resumes_to_identical_results(tmp_path):
     import subprocess
     import sys
     import time
-    sweep = write_sweep(tmp_path, design={"method": "lhs", "samples": 480, "seed": 5}, chunk_size=20)
+    sweep = write_sweep(tmp_path, design={"method": "lhs", "samples": 200, "seed": 5}, chunk_size=20)
     cmd = [sys.executable, "-m", "simulator.cli", "sweep", str(sweep), "--no-progress"]
     killed = tmp_path / "killed"
     proc = subprocess.Popen(cmd + ["-o", str(killed)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

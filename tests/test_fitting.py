@@ -174,11 +174,11 @@ def test_history_scenario_and_config_load():
 
 def test_multistart_fit_is_deterministic_with_a_seed():
     cfg, sc, data = synthetic_problem({"tfp_growth": 0.028, "mortality_scale": 1.07}, noise=0.4)
-    cfg = cfg.model_copy(update={"starts": 2, "max_nfev": 15})
+    cfg = cfg.model_copy(update={"starts": 1, "max_nfev": 6})      # small: determinism, not convergence
     a, _ = fit(cfg, sc, observations=data, seed=7)
     b, _ = fit(cfg, sc, observations=data, seed=7)
     assert np.array_equal(a.estimate, b.estimate) and a.starts == b.starts
-    assert len(a.starts) == 3                       # the stage/prior start plus two Sobol starts
+    assert len(a.starts) == 2                       # the stage/prior start plus one Sobol start
 
 
 def test_period_and_all_node_pulse_free_parameters():

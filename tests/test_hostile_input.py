@@ -647,12 +647,28 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _as_from_a_terminal() -> None:
+    """In the child before exec: Ctrl-C delivered and handled by default, whatever the test process inherited
+    (an ignored or blocked signal stays so across exec; under pytest-xdist the SIGINT test once timed out)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+
+
+def _signal_state(pid: int) -> str:
+    try:
+        return " ".join(line.strip() for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                        if line.startswith(("SigBlk", "SigIgn", "SigCgt", "State")))
+    except OSError:
+        return "no /proc status"
+
+
 def _start_long_sweep(tmp_path):
     path = write_sweep(tmp_path, design={"method": "lhs", "samples": 4000, "seed": 2}, chunk_size=10)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", "sweep", str(path), "-j", "2", "--no-progress",
                              "-o", str(tmp_path / "out")], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+                            stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+                            preexec_fn=_as_from_a_terminal)
     deadline = time.monotonic() + SUBPROCESS_TIMEOUT
     workers: list[int] = []
     while time.monotonic() < deadline and proc.poll() is None:
@@ -667,7 +683,12 @@ def _start_long_sweep(tmp_path):
 def test_sweep_j2_sigint_exits_130_and_leaves_no_workers(tmp_path):
     proc, workers = _start_long_sweep(tmp_path)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=SUBPROCESS_TIMEOUT)
+    try:
+        out, err = proc.communicate(timeout=SUBPROCESS_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        state = _signal_state(proc.pid)
+        proc.kill()
+        pytest.fail(f"sim sweep did not stop within {SUBPROCESS_TIMEOUT} s of SIGINT; its signal state: {state}")
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "interrupted" in err
     deadline = time.monotonic() + 20

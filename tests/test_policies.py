@@ -8,7 +8,7 @@ from simulator import scenario_from_dict
 from simulator.api import run
 from simulator.scenario import ScenarioError
 from simulator.scenario.policies import (CHILD_COST, COST_PER_GRADUATE, FERTILITY_SUBSIDY_ELASTICITY,
-                                         HUKOU_CONDITIONS, SUBSIDY_YEARS, plus_step, young_in_migration)
+                                         HUKOU_CONDITIONS, SUBSIDY_YEARS, plus_step)
 from simulator.scenario.schedules import Piecewise
 from simulator.model.nodes import NODES
 from simulator.model.parameters import resolve
@@ -127,30 +127,39 @@ def test_fiscal_costs_and_the_budget_flag():
 
 def test_rail_capital_and_each_city_pays_from_its_own_budget():
     """Rail's local share of the capital cost is spread over the years up to the opening and split between the
-    link's two ends; each city's cost is set against its own revenue (τ_f·GDP of the whole city + transfers)."""
+    link's two ends; each budget (four whole cities, the rest of Jilin) sets its cost against its own revenue
+    (τ_f·GDP + transfers); the pool is the four cities, on the same basis, without the rest of Jilin."""
     from simulator.costs import RAIL_LOCAL_SHARE, RAIL_YUAN_PER_MINUTE
     from simulator.fiscal import DISCRETIONARY_SHARE, fiscal_summary
     ds = run(_scenario({"rail": [{"link": "CC_P-JL_P", "minutes": 40, "opens": 2027}],
-                        "graduates_retained": [{"node": "LY_P", "per_year": 2000, "from": 2025}]},
+                        "graduates_retained": [{"node": "LY_P", "per_year": 2000, "from": 2025},
+                                               {"node": "RJ", "per_year": 1000, "from": 2025}]},
                        levers={"transfers": {"LY_P": 5e9}}))
-    rail = ds.policy_cost.sel(policy="rail[1]")                  # policies of one kind in a file come in kind order
+    rail = ds.policy_cost.sel(policy="rail[2]")                  # policies of one kind in a file come in kind order
     capital = (60 - 40) * RAIL_YUAN_PER_MINUTE * RAIL_LOCAL_SHARE            # 60 min before the opening
     np.testing.assert_allclose(rail.sel(time=[2025, 2026, 2027]), capital / 3)   # calendar years 2025–27
     assert float(rail.sel(time=2028)) == 0.0 and float(rail.sel(time=2024)) == 0.0
-    city = ds.city_policy_cost.sel(time=2026)
-    assert float(city.sel(whole_city="Changchun")) == pytest.approx(capital / 6)          # half of a third
-    assert float(city.sel(whole_city="Jilin")) == pytest.approx(capital / 6)
-    assert float(city.sel(whole_city="Liaoyuan")) == pytest.approx(2000 * COST_PER_GRADUATE)
-    assert float(city.sel(whole_city="Siping")) == 0.0
-    np.testing.assert_allclose(city.sum(), ds.policy_cost_total.sel(time=2026))        # nothing lost or doubled
-    revenue = ds.city_budget_revenue.sel(time=2026, whole_city="Liaoyuan")
+    cost = ds.budget_policy_cost.sel(time=2026)
+    assert float(cost.sel(budget="Changchun")) == pytest.approx(capital / 6)          # half of a third
+    assert float(cost.sel(budget="Jilin")) == pytest.approx(capital / 6)
+    assert float(cost.sel(budget="Liaoyuan")) == pytest.approx(2000 * COST_PER_GRADUATE)
+    assert float(cost.sel(budget="rest of Jilin")) == pytest.approx(1000 * COST_PER_GRADUATE)
+    assert float(cost.sel(budget="Siping")) == 0.0
+    np.testing.assert_allclose(cost.sum(), ds.policy_cost_total.sel(time=2026))        # nothing lost or doubled
     share = float(np.mean(resolve({})["fiscal_revenue_share"]))
-    assert float(revenue) == pytest.approx(share * float(ds.city_gdp_nominal.sel(time=2026, whole_city="Liaoyuan"))
-                                           + 5e9)
-    rows = fiscal_summary(ds, [2026])[0]["cities"]
-    assert [r["city"] for r in rows] == ["Changchun", "Jilin", "Liaoyuan"]
-    assert all(r["fiscal_room"] == pytest.approx(DISCRETIONARY_SHARE * float(ds.city_budget_revenue.sel(
-        time=2026, whole_city=r["city"]))) for r in rows)
+    revenue = ds.budget_revenue.sel(time=2026)
+    assert float(revenue.sel(budget="Liaoyuan")) == pytest.approx(
+        share * float(ds.city_gdp_nominal.sel(time=2026, whole_city="Liaoyuan")) + 5e9)
+    assert float(revenue.sel(budget="rest of Jilin")) == pytest.approx(
+        share * float(ds.gdp_nominal.sel(time=2026, region="RJ")))
+    row = fiscal_summary(ds, [2026])[0]
+    assert [r["budget"] for r in row["budgets"]] == ["Changchun", "Jilin", "Liaoyuan", "rest of Jilin"]
+    assert all(r["fiscal_room"] == pytest.approx(DISCRETIONARY_SHARE * float(revenue.sel(budget=r["budget"])))
+               for r in row["budgets"])
+    # the pool: the four cities' costs and rooms, the rest of Jilin kept out
+    assert row["policy_cost"] == pytest.approx(float(cost.sum()) - 1000 * COST_PER_GRADUATE)
+    assert row["fiscal_room"] == pytest.approx(DISCRETIONARY_SHARE * float(revenue.sel(
+        budget=["Changchun", "Jilin", "Siping", "Liaoyuan"]).sum()))
 
 
 def test_run_summary_and_terminal_report_the_fiscal_check(tmp_path):

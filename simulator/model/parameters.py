@@ -217,7 +217,7 @@ _SPECS = [
     _p("construction_value_added", 900.0, "yuan/m2", 0.0, 5000.0, False, "housing",
        "v_C: value added of residential construction per m² of floor area put in place (2024 prices)",
        "judgement: building cost ≈ 3,000 yuan/m² (建安成本) × value-added ratio of construction ≈ 0.3 "
-       "(China input–output tables); base-year share of GDP 0.4–1.1 % by node"),
+       "(China input–output tables); base-year share of GDP 0.3–1.1 % by node"),
     _p("pension_replacement", 0.45, "1", 0.0, 1.5, False, "housing",
        "b: pension per resident aged 60+ as a share of the expected wage, in household income",
        "judgement: China's urban basic pension replaces about 40–45 % of the average wage"),

@@ -189,7 +189,7 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
     dy[S_SX:S_SX + N] = university_places - Sx / D
     rho = students.retention_share(P.base_graduate_retention[m], lv[L_TALENT:L_TALENT + N])
     entrant_moves = students.extra_entrant_moves(university_places, P.student_ext_share[m],
-                                                 pop_by_age[:, EA].copy())                 # (N+1, N)
+                                                 pop_by_age[:, EA].copy(), min_drain)      # (N+1, N)
     leavers = students.extra_graduate_leavers(rho, Sx, D, pop_by_age[:, GA].copy(), min_drain)
     ga_class = C.age_class[m][GA]
     to_ext_rate = P.move_consideration_rate[m] * C.migration_profile[m][GA] * prob[:, N, ga_class]  # (N,) [1/yr]

@@ -40,6 +40,11 @@ PARAMETERS: dict[str, tuple[float, float]] = {
     "construction_time": (0.8, 6.0),
     "demolition_rate_new": (0.0, 0.02),
     "demolition_rate_old": (0.0, 0.1),
+    "study_duration": (2.0, 6.0),
+    "base_graduate_retention": (0.3, 0.95),
+    "student_ext_share": (0.0, 0.8),
+    "construction_value_added": (100.0, 3000.0),
+    "pension_replacement": (0.05, 0.9),
 }
 
 LEVERS: dict[str, tuple[float, float]] = {
@@ -54,6 +59,10 @@ LEVERS: dict[str, tuple[float, float]] = {
     "deflator_growth": (-0.08, 0.2),      # the 2010s history fit reaches 0.15 in single years
     "service_spending_factor": (0.2, 4.0),
     "metro_integration": (0.0, 1.0),
+    # the province enrols ≈ 20.6万 a year and keeps ≈ 13万 graduates: a node adding more than 10万 places or
+    # keeping 5万 more graduates a year is more likely a slip (万 for persons) than a plan
+    "university_places": (0.0, 1e5),
+    "graduates_retained": (0.0, 5e4),
 }
 
 _UNIT_HINTS = [  # (factor the value was probably too large by, how a reader says the slip)

@@ -10,8 +10,8 @@ policy             translation                                   lever
 rail               door-to-door minutes from the opening year    travel_time (step on the pair)
 hukou              each settlement condition removed adds its    hukou_ease (step, capped at 1)
                    increment (HUKOU_CONDITIONS)
-graduates_retained X per year (sectors/students.py)             graduates_retained (added step)
-                   gross in-migration aged 20–34 of the node
+graduates_retained X people aged 20–24 a year kept or attracted   graduates_retained (added step)
+                   (sectors/students.py)
 affordable_housing units/yr × m² per unit                        policy_housing_starts (added step)
 childcare_subsidy  ΔTFR = ε·(3 years × yuan per child / cost of a tfr (added step)
                    child to 17)·TFR at the start
@@ -20,7 +20,7 @@ project_investment yuan/yr between ``from`` and ``until``         project_invest
 
 Additions keep whatever the scenario's levers already say (fitted TFR, other policies). Every policy
 also carries a yearly fiscal cost (``policy_costs``), which ``simulator.fiscal`` compares with the
-plan area's local budget revenue after the run.
+local budgets that pay for it (each city's, the rest of the province's) after the run.
 """
 from __future__ import annotations
 
@@ -158,20 +158,6 @@ def parse_nodes(value, file: str, path: str, problems: list) -> tuple[str, ...]:
     if not names:
         problems.append(Problem(file, path, value, expected="a node code, plan_area, all or a non-empty list"))
     return tuple(dict.fromkeys(out))
-
-
-def young_in_migration(parameters: dict[str, np.ndarray]) -> np.ndarray:
-    """Base-year (2024) gross in-migration aged 20–34 by node [persons/yr], from the closure identities:
-    in-migration = (n_o + m0_o)·P_o, split by age with the movers' age profile."""
-    from simulator.model.base_data import base_year, migration_age_profile
-    from simulator.model.initial import YOUNG_ADULT
-    base = base_year(2024)
-    by_age = base.population[:, None] * base.age_shares                     # (N, G)
-    movers = by_age * migration_age_profile()[None, :]
-    young_share = (movers * YOUNG_ADULT).sum(1) / movers.sum(1)
-    rate = (np.asarray(parameters["base_net_migration_rate"], float)
-            + np.asarray(parameters["base_out_migration_rate"], float))
-    return rate * base.population * young_share
 
 
 def apply_policies(raw: Any, file: str, levers: dict[str, dict], parameters: dict[str, np.ndarray],

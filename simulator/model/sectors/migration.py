@@ -228,7 +228,8 @@ EXPORT_STOCKS = [
      "0", "persons",
      "accumulated moves from each node to the rest of China"),
     ("cum_migration_from_ext", "node",
-     "SUM(ext_inflow[node, age!]) + student_ext_share * university_places[node] + programme_attracted[node]",
+     "SUM(ext_inflow[node, age!]) + university_places[node] - domestic_entrants_at_node[node]"
+     " + programme_attracted[node]",
      "0", "persons",
      "accumulated moves from the rest of China to each node"),
 ]

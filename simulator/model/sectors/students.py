@@ -13,8 +13,9 @@ same count, so people stay conserved.
 
 Flows added to migration (ages in brackets):
 
-    extra entrants [15–19] into i:   ΔE_i, of which f_S·ΔE_i from the rest of China and
-                                     (1 − f_S)·ΔE_i from the other nodes in proportion to their 15–19 residents
+    extra entrants [15–19] into i:   ΔE_i, of which Dom_i = smin((1 − f_S)·ΔE_i, Σ_o≠i P_o,15–19/τ_min) from
+                                     the other nodes in proportion to their 15–19 residents, the rest
+                                     (ΔE_i − Dom_i ≥ f_S·ΔE_i) from the rest of China
     extra graduates leaving i [20–24] to the rest of China:   Lx_i = smin((1 − ρ_i)·Sx_i/D, P_i,20–24/τ_min)
     retained by the graduate programme [20–24]:   R_i = smin(X_i, smin((1 − ρ_i)·G_i, M_i→EXT,20–24))
                                      (fewer leave i for the rest of China; never more than would have left)
@@ -22,14 +23,15 @@ Flows added to migration (ages in brackets):
 
 The base intake E0 (and so base graduation) is part of the fitted migration flows of the data; only
 the deviations ΔE (extra places) and X (graduates retained or attracted per year, the planner's unit)
-add moves. Every added outflow is proportional to its stock (Sx, P_20–24, the flow to EXT).
+add moves. Every added outflow is bounded by its stock: the entrants' by P_o,15–19/τ_min, the extra
+graduates' by P_20–24/τ_min, the programme's retained by the flow to the rest of China it replaces.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..base_data import AGE_LOWER
-from ..functions import smooth_min
+from ..functions import _smooth_min1, smooth_min
 from ..jit import jit
 
 #: age groups of entrants and graduates (indices into the 5-year groups)
@@ -53,11 +55,14 @@ def retention_share(base_retention, talent_bonus):
 
 
 @jit
-def extra_entrant_moves(extra_places, ext_share, entry_population):
+def extra_entrant_moves(extra_places, ext_share, entry_population, min_drain_time):
     """Moves of extra entrants, shape (N+1, N): row o = origin (last row: the rest of China), column d.
 
-    ``entry_population`` P_o,15–19 (N,). The domestic part of d's extra places comes from the other
-    nodes in proportion to their 15–19 residents (so each origin's outflow is proportional to its stock).
+    ``entry_population`` P_o,15–19 (N,). The domestic part of d's extra places, (1 − f_S)·ΔE_d, comes from
+    the other nodes in proportion to their 15–19 residents, and never more than they can give:
+    smin((1 − f_S)·ΔE_d, Σ_o≠d P_o,15–19/τ_min), so each origin's outflow is at most P_o,15–19/τ_min and falls
+    with its stock. The places the other nodes cannot fill are filled from the rest of China, so all ΔE_d
+    places are taken.
     """
     N = extra_places.shape[0]
     moves = np.empty((N + 1, N))
@@ -66,10 +71,12 @@ def extra_entrant_moves(extra_places, ext_share, entry_population):
         for o in range(N):
             if o != d:
                 others += entry_population[o]
+        wanted, room = (1.0 - ext_share) * extra_places[d], others / min_drain_time
+        domestic = _smooth_min1(min(wanted, room), max(wanted, room), 8.0)
         for o in range(N):
-            share = 0.0 if o == d else entry_population[o] / others
-            moves[o, d] = (1.0 - ext_share) * extra_places[d] * share
-        moves[N, d] = ext_share * extra_places[d]
+            share = 0.0 if (o == d or not others > 0) else entry_population[o] / others
+            moves[o, d] = domestic * share
+        moves[N, d] = extra_places[d] - domestic
     return moves
 
 
@@ -110,8 +117,14 @@ EXPORT_EQUATIONS = [
      "sum over o != d of P_o,15-19"),
     ("university_places_at_dest", "dest", "SUM(university_places[node!] * node_identity[node!, dest])",
      "persons/yr", "Delta E over the copy dimension dest"),
+    ("domestic_entrants", "dest",
+     _smin("(1 - student_ext_share) * university_places_at_dest[dest]",
+           "entry_population_elsewhere[dest] / min_drain_time"), "persons/yr",
+     "Dom_d = smin((1 - f_S) Delta E_d, sum over o != d of P_o,15-19 / tau_min)"),
+    ("domestic_entrants_at_node", "node", "SUM(domestic_entrants[dest!] * node_identity[node, dest!])",
+     "persons/yr", "Dom over the node dimension"),
     ("extra_entrant_moves", "node, dest",
-     "(1 - student_ext_share) * university_places_at_dest[dest] * (1 - node_identity[node, dest])"
+     "domestic_entrants[dest] * (1 - node_identity[node, dest])"
      " * entry_population[node] / entry_population_elsewhere[dest]", "persons/yr",
      "domestic extra entrants from o to d"),
     ("extra_entrants_out", "node", "SUM(extra_entrant_moves[node, dest!])", "persons/yr",
@@ -136,7 +149,7 @@ EXPORT_EQUATIONS = [
     ("programme_attracted", "node", "graduates_retained[node] - programme_retained[node]", "persons/yr",
      "A = X - R"),
     ("student_flows_in_by_age", "node, age",
-     "(extra_entrants_in[node] + student_ext_share * university_places[node]) * entry_age[age]"
+     "(extra_entrants_in[node] + university_places[node] - domestic_entrants_at_node[node]) * entry_age[age]"
      " + programme_attracted[node] * graduate_age[age]", "persons/yr",
      "extra entrants (15-19) and attracted graduates (20-24) arriving"),
     ("student_flows_out_by_age", "node, age",
