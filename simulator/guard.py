@@ -57,8 +57,10 @@ def guarded_method(method, max_rhs_evaluations: int | None = None, deadline: flo
                            f"(stiff or diverging member)")
         return base._step_impl(self)
 
+    # the budgets as class attributes too: the compiled engine (solve.integrate) enforces them itself
     return type(f"Guarded{base.__name__}", (base,), {"__init__": __init__, "_step_impl": _step_impl,
-                                                      "__module__": __name__})
+                                                      "__module__": __name__, "base_method": base.__name__,
+                                                      "max_rhs_evaluations": budget, "deadline": deadline})
 
 
 def guarded_scenario(scenario, max_rhs_evaluations: int | None = RUN_MAX_RHS_EVALUATIONS,

@@ -217,3 +217,21 @@ def test_best_start_prefers_converged_starts():
             {"start": 2, "cost": 10.5, "status": 2}, {"start": 3, "cost": float("nan"), "status": 1}]
     assert best_start(runs) == 0
     assert best_start([{"start": 0, "cost": 1.0, "status": 0}]) is None
+
+
+def test_every_operator_reads_each_run_of_a_multi_run_dataset():
+    """``simulated_all`` evaluates each observation on all runs at once: the same values as one run at a time
+    (an operator that summed over every dim would mix the runs)."""
+    from simulator import simulate_many
+    from simulator.fitting.observations import OPERATORS, simulated_all
+    base = {"time": {"start": 2020, "end": 2022}}
+    ds = simulate_many([scenario_from_dict({"name": "a", **base}),
+                        scenario_from_dict({"name": "b", **base, "parameters": {"ext_gross_inflow": 3e5}})])
+    where = {"city": "Changchun", "pair": "Changchun+Jilin", "node": "CC_P"}
+    obs = [Observation(series=f"{kind}/{where['pair'] if kind.startswith('pair') else where['node'] if kind.startswith('node') else where['city']}",
+                       year=2022, value=1.0, units="", log=False, sigma=1.0, source="") for kind in OPERATORS]
+    together = simulated_all(ds, obs)
+    one_by_one = np.array([[simulated(ds.isel(run=i), o) for o in obs] for i in range(2)])
+    assert together.shape == (2, len(obs))
+    np.testing.assert_allclose(together, one_by_one, rtol=1e-12)
+    assert not np.allclose(together[0], together[1])

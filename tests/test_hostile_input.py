@@ -216,9 +216,11 @@ def test_cases_that_used_to_hang_end_quickly(tmp_path, case):
     assert len(output) < 5000          # every message bounded
 
 
-def test_non_finite_rhs_stops_the_integration_at_once(baseline_scenario):
-    """A NaN right-hand side (here forced) ends with SolverError, not an endless step loop."""
+def test_non_finite_rhs_stops_the_integration_at_once(baseline_scenario, monkeypatch):
+    """A NaN right-hand side (here forced, through the scipy engine's Python wrapper) ends with SolverError,
+    not an endless step loop (the compiled engine: tests/test_compiled_core.py)."""
     from simulator import api
+    monkeypatch.setattr("simulator.solve.DEFAULT_ENGINE", "scipy")
     from simulator.model.rhs import Model
     from simulator.solve import SolverError
     original = Model.derivatives
@@ -814,8 +816,9 @@ def test_ctrl_c_anywhere_exits_130(tmp_path, monkeypatch):
     assert code == 130 and "interrupted" in out and not (tmp_path / "s.json").exists()
 
 
-def test_simulate_many_is_guarded(baseline_scenario):
+def test_simulate_many_is_guarded(baseline_scenario, monkeypatch):
     from simulator import simulate_many
+    monkeypatch.setattr("simulator.solve.DEFAULT_ENGINE", "scipy")
     from simulator.model.rhs import Model
     from simulator.solve import SolverError
     original = Model.derivatives

@@ -157,14 +157,14 @@ def test_balanced_growth_moves_no_one(metro_growth, moves):
 
     y0 = np.concatenate([np.ravel(vp0), np.ravel(vr0), [ep0, er0]])
     sol = solve_ivp(rhs, (0, 30), y0, t_eval=[0, 10, 30], rtol=1e-11, atol=1e-12)
-    cost = migration.migration_cost(np.full((N_NODES, N_NODES, 1), 90.0), np.array([1.0]), np.array([0.0]),
-                                    np.array([2.0]))
-    bonus, home = np.zeros((N_NODES, 2, 1)), np.full((N_NODES, 1), 3.0)
+    # the compiled sector functions take one member's arrays: nodes (N,), node × node (N, N), bonus (N, V)
+    cost = migration.migration_cost(np.full((N_NODES, N_NODES), 90.0), 1.0, 0.0, 2.0)
+    bonus, home = np.zeros((N_NODES, 2)), np.full(N_NODES, 3.0)
     probs = []
     for y in sol.y.T:
-        vp, vr, ep, er = y[:N_NODES, None], y[N_NODES:2 * N_NODES, None], y[-2], y[-1]
+        vp, vr, ep, er = y[:N_NODES], y[N_NODES:2 * N_NODES], y[-2], y[-1]
         v_hat = expectations.forecast_additive(vp, vr, tau_h, tau_V)
-        e_hat = np.array([[expectations.forecast_additive(ep, er, tau_h, tau_V)]])
+        e_hat = float(expectations.forecast_additive(ep, er, tau_h, tau_V))
         probs.append(migration.choice_probabilities(v_hat, bonus, home, cost, e_hat))
     drift = max(np.abs(p - probs[0]).max() for p in probs[1:])
     if moves:

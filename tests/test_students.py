@@ -80,16 +80,16 @@ def test_entrants_drawn_from_other_nodes_are_bounded_by_their_stock():
     """The domestic part of extra places never takes more than P_o,15–19/τ_min from an origin; what the other
     nodes cannot give comes from the rest of China, so every place is filled."""
     from simulator.model.sectors.students import extra_entrant_moves
-    entry = np.array([[1000.0], [50.0], [0.0]])                      # P_o,15–19 of three nodes
-    places = np.array([[1e6], [10.0], [0.0]])
+    entry = np.array([1000.0, 50.0, 0.0])                             # P_o,15–19 of three nodes
+    places = np.array([1e6, 10.0, 0.0])
     tau = 0.25
-    moves = extra_entrant_moves(places, 0.35, entry, tau)
+    moves = extra_entrant_moves(places, 0.35, entry, tau)              # (origin incl. EXT, destination)
     assert np.all(moves >= 0)
     np.testing.assert_allclose(moves.sum(axis=0), places)            # every place filled (origins incl. EXT)
     assert np.all(moves[:3].sum(axis=1) <= entry / tau * (1 + 1e-12))
-    small = extra_entrant_moves(np.array([[100.0], [0.0], [0.0]]), 0.35, np.array([[1e5], [1e5], [1e5]]), tau)
-    assert small[3, 0, 0] == pytest.approx(35.0, rel=1e-3)             # at ordinary sizes: f_S from EXT
-    assert small[1, 0, 0] == pytest.approx(32.5, rel=1e-3)
+    small = extra_entrant_moves(np.array([100.0, 0.0, 0.0]), 0.35, np.array([1e5, 1e5, 1e5]), tau)
+    assert small[3, 0] == pytest.approx(35.0, rel=1e-3)                # at ordinary sizes: f_S from EXT
+    assert small[1, 0] == pytest.approx(32.5, rel=1e-3)
 
 
 def test_places_at_the_hard_bound_run_and_conserve_people():

@@ -155,23 +155,28 @@ def _extra_rows(name: str, quantity: str) -> list[dict]:
         return [r for r in csv.DictReader(fh) if r["quantity"] == quantity]
 
 
+def _value(x) -> np.ndarray:
+    """The values of a selection: 0-d for one run, (runs,) when the Dataset has a ``run`` dim."""
+    return np.asarray(getattr(x, "values", x), dtype=float)
+
+
 def _city(var: str) -> Callable[[xr.Dataset, int, str], float]:
-    return lambda ds, year, city: float(ds[var].sel(time=year, whole_city=city))
+    return lambda ds, year, city: _value(ds[var].sel(time=year, whole_city=city))
 
 
 def _real_growth(ds: xr.Dataset, year: int, city: str) -> float:
     nodes = [str(r) for r in ds.region.values if str(ds.city.sel(region=r).values) == city]
     g = ds.gdp_real.sel(region=nodes).sum("region")
-    return float(g.sel(time=year) / g.sel(time=year - 1) - 1)
+    return _value(g.sel(time=year) / g.sel(time=year - 1) - 1)
 
 
 def _price(ds: xr.Dataset, year: int, city: str) -> float:
-    return float(ds.housing_price_index.sel(time=year, region=CITY_NODE[city]))
+    return _value(ds.housing_price_index.sel(time=year, region=CITY_NODE[city]))
 
 
 def _pair_gdp(ds: xr.Dataset, year: int, pair: str) -> float:
     cities = pair.split("+")
-    return float(ds.city_gdp_nominal.sel(time=year, whole_city=cities).sum("whole_city"))
+    return _value(ds.city_gdp_nominal.sel(time=year, whole_city=cities).sum("whole_city"))
 
 
 def _external_flow(direction: str) -> Callable[[xr.Dataset, int, str], float]:
@@ -180,47 +185,54 @@ def _external_flow(direction: str) -> Callable[[xr.Dataset, int, str], float]:
     def op(ds: xr.Dataset, year: int, _: str) -> float:
         flow = ds.migration_flow.sel(time=year)
         if direction == "in":
-            return float(flow.sel(origin="EXT").drop_sel(destination="EXT").sum())
-        return float(flow.sel(destination="EXT").drop_sel(origin="EXT").sum())
+            return _value(flow.sel(origin="EXT").drop_sel(destination="EXT").sum("destination"))
+        return _value(flow.sel(destination="EXT").drop_sel(origin="EXT").sum("origin"))
     return op
 
 
 def _city_net_migration(ds: xr.Dataset, year: int, city: str) -> float:
     """Net migration of a whole city (both nodes; moves between its own two nodes cancel) [persons/yr]."""
     nodes = [str(r) for r in ds.region.values if str(ds.city.sel(region=r).values) == city]
-    return float(ds.net_migration.sel(time=year, region=nodes).sum("region"))
+    return _value(ds.net_migration.sel(time=year, region=nodes).sum("region"))
 
 
 OPERATORS: dict[str, Callable] = {
     "province_in_migration_external": _external_flow("in"),
     "province_out_migration_external": _external_flow("out"),
     "city_net_migration": _city_net_migration,
-    "node_population": lambda ds, year, node: float(ds.population.sel(time=year, region=node)),
+    "node_population": lambda ds, year, node: _value(ds.population.sel(time=year, region=node)),
     "city_population": _city("city_population"),
     "pair_gdp_nominal": _pair_gdp,
     "city_gdp_nominal": _city("city_gdp_nominal"),
     "city_gdp_real_growth": _real_growth,
     "house_price_index": _price,
-    "province_population": lambda ds, year, _: float(ds.population.sel(time=year).sum("region")),
-    "province_births": lambda ds, year, _: float(ds.births.sel(time=year).sum("region")),
-    "province_deaths": lambda ds, year, _: float(ds.deaths.sel(time=year).sum("region")),
-    "province_urbanization_rate": lambda ds, year, _: float(
+    "province_population": lambda ds, year, _: _value(ds.population.sel(time=year).sum("region")),
+    "province_births": lambda ds, year, _: _value(ds.births.sel(time=year).sum("region")),
+    "province_deaths": lambda ds, year, _: _value(ds.deaths.sel(time=year).sum("region")),
+    "province_urbanization_rate": lambda ds, year, _: _value(
         ds.urban_population.sel(time=year).sum("region") / ds.population.sel(time=year).sum("region")),
-    "province_net_migration_external": lambda ds, year, _: float(
+    "province_net_migration_external": lambda ds, year, _: _value(
         ds.net_migration_external.sel(time=year).sum("region")),
-    "metro_population": lambda ds, year, _: float(ds.metro_population.sel(time=year)),
-    "metro_gdp_nominal": lambda ds, year, _: float(ds.metro_gdp_nominal.sel(time=year)),
+    "metro_population": lambda ds, year, _: _value(ds.metro_population.sel(time=year)),
+    "metro_gdp_nominal": lambda ds, year, _: _value(ds.metro_gdp_nominal.sel(time=year)),
 }
 
 
-def simulated(ds: xr.Dataset, observation: Observation) -> float:
-    """The model's value of an observed quantity in one run (a Dataset without a ``run`` dim)."""
+def simulated(ds: xr.Dataset, observation: Observation):
+    """The model's value of an observed quantity: a float for one run (a Dataset without a ``run`` dim),
+    else an array over ``run`` (every operator works on all runs at once)."""
     kind, _, where = observation.series.partition("/")
-    return OPERATORS[kind](ds, observation.year, where)
+    v = OPERATORS[kind](ds, observation.year, where)
+    return float(v) if v.ndim == 0 else v
 
 
 def simulated_all(ds: xr.Dataset, observations_: list[Observation]) -> np.ndarray:
     """Model values for every observation; ``ds`` may have a ``run`` dim → shape (runs, n_obs)."""
     if "run" not in ds.dims:
         return np.array([simulated(ds, o) for o in observations_])
-    return np.array([[simulated(ds.isel(run=i), o) for o in observations_] for i in range(ds.sizes["run"])])
+    runs = ds.sizes["run"]
+    # each observation on all runs at once (``ds.isel(run=i)`` per run and observation was 90 % of a
+    # calibration's time); the ``run`` dim is kept first by every operator's selections and sums
+    ds = ds.transpose("run", ...)
+    return np.stack([np.broadcast_to(np.asarray(simulated(ds, o), dtype=float), (runs,)) for o in observations_],
+                    axis=1)

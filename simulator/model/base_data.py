@@ -31,7 +31,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import brentq
 
 from .nodes import NODES, N_NODES
 
@@ -168,6 +167,7 @@ def base_year(year: int = BASE_YEAR) -> BaseYearData:
     def plan_pop(a: float) -> float:
         return sum((full[c] + a * partial[c][0]) * growth[c] for c in cities)
 
+    from scipy.optimize import brentq      # here, not at module level: keeps scipy.optimize off `sim run`
     a = brentq(lambda a: plan_pop(a) - PLAN_BASE_POPULATION, 0.0, 1.0)
     pop20, urb20, pop24 = {}, {}, {}
     for code, c in _CITY_OF_NODE.items():

@@ -1,10 +1,32 @@
-"""Smooth helper functions used by the sectors (continuous and piecewise-smooth in the state)."""
+"""Smooth helper functions used by the sectors (continuous and piecewise-smooth in the state).
+
+Compiled with ``jit`` (numba) and called by the compiled sectors; plain calls from Python work too.
+Element-wise: any shapes that broadcast.
+"""
 from __future__ import annotations
 
 import numpy as np
 
+from .jit import jit
 
-def smooth_min(a: np.ndarray, b: np.ndarray, n: float = 8.0) -> np.ndarray:
+
+@jit
+def _smooth_min1(lo, hi, n):
+    """smooth_min of one pair (lo ≤ hi); (min/max)^n by squaring when n = 8, (1 + r)^(−1/n) as exp(−log1p(r)/n)."""
+    if not hi > 0:
+        return lo
+    ratio = lo / hi
+    if n == 8.0:
+        r2 = ratio * ratio
+        r4 = r2 * r2
+        rn = r4 * r4
+    else:
+        rn = ratio ** n
+    return lo * np.exp(-np.log1p(rn) / n)
+
+
+@jit
+def smooth_min(a, b, n=8.0):
     """smin(a, b) = min·(1 + (min/max)^n)^(−1/n) ≈ min(a, b).
 
     For a, b ≥ 0 this equals (a^−n + b^−n)^(−1/n) (0 if either is 0). If one argument is negative
@@ -12,17 +34,45 @@ def smooth_min(a: np.ndarray, b: np.ndarray, n: float = 8.0) -> np.ndarray:
     argument, so the flow turns into a small restoring inflow instead of pushing the stock further
     down (the symmetric form (a^−n + b^−n)^(−1/n) would return a positive outflow there).
     """
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        ratio = np.where(hi > 0, lo / np.where(hi > 0, hi, 1.0), 0.0)
-        return np.where(hi > 0, lo * (1.0 + ratio ** n) ** (-1.0 / n), lo)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)          # broadcast to the result's shape (new arrays)
+    out = np.empty_like(lo)
+    flat_lo, flat_hi, flat_out = lo.ravel(), hi.ravel(), out.ravel()
+    for i in range(flat_out.shape[0]):
+        flat_out[i] = _smooth_min1(flat_lo[i], flat_hi[i], n)
+    return out
 
 
-def softplus(x: np.ndarray, sharpness: float = 20.0) -> np.ndarray:
+@jit
+def row_sums(a):
+    """Σ over the last axis of a 2-d array, shape (n,) (``a.sum(axis=1)`` as a plain loop: numba's axis
+    reductions cost ~1 µs each on the model's small arrays)."""
+    n, m = a.shape
+    out = np.empty(n)
+    for i in range(n):
+        acc = 0.0
+        for j in range(m):
+            acc += a[i, j]
+        out[i] = acc
+    return out
+
+
+@jit
+def column_sums(a):
+    """Σ over the first axis of a 2-d array, shape (m,) (``a.sum(axis=0)``)."""
+    n, m = a.shape
+    out = np.zeros(m)
+    for i in range(n):
+        for j in range(m):
+            out[j] += a[i, j]
+    return out
+
+
+@jit
+def softplus(x, sharpness=20.0):
     """softplus(s·x)/s: a smooth max(x, 0)."""
     return np.logaddexp(0.0, sharpness * x) / sharpness
 
 
-def sigmoid(x: np.ndarray) -> np.ndarray:
+@jit
+def sigmoid(x):
     return 0.5 * (1.0 + np.tanh(0.5 * x))

@@ -22,7 +22,8 @@ import numpy as np
 from .functions import softplus
 from .base_data import AGE_LOWER, age_schedules, base_year, migration_age_profile
 from .inputs import default_lever_values
-from .nodes import N_NODES, travel_time_matrix
+from .jit import jit
+from .nodes import N_NODES, internal_commute, travel_time_matrix
 from .sectors import economy, expectations, housing, migration, services
 from .state import N_PIPELINE
 
@@ -42,6 +43,36 @@ CLOSED_HOME_PREMIUM = 1e3   # ψ of a closed system: π_stay = 1 to machine prec
 
 class CalibrationError(ValueError):
     """The base year cannot be closed with the given parameters (message says which and why)."""
+
+
+def each(function, members: int, *args):
+    """``function`` (a compiled sector function of one member) applied to every member of member-last
+    arguments (arrays whose last axis has length ``members`` are sliced; others are passed whole); the
+    results are stacked along a new last axis."""
+    results = []
+    for m in range(members):
+        sliced = [a[..., m] if isinstance(a, np.ndarray) and a.ndim and a.shape[-1] == members else a for a in args]
+        # writable C copies: a read-only view is another argument type for numba (another compilation)
+        sliced = [(float(a) if a.ndim == 0 else np.array(a, order="C")) if isinstance(a, np.ndarray) else a
+                  for a in sliced]
+        results.append(function(*sliced))
+    return np.stack(results, axis=-1)
+
+
+@jit
+def _base_wage(T, labour_resident, Y_core0, x, alpha, propensity, time_scale, elasticity):
+    """The base-year wage of one member with commuting in balance: (wage (N,), last relative change)."""
+    wage0 = (1 - alpha) * Y_core0 / (labour_resident / x)            # start: no commuting
+    change = np.inf
+    for _ in range(2000):
+        commuting = economy.commuting_shares(T, propensity, time_scale, wage0, elasticity)
+        LF = economy.workplace_labour(labour_resident, commuting)    # labour supply at the workplace
+        new_wage = (1 - alpha) * Y_core0 / (LF / x)
+        change = np.max(np.abs(new_wage / wage0 - 1))
+        wage0 = wage0 * (new_wage / wage0) ** 0.2       # damped: strong wage responses overshoot
+        if change < 1e-13:
+            break
+    return wage0, change
 
 
 def age_constants(migration_peak_age: np.ndarray | None = None) -> SimpleNamespace:
@@ -107,38 +138,34 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
         raise CalibrationError("construction_value_added × base-year starts exceeds a node's GDP; lower "
                                "construction_value_added or normal_starts_rate")
     K0 = p.capital_output_ratio * Y0
-    LF_resident = economy.labour_force(pop_by_age, ages.participation)
+    LF_resident = each(economy.labour_force, M, pop_by_age, np.broadcast_to(ages.participation, pop_by_age.shape))
     x = economy.equilibrium_supply_demand_ratio(p.natural_unemployment, p.max_unemployment,
                                                 p.unemployment_slope) * ones
     # the base-year wage depends on employment at the workplace, which depends on commuting, which depends
-    # on relative wages: a damped fixed-point iteration on the wage (commuting shares are small)
+    # on relative wages: a damped fixed-point iteration on the wage, member by member (commuting shares are small)
     alpha = p.capital_elasticity
-    wage0 = (1 - alpha) * Y_core0 / (LF_resident / x)            # start: no commuting
-    for _ in range(2000):
-        commuting = economy.commuting_shares(T, p.commuting_propensity, p.commuting_time_scale, wage0,
-                                             p.commuting_wage_elasticity)
-        LF = economy.workplace_labour(LF_resident, commuting)    # labour supply at the workplace
-        new_wage = (1 - alpha) * Y_core0 / (LF / x)
-        change = np.max(np.abs(new_wage / wage0 - 1))
-        wage0 = wage0 * (new_wage / wage0) ** 0.2       # damped: strong wage responses overshoot
-        if change < 1e-13:
-            break
-    else:
-        raise CalibrationError(f"the base-year commuting balance did not converge (largest wage change {change:.1e}); "
-                               "lower commuting_propensity or commuting_wage_elasticity")
-    commuting = economy.commuting_shares(T, p.commuting_propensity, p.commuting_time_scale, wage0,
-                                         p.commuting_wage_elasticity)
-    LF = economy.workplace_labour(LF_resident, commuting)
+    wage0 = np.empty((N, M))
+    for m in range(M):
+        wage0[:, m], change = _base_wage(*(np.array(a[..., m], order="C") for a in (T, LF_resident, Y_core0, x)), float(alpha[m]),
+                                         *(float(np.broadcast_to(v, (M,))[m]) for v in (
+                                             p.commuting_propensity, p.commuting_time_scale,
+                                             p.commuting_wage_elasticity)))
+        if not change < 1e-13:
+            raise CalibrationError(f"the base-year commuting balance did not converge (largest wage change "
+                                   f"{change:.1e}); lower commuting_propensity or commuting_wage_elasticity")
+    commuting = each(economy.commuting_shares, M, T, p.commuting_propensity, p.commuting_time_scale, wage0,
+                     p.commuting_wage_elasticity)
+    LF = each(economy.workplace_labour, M, LF_resident, commuting)
     E0 = LF / x
     u0 = 1 - E0 / LF
     A0 = Y_core0 / (K0 ** alpha * E0 ** (1 - alpha))
     wage0 = (1 - alpha) * Y_core0 / E0
-    acc0 = economy.effective_density(LF, T, p.access_decay)
+    acc0 = each(economy.effective_density, M, LF, T, p.access_decay)
 
     # public services (steady state of the capacity stock)
     revenue0 = p.fiscal_revenue_share * Y0
     QS0 = p.service_spending_share * revenue0 * p.service_capacity_life
-    qacc0 = services.service_access(QS0, P, T, p.service_access_decay)
+    qacc0 = each(services.service_access, M, QS0, P, T, p.service_access_decay)
 
     # housing
     h0 = base.floor_area_per_person[:, None] * ones
@@ -162,6 +189,9 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
     wbar0, wref0 = expectations.initial_multiplicative(wage0, g0, tau_h, p.wage_perception_time)
     crowding0 = housing.crowding(U * h0, H0, p.natural_vacancy)
 
+    W0 = each(economy.residents_expected_income, M, commuting, wage0 * (1 - u0))
+    income0 = each(housing.household_income, M, W0, LF_resident, pop_by_age, np.broadcast_to(ages.retired, (len(ages.retired), M)),
+                   p.pension_replacement)
     blocks = {
         "population": population, "urban_population": U,
         "registered_population": p.base_registered_share * P,
@@ -170,18 +200,14 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
         "perceived_wage": wbar0, "wage_reference": wref0, "capital_stock": K0,
         "log_tfp": 0.0, "log_deflator": 0.0, "log_national_income": 0.0, "log_rural_income": 0.0,
         "housing_new": p.new_vintage_share * H0, "housing_old": (1 - p.new_vintage_share) * H0,
-        "construction_pipeline": pipeline0, "house_price": 1.0, "smoothed_income": housing.household_income(
-            economy.residents_expected_income(commuting, wage0 * (1 - u0)), LF_resident, pop_by_age, ages.retired,
-            p.pension_replacement),
+        "construction_pipeline": pipeline0, "house_price": 1.0, "smoothed_income": income0,
         "service_capacity": QS0, "extra_students": 0.0,
     }
-    W0 = economy.residents_expected_income(commuting, wage0 * (1 - u0))
     constants = SimpleNamespace(
         ages=ages, tfp0=A0, access0=acc0, expected_income0=W0, service_access0=qacc0,
-        income0=housing.household_income(W0, LF_resident, pop_by_age, ages.retired, p.pension_replacement),
-        urban_reference=U.sum(axis=0) / P.sum(axis=0), floor_area0=h0, hukou_base=lev.hukou_ease, fixed_effect=xi, home_premium=psi,
+        income0=income0, urban_reference=U.sum(axis=0) / P.sum(axis=0), floor_area0=h0, hukou_base=lev.hukou_ease, fixed_effect=xi, home_premium=psi,
         ext_scale=ext_scale, base_unemployment=u0, conversion_rate=conversion_rate, crowding0=crowding0,
-        settlement_rate0=settlement_rate0,
+        settlement_rate0=settlement_rate0, internal_commute=internal_commute()[:, None] * np.ones(M),
     )
     return blocks, constants
 
@@ -222,9 +248,10 @@ def calibrate_migration(p, pop_by_age, T, ages, iterations: int = 2000, tol: flo
         raise CalibrationError(
             "ext_gross_inflow is smaller than the total base-year net migration: the base year "
             "would need negative moves to the rest of China")
-    cost = migration.migration_cost(T, p.travel_cost_weight, np.zeros(M), p.ext_move_cost)
+    cost = each(migration.migration_cost, M, T, p.travel_cost_weight, np.zeros(M), p.ext_move_cost)
     offdiag = ~np.eye(N, dtype=bool)[..., None]
     xi = np.zeros((N, M))
+    active = np.ones(M, dtype=bool)
 
     def attraction(xi):
         e = np.concatenate([np.exp(xi), np.ones((1, M))], axis=0)       # EXT utility 0 in the base year
@@ -238,8 +265,9 @@ def calibrate_migration(p, pop_by_age, T, ages, iterations: int = 2000, tol: flo
         inflow = ((outflow[:, None, :] * shares[:, :N]).sum(axis=0)
                   + total_ext * np.exp(xi) / np.exp(xi).sum(axis=0))
         step = np.log(target_in / inflow)
-        xi = xi + step
-        if np.max(np.abs(step)) < tol:
+        xi = xi + np.where(active, step, 0.0)              # each member until its own convergence, so that
+        active &= np.max(np.abs(step), axis=0) >= tol      # its result does not depend on the other members
+        if not active.any():
             break
     else:
         raise CalibrationError("the base-year migration balance did not converge "

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .jit import jit
+
 NODES: tuple[str, ...] = ("CC_P", "CC_R", "JL_P", "JL_R", "SP_P", "SP_R", "LY_P", "LY_R", "RJ")
 N_NODES = len(NODES)
 EXT = "EXT"
@@ -94,4 +96,27 @@ def travel_time_matrix(pair_values: np.ndarray) -> np.ndarray:
     T[iu[1], iu[0]] = pair_values
     diag = np.array([INTERNAL_COMMUTE_MIN[n] for n in NODES], dtype=float)
     T[np.arange(N_NODES), np.arange(N_NODES)] = diag.reshape((N_NODES,) + (1,) * len(rest))
+    return T
+
+
+_UPPER = np.triu_indices(N_NODES, k=1)
+_UPPER_ROW, _UPPER_COL = _UPPER[0].copy(), _UPPER[1].copy()
+
+
+def internal_commute() -> np.ndarray:
+    """The diagonal of the travel-time matrix [min], (N,)."""
+    return np.array([INTERNAL_COMMUTE_MIN[n] for n in NODES], dtype=np.float64)
+
+
+@jit
+def travel_times(pair_values, internal):
+    """``travel_time_matrix`` of one member: (N, N) [min] from the pair values (n_pairs,) and the
+    internal commute times (N,) (compiled)."""
+    n = internal.shape[0]
+    T = np.empty((n, n))
+    for p in range(_UPPER_ROW.shape[0]):
+        T[_UPPER_ROW[p], _UPPER_COL[p]] = pair_values[p]
+        T[_UPPER_COL[p], _UPPER_ROW[p]] = pair_values[p]
+    for i in range(n):
+        T[i, i] = internal[i]
     return T

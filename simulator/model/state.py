@@ -22,7 +22,6 @@ N_LABELS = N_NODES + 1   # migration origins/destinations incl. the rest of Chin
 def block_shapes(k: int) -> dict[str, tuple[int, ...]]:
     N = N_NODES
     return {
-        "population": (N, N_AGES, k),
         "urban_population": (N,),
         "registered_population": (N,),
         "perceived_attractiveness": (N,),
@@ -56,6 +55,9 @@ def block_shapes(k: int) -> dict[str, tuple[int, ...]]:
         "cum_starts": (N,),
         "cum_completions": (N,),
         "cum_demolition": (N,),
+        # last, so that every other block has an offset that does not depend on k (the compiled
+        # right-hand side reads the blocks at the module constants of ``FIXED_OFFSETS``)
+        "population": (N, N_AGES, k),
     }
 
 
@@ -95,3 +97,15 @@ class StateLayout:
 
     def empty(self, members: int) -> np.ndarray:
         return np.zeros(members * self.size)
+
+
+def _fixed_offsets() -> dict[str, int]:
+    """Offset of every block in one member's state vector; ``population`` (size N·G·k) is last."""
+    offsets, offset = {}, 0
+    for name, shape in block_shapes(1).items():
+        offsets[name] = offset
+        offset += int(np.prod(shape)) if name != "population" else 0
+    return offsets
+
+
+FIXED_OFFSETS = _fixed_offsets()

@@ -13,36 +13,46 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..functions import row_sums
+from ..jit import jit
 
-def births(tfr: np.ndarray, population_by_age: np.ndarray, fertility_weight: np.ndarray) -> np.ndarray:
-    """Births [persons/yr], shape (N, M). ``fertility_weight`` = f_g/5·φ_g, shape (G, 1)."""
-    return tfr * (population_by_age * fertility_weight).sum(axis=1)
-
-
-def death_rates(mortality_scale: np.ndarray, base_rates: np.ndarray, improvement: np.ndarray,
-                t: float) -> np.ndarray:
-    """Age-specific death rates [1/yr], shape (N, G, M)."""
-    return mortality_scale[:, None, :] * base_rates * np.exp(-improvement * (t - 2019.5))
+# Shapes are those of one ensemble member (the compiled right-hand side integrates members one by one):
+# node arrays (N,), by age (N, G), population (N, G, k).
 
 
-def population_change(population: np.ndarray, loss_rate: np.ndarray, inflow_by_age: np.ndarray,
-                      births: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """dP/dt of the ageing chain, written into ``out`` (shape (N, G, k, M)) [persons/yr].
+@jit
+def births(tfr, population_by_age, fertility_weight):
+    """Births [persons/yr], shape (N,). ``fertility_weight`` = f_g/5·φ_g, shape (G,)."""
+    return tfr * row_sums(population_by_age * fertility_weight)
+
+
+@jit
+def death_rates(mortality_scale, base_rates, improvement, t):
+    """Age-specific death rates [1/yr], shape (N, G)."""
+    return mortality_scale[:, None] * base_rates[None, :] * np.exp(-improvement * (t - 2019.5))
+
+
+@jit
+def population_change(population, loss_rate, inflow_by_age, births, out):
+    """dP/dt of the ageing chain, written into ``out`` (shape (N, G, k)) [persons/yr].
 
         dP[g,j]/dt = Ageing_in − P[g,j]·(k/5 + loss_g) + In[g]/k + Births·1{g = 0, j = 1}
 
-    ``loss_rate`` (N, G, M) is the per-person rate of deaths plus out-migration; ageing moves people
+    ``loss_rate`` (N, G) is the per-person rate of deaths plus out-migration; ageing moves people
     at rate k/5 from each (group, sub-stage) cell to the next; the last cell (oldest sub-stage of
     85+) has no ageing outflow; in-migrants spread evenly over the sub-stages of their group.
     """
-    N, G, k, M = population.shape
+    N, G, k = population.shape
     rate = k / 5.0
-    np.multiply(population, -(loss_rate + rate)[:, :, None, :], out=out)
-    chain, d_chain = population.reshape(N, G * k, M), out.reshape(N, G * k, M)
-    d_chain[:, 1:] += rate * chain[:, :-1]
-    d_chain[:, -1] += rate * chain[:, -1]              # no ageing out of the open-ended last cell
-    out += (inflow_by_age / k)[:, :, None, :]
-    out[:, 0, 0] += births
+    for i in range(N):
+        ageing_in = 0.0
+        for g in range(G):
+            for j in range(k):
+                P = population[i, g, j]
+                out[i, g, j] = ageing_in - P * (rate + loss_rate[i, g]) + inflow_by_age[i, g] / k
+                ageing_in = rate * P
+        out[i, G - 1, k - 1] += ageing_in          # no ageing out of the open-ended last cell
+        out[i, 0, 0] += births[i]
     return out
 
 

@@ -27,69 +27,126 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..functions import column_sums, row_sums
+from ..jit import jit
 
+# Shapes are those of one ensemble member: node arrays (N,), by age (N, G), node × node (N, N).
+
+
+@jit
 def participation_rates(base, reform, gain, urban_share, urban_reference):
-    """ℓ[i,g] = ℓ_g + R(t)·Δℓ_g·(U_i/P_i)/u_ref, shape (N, G, M): the retirement-age reform binds urban
+    """ℓ[i,g] = ℓ_g + R(t)·Δℓ_g·(U_i/P_i)/u_ref, shape (N, G): the retirement-age reform binds urban
     employees, so its gain scales with the node's urban share (u_ref: the province's base-year urban share,
-    so the province-wide gain at the base is Δℓ_g)."""
-    return base + reform * gain * (urban_share / urban_reference)[:, None, :]
+    so the province-wide gain at the base is Δℓ_g). ``base``, ``gain`` (G,); ``urban_share`` (N,)."""
+    return base[None, :] + reform * gain[None, :] * (urban_share / urban_reference)[:, None]
 
 
-def labour_force(population_by_age: np.ndarray, participation: np.ndarray) -> np.ndarray:
-    """LF (N, M) from population (N, G, M) and participation ℓ (G, 1) or (N, G, M)."""
-    return (population_by_age * participation).sum(axis=1)
+@jit
+def labour_force(population_by_age, participation):
+    """LF (N,) from population (N, G) and participation ℓ (N, G) (``participation_rates``)."""
+    return row_sums(population_by_age * participation)
 
 
-def effective_density(labour: np.ndarray, travel_time: np.ndarray, access_decay: np.ndarray) -> np.ndarray:
-    """Acc[j] = Σ_i LF[i]·(1 + T[i,j]/60)^(−a), shape (N, M); travel_time is (N, N, M).
+@jit
+def access_weights(travel_time, access_decay):
+    """(1 + T[i,j]/60)^(−a), shape (N, N): the weight of labour in i in the effective density of j.
 
-    The weight is at most 1 (T = 0), so effective density never exceeds the total labour force.
+    At most 1 (T = 0), so effective density never exceeds the total labour force. A function of travel
+    time only: the compiled integrator evaluates it once per lever segment (``rhs.travel_terms``).
     """
-    weights = (1.0 + travel_time / 60.0) ** (-access_decay)
-    return (labour[:, None, :] * weights).sum(axis=0)
+    return np.exp(-access_decay * np.log1p(travel_time / 60.0))
 
 
-def commuting_shares(travel_time: np.ndarray, propensity, time_scale, wage_forecast, wage_elasticity) -> np.ndarray:
-    """σ[i,j] (N, N, M): share of the labour force living in i that works in j (rows sum to 1).
+@jit
+def effective_density_weighted(labour, weights):
+    """Acc[j] = Σ_i L[i]·weights[i,j], shape (N,) (weights: ``access_weights``)."""
+    n = labour.shape[0]
+    out = np.zeros(n)
+    for i in range(n):
+        for j in range(n):
+            out[j] += labour[i] * weights[i, j]
+    return out
+
+
+@jit
+def effective_density(labour, travel_time, access_decay):
+    """Acc[j] = Σ_i L[i]·(1 + T[i,j]/60)^(−a), shape (N,); travel_time is (N, N)."""
+    return effective_density_weighted(labour, access_weights(travel_time, access_decay))
+
+
+@jit
+def commuting_time_weights(travel_time, propensity, time_scale):
+    """ϕ_C·exp(−T[i,j]/τ_C), shape (N, N): the travel-time part of the commuting weight ω[i,j] (a function
+    of travel time only, evaluated once per lever segment by the compiled integrator)."""
+    return propensity * np.exp(-travel_time / time_scale)
+
+
+@jit
+def commuting_shares_weighted(time_weights, wage_forecast, wage_elasticity):
+    """σ[i,j] (N, N) from the travel-time weights: ω[i,j] = time_weights[i,j]·(ŵ[j]/ŵ[i])^η_C, ω[i,i] = 1,
+    σ = ω / Σ_k ω[i,k].  (ŵ[j]/ŵ[i])^η_C is computed as ŵ[j]^η_C / ŵ[i]^η_C (the same power, N of them.)"""
+    n = wage_forecast.shape[0]
+    scaled = np.exp(wage_elasticity * np.log(wage_forecast))         # ŵ^η_C
+    weight = np.empty((n, n))
+    for i in range(n):
+        total = 0.0
+        for j in range(n):
+            w = 1.0 if i == j else time_weights[i, j] * (scaled[j] / scaled[i])
+            weight[i, j] = w
+            total += w
+        for j in range(n):
+            weight[i, j] /= total
+    return weight
+
+
+@jit
+def commuting_shares(travel_time, propensity, time_scale, wage_forecast, wage_elasticity):
+    """σ[i,j] (N, N): share of the labour force living in i that works in j (rows sum to 1).
 
     The weight of working in j rises with j's forecast wage relative to home's (ŵ: from stocks, so no
     algebraic loop) and falls with travel time.
     """
-    relative_wage = wage_forecast[None, :, :] / wage_forecast[:, None, :]
-    weight = propensity * np.exp(-travel_time / time_scale) * relative_wage ** wage_elasticity
-    n = travel_time.shape[0]
-    weight[np.arange(n), np.arange(n)] = 1.0
-    return weight / weight.sum(axis=1, keepdims=True)
+    return commuting_shares_weighted(commuting_time_weights(travel_time, propensity, time_scale),
+                                     wage_forecast, wage_elasticity)
 
 
-def workplace_labour(labour_force: np.ndarray, shares: np.ndarray) -> np.ndarray:
-    """L[j] = Σ_i σ[i,j]·LF[i], shape (N, M)."""
-    return (labour_force[:, None, :] * shares).sum(axis=0)
+@jit
+def workplace_labour(labour_force, shares):
+    """L[j] = Σ_i σ[i,j]·LF[i], shape (N,)."""
+    return column_sums(labour_force[:, None] * shares)
 
 
-def residents_expected_income(shares: np.ndarray, workplace_expected_income: np.ndarray) -> np.ndarray:
-    """W[i] = Σ_j σ[i,j]·w[j](1 − u[j]), shape (N, M)."""
-    return (shares * workplace_expected_income[None]).sum(axis=1)
+@jit
+def residents_expected_income(shares, workplace_expected_income):
+    """W[i] = Σ_j σ[i,j]·w[j](1 − u[j]), shape (N,)."""
+    return row_sums(shares * workplace_expected_income[None, :])
 
 
+@jit
 def labour_demand(alpha, productivity, capital, human_capital, perceived_wage):
-    return ((1 - alpha) * productivity * capital ** alpha * human_capital ** (1 - alpha)
-            / perceived_wage) ** (1.0 / alpha)
+    """J = ((1−α)·Atot·K^α·h^(1−α)/ŵ)^(1/α) [persons], written in logs (x^y = exp(y·ln x))."""
+    return np.exp((np.log((1 - alpha) * productivity / perceived_wage) + alpha * np.log(capital)
+                   + (1 - alpha) * np.log(human_capital)) / alpha)
 
 
+@jit
 def unemployment(labour_supply, demand, natural, maximum, slope):
-    z = natural / (maximum - natural) * (labour_supply / demand) ** slope
+    """u = u_max·z/(1+z), z = u*/(u_max−u*)·(L/J)^φ_u."""
+    z = natural / (maximum - natural) * np.exp(slope * np.log(labour_supply / demand))
     return maximum * z / (1.0 + z)
 
 
+@jit
 def construction_output(value_added, pipeline, construction_time):
-    """Y_C [yuan/yr], shape (N, M): value added of residential construction, v_C × floor area put in place,
-    ΣC/τ_c (each m² in the pipeline takes τ_c years to build)."""
-    return value_added * pipeline.sum(axis=1) / construction_time
+    """Y_C [yuan/yr], shape (N,): value added of residential construction, v_C × floor area put in place,
+    ΣC/τ_c (each m² in the pipeline takes τ_c years to build); ``pipeline`` (N, 3)."""
+    return value_added * row_sums(pipeline) / construction_time
 
 
+@jit
 def output(productivity, capital, human_capital, employment, alpha):
-    return productivity * capital ** alpha * (human_capital * employment) ** (1 - alpha)
+    """Y_core = Atot·K^α·(h·E)^(1−α), written in logs."""
+    return productivity * np.exp(alpha * np.log(capital) + (1 - alpha) * np.log(human_capital * employment))
 
 
 def equilibrium_supply_demand_ratio(natural, maximum, slope, iterations: int = 60):

@@ -18,12 +18,16 @@ The base year starts on the steady-growth path of the growth rate ``base_income_
 """
 from __future__ import annotations
 
+from ..jit import jit
 
+
+@jit
 def forecast_additive(perceived, reference, trend_time, perception_time):
     """x̂ = x̃ + (x̃ − x_r)/τ_h · τ_p (same units as x)."""
     return perceived + (perceived - reference) / trend_time * perception_time
 
 
+@jit
 def forecast_multiplicative(perceived, reference, trend_time, perception_time):
     """x̂ = x̃ · (1 + (x̃/x_r − 1)/τ_h · τ_p) (same units as x)."""
     return perceived * (1.0 + (perceived / reference - 1.0) / trend_time * perception_time)

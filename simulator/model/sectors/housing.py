@@ -23,50 +23,59 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..functions import smooth_min
+from ..functions import row_sums, smooth_min
+from ..jit import jit
 
 
 OCCUPANCY_SHARPNESS = 60.0   # n of the smooth min: at 5.5 % vacancy occupancy is 0.06 % below demand
 
 
+@jit
 def household_income(expected_income, labour_force, population_by_age, retired, pension_replacement):
-    """y_h [yuan/person/yr], shape (N, M): household income per resident = (earnings of the resident labour
-    force + pensions at replacement rate b of the expected wage for residents aged 60+) / residents."""
-    pensioners = (population_by_age * retired).sum(axis=1)
-    return expected_income * (labour_force + pension_replacement * pensioners) / population_by_age.sum(axis=1)
+    """y_h [yuan/person/yr], shape (N,): household income per resident = (earnings of the resident labour
+    force + pensions at replacement rate b of the expected wage for residents aged 60+) / residents.
+    ``population_by_age`` (N, G), ``retired`` (G,) 1 for ages 60+."""
+    pensioners = row_sums(population_by_age * retired[None, :])
+    return expected_income * (labour_force + pension_replacement * pensioners) / row_sums(population_by_age)
 
 
+@jit
 def desired_floor_area(base, income_ratio, income_elasticity, saturation, price, price_elasticity):
     """h [m²/person]: ``base`` at income ratio 1 and price 1, elasticity η_y there, in (0, h̄) for any income."""
-    x = income_ratio ** (income_elasticity / (1.0 - base / saturation))
-    return saturation * base * x / (saturation - base + base * x) * price ** (-price_elasticity)
+    x = np.exp(income_elasticity / (1.0 - base / saturation) * np.log(income_ratio))      # x = ratio^(η_y/(1 − h0/h̄))
+    return saturation * base * x / (saturation - base + base * x) * np.exp(-price_elasticity * np.log(price))
 
 
+@jit
 def occupied(demand, stock):
     """Occupied floor area [m²]: demand where there is room, the stock where there is not (never above it)."""
     return smooth_min(demand, stock, OCCUPANCY_SHARPNESS)
 
 
+@jit
 def crowding(demand, stock, natural_vacancy):
     """χ (dimensionless, ≤ 1): 1 while demand leaves the natural vacancy free, falling as demand exceeds (1 − v*)·H."""
     return smooth_min(1.0, (1.0 - natural_vacancy) * stock / demand, OCCUPANCY_SHARPNESS)
 
 
+@jit
 def price_change(price, demand, stock, natural_vacancy, adjustment_time, price_elasticity):
     return price / (adjustment_time * price_elasticity) * np.log(demand / ((1 - natural_vacancy) * stock))
 
 
+@jit
 def starts(normal_rate, stock, q, elasticity, quota, policy_starts):
-    return smooth_min(normal_rate * stock * q ** elasticity, quota) + policy_starts
+    return smooth_min(normal_rate * stock * np.exp(elasticity * np.log(q)), quota) + policy_starts   # s0·H·q^ε_q
 
 
-def pipeline(pipeline_stocks, starts_rate, construction_time):
-    """(d pipeline/dt with shape (N, 3, M), completions (N, M))."""
+@jit
+def pipeline(pipeline_stocks, starts_rate, construction_time, d_pipeline):
+    """Writes d pipeline/dt (N, 3) into ``d_pipeline``; returns completions (N,) (one member)."""
     out = pipeline_stocks * (3.0 / construction_time)
-    d = -out
-    d[:, 0] += starts_rate
-    d[:, 1:] += out[:, :-1]
-    return d, out[:, -1]
+    d_pipeline[:, :] = -out
+    d_pipeline[:, 0] += starts_rate
+    d_pipeline[:, 1:] += out[:, :-1]
+    return out[:, -1].copy()
 
 
 # =====================================================================================================

@@ -27,81 +27,102 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..jit import jit
 from ..nodes import N_NODES, PLAN_MASK
 
-_PLAN_PAIR = (PLAN_MASK[:, None] & PLAN_MASK[None, :]).astype(float)[..., None]     # (N, N, 1)
-_OFF_DIAG = ~np.eye(N_NODES, dtype=bool)[..., None]
-_IDX = np.arange(N_NODES)
+_PLAN_PAIR = (PLAN_MASK[:, None] & PLAN_MASK[None, :]).astype(np.float64)     # (N, N)
+
+# Shapes are those of one ensemble member: node arrays (N,), by age (N, G), by bonus class (N, V).
 
 
-def migration_cost(travel_time: np.ndarray, travel_cost_weight: np.ndarray,
-                   metro_integration: np.ndarray, ext_move_cost: np.ndarray) -> np.ndarray:
-    """Cost c[o,k] of moving from node o to alternative k ∈ nodes ∪ {EXT}, shape (N, N+1, M).
+@jit
+def migration_cost(travel_time, travel_cost_weight, metro_integration, ext_move_cost):
+    """Cost c[o,k] of moving from node o to alternative k ∈ nodes ∪ {EXT}, shape (N, N+1).
 
     The diagonal (o → o) is 0: staying has no moving cost.
     """
-    M = travel_time.shape[-1]
-    cost = np.empty((N_NODES, N_NODES + 1, M))
+    N = travel_time.shape[0]
+    cost = np.empty((N, N + 1))
     node_cost = travel_cost_weight * np.log1p(travel_time / 60.0) * (1.0 - metro_integration * _PLAN_PAIR)
-    cost[:, :N_NODES] = np.where(_OFF_DIAG, node_cost, 0.0)
-    cost[:, N_NODES] = ext_move_cost
+    cost[:, :N] = node_cost
+    for o in range(N):
+        cost[o, o] = 0.0
+        cost[o, N] = ext_move_cost
     return cost
 
 
-def choice_probabilities(perceived: np.ndarray, bonus: np.ndarray, home_premium: np.ndarray,
-                         cost: np.ndarray, ext_utility: np.ndarray) -> np.ndarray:
-    """π[o,k,v], shape (N, N+1, V, M): probability that a mover-candidate of bonus class v in o picks k.
+@jit
+def choice_probabilities(perceived, bonus, home_premium, cost, ext_utility):
+    """π[o,k,v], shape (N, N+1, V): probability that a mover-candidate of bonus class v in o picks k.
 
-    perceived: Vp (N, M); bonus: Ω by bonus class (N, V, M) — the age groups fall into V classes
-    (here: all ages, and ages 20–34 who also get the talent bonus); home_premium: ψ (N, M);
-    cost (N, N+1, M); ext_utility: V_EXT (1, M). k = o is staying.
+    perceived: V̂ (N,); bonus: Ω by bonus class (N, V) — the age groups fall into V classes
+    (here: all ages, and ages 20–34 who also get the talent bonus); home_premium: ψ (N,);
+    cost (N, N+1); ext_utility: V̂_EXT (scalar). k = o is staying.
     """
-    N, V, M = bonus.shape
-    dest = np.empty((N + 1, V, M))
-    dest[:N] = perceived[:, None, :] + bonus
-    dest[N] = ext_utility
-    util = dest[None] - cost[:, :, None, :]                              # (o, k, V, M)
-    util[_IDX, _IDX] += home_premium[:, None, :]
-    util -= util.max(axis=1, keepdims=True)
-    e = np.exp(util)
-    return e / e.sum(axis=1, keepdims=True)
+    N, V = bonus.shape
+    prob = np.empty((N, N + 1, V))
+    for v in range(V):
+        for o in range(N):
+            for k in range(N):
+                prob[o, k, v] = perceived[k] + bonus[k, v] - cost[o, k]
+            prob[o, o, v] += home_premium[o]
+            prob[o, N, v] = ext_utility - cost[o, N]
+            top = prob[o, :, v].max()
+            total = 0.0
+            for k in range(N + 1):
+                e = np.exp(prob[o, k, v] - top)
+                prob[o, k, v] = e
+                total += e
+            for k in range(N + 1):
+                prob[o, k, v] /= total
+    return prob
 
 
-def flows(move_rate: np.ndarray, age_profile: np.ndarray, population_by_age: np.ndarray,
-          probabilities: np.ndarray, age_class: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@jit
+def flows(move_rate, age_profile, population_by_age, probabilities, age_class):
     """Moves out of every node, M[o,k,g] = μ_o·r_g·P[o,g]·π[o,k,class(g)], aggregated two ways.
 
-    Returns (inflow by destination and age Σ_o M[o,d,g], shape (N+1, G, M) [persons/yr];
-    origin–destination matrix Σ_g M[o,k,g], shape (N, N+1, M) with a zero diagonal [persons/yr];
-    out-migration rate per person by (o, g), shape (N, G, M) [1/yr]).
-    ``age_profile`` r_g has shape (G, 1); ``age_class`` (G,) maps age groups to bonus classes.
+    Returns (inflow by destination and age Σ_o M[o,d,g], shape (N+1, G) [persons/yr];
+    origin–destination matrix Σ_g M[o,k,g], shape (N, N+1) with a zero diagonal [persons/yr];
+    out-migration rate per person by (o, g), shape (N, G) [1/yr]).
+    ``age_profile`` r_g has shape (G,); ``age_class`` (G,) maps age groups to bonus classes.
     """
-    stay = probabilities[_IDX, _IDX]                                     # (N, V, M)
-    out_rate = move_rate[:, None, :] * age_profile * (1.0 - stay[:, age_class, :])
-    candidates = move_rate[:, None, :] * age_profile * population_by_age   # (N, G, M) considering a move
-    going = probabilities.copy()
-    going[_IDX, _IDX] = 0.0
-    inflow = 0.0
-    matrix = 0.0
-    for v in range(probabilities.shape[2]):
-        in_class = candidates * (age_class == v)[:, None]
-        inflow = inflow + np.einsum("okm,ogm->kgm", going[:, :, v], in_class)
-        matrix = matrix + going[:, :, v] * in_class.sum(axis=1)[:, None, :]
+    N, G = population_by_age.shape
+    K = probabilities.shape[1]
+    inflow = np.zeros((K, G))
+    matrix = np.zeros((N, K))
+    out_rate = np.empty((N, G))
+    for o in range(N):
+        for g in range(G):
+            v = age_class[g]
+            rate = move_rate[o] * age_profile[g]
+            out_rate[o, g] = rate * (1.0 - probabilities[o, o, v])
+            candidates = rate * population_by_age[o, g]          # considering a move
+            for k in range(K):
+                if k != o:
+                    m = candidates * probabilities[o, k, v]
+                    inflow[k, g] += m
+                    matrix[o, k] += m
     return inflow, matrix, out_rate
 
 
-def external_inflow(scale: np.ndarray, inflow_factor: np.ndarray, age_distribution: np.ndarray,
-                    perceived: np.ndarray, bonus: np.ndarray, ext_utility: np.ndarray,
-                    age_class: np.ndarray) -> np.ndarray:
-    """In-migration from the rest of China M[EXT,d,g], shape (N, G, M) [persons/yr]."""
-    pull = np.exp(perceived[:, None, :] + bonus - ext_utility)                    # (N, V, M)
-    return scale * inflow_factor * age_distribution * pull[:, age_class, :]
+@jit
+def external_inflow(scale, inflow_factor, age_distribution, perceived, bonus, ext_utility, age_class):
+    """In-migration from the rest of China M[EXT,d,g], shape (N, G) [persons/yr]."""
+    pull = np.exp(perceived[:, None] + bonus - ext_utility)                    # (N, V)
+    N, G = perceived.shape[0], age_distribution.shape[0]
+    out = np.empty((N, G))
+    for d in range(N):
+        for g in range(G):
+            out[d, g] = scale * inflow_factor * age_distribution[g] * pull[d, age_class[g]]
+    return out
 
 
+@jit
 def attractiveness(income_weight, expected_income_ratio, housing_cost_weight, price_ratio,
                    service_weight, service_ratio, hukou_weight, hukou_gain, quality_weight,
-                   housing_quality, fixed_effect, crowding_weight, crowding_ratio) -> np.ndarray:
-    """Utility V[d] of living in node d (dimensionless), shape (N, M).
+                   housing_quality, fixed_effect, crowding_weight, crowding_ratio):
+    """Utility V[d] of living in node d (dimensionless), shape (N,).
 
     V = κ·(ln(W/W0) − θ_H·ln(p/p0)) + β_Q·ln(Qacc/Qacc0) + β_k·(k − k_base) + β_HQ·hq + β_C·ln(χ/χ0) + ξ
     """

@@ -8,11 +8,34 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..jit import jit
 
+
+@jit
+def service_weights(travel_time, decay):
+    """e^(−ν_Q·T[d,j]), shape (N, N) (a function of travel time only: once per lever segment)."""
+    return np.exp(-decay * travel_time)
+
+
+@jit
+def service_access_weighted(capacity, population, weights):
+    """Qacc[d] = Σ_j QS[j]·w[d,j] / Σ_j P[j]·w[d,j], shape (N,) (weights: ``service_weights``)."""
+    n = capacity.shape[0]
+    out = np.empty(n)
+    for d in range(n):
+        num = 0.0
+        den = 0.0
+        for j in range(n):
+            num += weights[d, j] * capacity[j]
+            den += weights[d, j] * population[j]
+        out[d] = num / den
+    return out
+
+
+@jit
 def service_access(capacity, population, travel_time, decay):
-    """Qacc (N, M) from capacity and population (N, M) and travel time (N, N, M)."""
-    w = np.exp(-decay * travel_time)
-    return (w * capacity[None]).sum(axis=1) / (w * population[None]).sum(axis=1)
+    """Qacc (N,) from capacity and population (N,) and travel time (N, N) (one member)."""
+    return service_access_weighted(capacity, population, service_weights(travel_time, decay))
 
 
 # =====================================================================================================

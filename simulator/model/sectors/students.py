@@ -31,52 +31,64 @@ from __future__ import annotations
 import numpy as np
 
 from ..base_data import AGE_LOWER
-from ..functions import smooth_min
+from ..functions import _smooth_min1, smooth_min
+from ..jit import jit
 
 #: age groups of entrants and graduates (indices into the 5-year groups)
 ENTRY_AGE = int(np.flatnonzero(AGE_LOWER == 15)[0])
 GRADUATE_AGE = int(np.flatnonzero(AGE_LOWER == 20)[0])
 
+# Shapes are those of one ensemble member: node arrays (N,).
 
+
+@jit
 def graduation(base_enrolment, extra_students, duration):
-    """(students S [persons], graduates G [persons/yr]), shape (N, M)."""
+    """(students S [persons], graduates G [persons/yr]), shape (N,)."""
     students = base_enrolment * duration + extra_students
     return students, students / duration
 
 
+@jit
 def retention_share(base_retention, talent_bonus):
-    """ρ (N, M): share of graduates who stay, a binary logit in the talent bonus with ρ0 at Ω_T = 0."""
+    """ρ (N,): share of graduates who stay, a binary logit in the talent bonus with ρ0 at Ω_T = 0."""
     return 1.0 / (1.0 + (1.0 / base_retention - 1.0) * np.exp(-talent_bonus))
 
 
+@jit
 def extra_entrant_moves(extra_places, ext_share, entry_population, min_drain_time):
-    """Moves of extra entrants, shape (N+1, N, M): row o = origin (last row: the rest of China), column d.
+    """Moves of extra entrants, shape (N+1, N): row o = origin (last row: the rest of China), column d.
 
-    ``entry_population`` P_o,15–19 (N, M). The domestic part of d's extra places, (1 − f_S)·ΔE_d, comes from
+    ``entry_population`` P_o,15–19 (N,). The domestic part of d's extra places, (1 − f_S)·ΔE_d, comes from
     the other nodes in proportion to their 15–19 residents, and never more than they can give:
     smin((1 − f_S)·ΔE_d, Σ_o≠d P_o,15–19/τ_min), so each origin's outflow is at most P_o,15–19/τ_min and falls
     with its stock. The places the other nodes cannot fill are filled from the rest of China, so all ΔE_d
     places are taken.
     """
     N = extra_places.shape[0]
-    others = entry_population[:, None, :] * (1.0 - np.eye(N))[..., None]           # (o, d, M)
-    available = others.sum(axis=0)                                                  # (d, M)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        shares = np.where(available > 0, others / np.where(available > 0, available, 1.0), 0.0)
-    domestic = smooth_min((1.0 - ext_share) * extra_places, available / min_drain_time)
-    moves = np.empty((N + 1, N, extra_places.shape[-1]))
-    moves[:N] = domestic[None] * shares
-    moves[N] = extra_places - domestic
+    moves = np.empty((N + 1, N))
+    for d in range(N):
+        others = 0.0                                    # Σ_{o ≠ d} P_o,15–19
+        for o in range(N):
+            if o != d:
+                others += entry_population[o]
+        wanted, room = (1.0 - ext_share) * extra_places[d], others / min_drain_time
+        domestic = _smooth_min1(min(wanted, room), max(wanted, room), 8.0)
+        for o in range(N):
+            share = 0.0 if (o == d or not others > 0) else entry_population[o] / others
+            moves[o, d] = domestic * share
+        moves[N, d] = extra_places[d] - domestic
     return moves
 
 
+@jit
 def extra_graduate_leavers(retention, extra_students, duration, graduate_population, min_drain_time):
-    """Lx (N, M): graduates of the extra places who leave for the rest of China [persons/yr]."""
+    """Lx (N,): graduates of the extra places who leave for the rest of China [persons/yr]."""
     return smooth_min((1.0 - retention) * extra_students / duration, graduate_population / min_drain_time)
 
 
+@jit
 def programme_retention(target, retention, graduates, leaving_to_ext):
-    """(retained R, attracted A), shape (N, M) [persons/yr]: the graduate programme's X per year is met first
+    """(retained R, attracted A), shape (N,) [persons/yr]: the graduate programme's X per year is met first
     from graduates who would have left for the rest of China, the rest by attracting young people from there."""
     retained = smooth_min(target, smooth_min((1.0 - retention) * graduates, leaving_to_ext))
     return retained, target - retained

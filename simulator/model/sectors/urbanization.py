@@ -27,23 +27,28 @@ from __future__ import annotations
 import numpy as np
 
 from ..functions import sigmoid, smooth_min, softplus
+from ..jit import jit
 
 
+@jit
 def conversion(rate, rural, income_gap, sensitivity, urban_share, ceiling):
-    """Rural→urban conversion F_RU [persons/yr], shape (M, N)."""
+    """Rural→urban conversion F_RU [persons/yr], shape (N,)."""
     return rate * rural * 2.0 * sigmoid(sensitivity * income_gap) * softplus(1.0 - urban_share / ceiling)
 
 
+@jit
 def reclassification(target, rural, min_drain_time):
     """Administrative reclassification F_rec [persons/yr], first-order controlled by R."""
     return smooth_min(target, rural / min_drain_time)
 
 
+@jit
 def settlement_rate(base_rate, elasticity, hukou_gain):
     """σ_S = σ0·exp(β_S·(k − k_base)) [1/yr]."""
     return base_rate * np.exp(elasticity * hukou_gain)
 
 
+@jit
 def urban_share_of(weight, urban, rural):
     """Share of a flow that falls in the urban population, ζ·U/(ζ·U + R)."""
     return weight * urban / (weight * urban + rural)

@@ -1,0 +1,196 @@
+"""The compiled model core (#15) against the code before it, side by side. Run by hand:
+
+    python benchmarks/bench_core.py [--old REV] [--rounds 3] [--repeat 5] [--members 200] [--pysd]
+
+The old code is ``git archive REV`` (default ``main``, which keeps the numpy right-hand side and scipy's
+``solve_ivp``) unpacked in a temporary directory; each measurement runs in a fresh worker process per
+code base, old and new alternating (A B A B …), so a drift of the shared machine's speed hits both.
+Figures are CPU seconds of the worker (``time.process_time``), medians over ``--repeat`` inside a worker,
+ratios old/new per round, printed as median [min–max] over ``--rounds``:
+
+* single: ``run(baseline)`` → Dataset (after one warm-up run in the same process);
+* sweep: a member-run inside one chunk of ``--members`` members of ``sweeps/uncertainty.yaml``
+  (``run_sweep`` with -j 1, one chunk, files written), per member;
+* calibration: one Jacobian batch of ``sim calibrate calibration/baseline.yaml`` (the fitted free vector
+  and one forward step per free parameter, ``Problem.residuals``: scenarios built, integrated together,
+  observations read), per model-run;
+* accuracy: the scaled max error of the baseline at its own tolerance (rtol 1e-6) against a reference
+  integration with rtol = atol = 1e-10 (DOP853 through ``solve_ivp``, computed by the new code): per state
+  block max|x − ref| / max|ref|, the largest over blocks;
+* floor: RHS evaluations per member-run × 5–12 µs per member-evaluation (the estimate of #15: 30–45k
+  flop-equivalents and ~700 exp/log/pow per evaluation);
+* ``--pysd``: one PySD run of the exported model (translate excluded), for scale.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FLOOR_US = (5.0, 12.0)
+
+
+def _median(xs):
+    return statistics.median(xs)
+
+
+# --- worker -------------------------------------------------------------------------------------
+def worker(task: str, repeat: int, members: int, out: str | None) -> dict:
+    import numpy as np
+    from simulator import load_scenario, run
+    from simulator.solve import simulate
+    sc = load_scenario(ROOT_W / "scenarios" / "baseline.yaml")
+    if task == "single":
+        run(sc)
+        times = []
+        for _ in range(repeat):
+            t = time.process_time()
+            run(sc)
+            times.append(time.process_time() - t)
+        tr = simulate(sc)
+        return {"seconds": _median(times), "nfev": tr.stats["nfev"]}
+    if task == "sweep":
+        from simulator.ensemble import load_sweep, run_sweep
+        base = load_sweep(ROOT_W / "sweeps" / "uncertainty.yaml")
+        with tempfile.TemporaryDirectory() as tmp:
+            run_sweep(base.with_overrides(samples=4), Path(tmp) / "warm", jobs=1, chunk_size=4)
+            times = []
+            for r in range(max(1, repeat // 2)):
+                t = time.process_time()
+                res = run_sweep(base.with_overrides(samples=members), Path(tmp) / f"s{r}", jobs=1,
+                                chunk_size=members)
+                times.append((time.process_time() - t) / members)
+        return {"seconds": _median(times), "failed": int(res.failures)}
+    if task == "calibration":
+        from simulator.fitting import load_config
+        from simulator.fitting.fit import Problem
+        cfg, scenario = load_config(ROOT_W / "calibration" / "baseline.yaml")
+        problem = Problem(cfg, scenario)
+        theta0 = np.array([f.prior[0] for f in problem.free], dtype=float)
+        theta0 = np.clip(theta0, problem.lo, problem.hi)
+        n = len(theta0)
+        steps = np.vstack([theta0] + [theta0 + 1e-4 * np.eye(n)[j] * (problem.hi - problem.lo) for j in range(n)])
+        active = np.ones(n, dtype=bool)
+        problem.residuals(steps[:2], problem.fit_observations, active, problem.prior_mean)      # warm-up
+        times = []
+        for _ in range(max(1, repeat // 2)):
+            t = time.process_time()
+            problem.residuals(steps, problem.fit_observations, active, problem.prior_mean)
+            times.append((time.process_time() - t) / len(steps))
+        return {"seconds": _median(times), "runs": len(steps)}
+    if task == "accuracy":
+        tr = simulate(sc)
+        np.savez(out, **{k: v for k, v in tr.states.items()})
+        return {"nfev": tr.stats["nfev"]}
+    if task == "reference":
+        from dataclasses import replace
+        ref = replace(sc, solver=replace(sc.solver, method="DOP853", rtol=1e-10, atol=1e-10))
+        tr = simulate(ref)
+        np.savez(out, **{k: v for k, v in tr.states.items()})
+        return {"nfev": tr.stats["nfev"]}
+    if task == "pysd":
+        import pysd
+        from simulator.export import export_text
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "model.xmile"
+            path.write_text(export_text(sc, "xmile"))
+            model = pysd.read_xmile(str(path))
+            t = time.process_time()
+            model.run(return_columns=["metro_population", "metro_cum_gdp_nominal"])
+            return {"seconds": time.process_time() - t}
+    raise ValueError(task)
+
+
+# --- driver -------------------------------------------------------------------------------------
+def call(root: Path, task: str, args, out: str | None = None) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(root), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", task, "--root", str(root),
+           "--repeat", str(args.repeat), "--members", str(args.members)] + (["--out", out] if out else [])
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=root)
+    if proc.returncode:
+        raise RuntimeError(f"{task} in {root} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def scaled_error(path: str, ref: dict) -> float:
+    import numpy as np
+    got = np.load(path)
+    worst = 0.0
+    for name, r in ref.items():
+        if name not in got.files:
+            continue
+        scale = float(np.max(np.abs(r))) or 1.0
+        worst = max(worst, float(np.max(np.abs(got[name] - r))) / scale)
+    return worst
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--old", default="main")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--members", type=int, default=200)
+    ap.add_argument("--pysd", action="store_true")
+    ap.add_argument("--worker", default=None)
+    ap.add_argument("--root", default=str(ROOT))
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args()
+    if args.worker:
+        global ROOT_W
+        ROOT_W = Path(args.root)
+        sys.path.insert(0, args.root)
+        print(json.dumps(worker(args.worker, args.repeat, args.members, args.out)))
+        return
+    import numpy as np
+    with tempfile.TemporaryDirectory() as tmp:
+        old = Path(tmp) / "old"
+        old.mkdir()
+        subprocess.run(f"git archive {args.old} | tar -x -C {old}", shell=True, check=True, cwd=ROOT)
+        rows: dict[str, list] = {"single": [], "sweep": [], "calibration": []}
+        nfev = {}
+        for r in range(args.rounds):
+            for task in rows:
+                a = call(old, task, args)
+                b = call(ROOT, task, args)
+                rows[task].append((a["seconds"], b["seconds"]))
+                print(f"round {r + 1} {task:7s} old {a['seconds'] * 1e3:8.2f} ms  new {b['seconds'] * 1e3:8.3f} ms  "
+                      f"ratio {a['seconds'] / b['seconds']:6.1f}", flush=True)
+                if task == "single":
+                    nfev = {"old": a["nfev"], "new": b["nfev"]}
+        refp, oldp, newp = (str(Path(tmp) / f"{n}.npz") for n in ("ref", "old", "new"))
+        call(ROOT, "reference", args, refp)
+        call(old, "accuracy", args, oldp)
+        call(ROOT, "accuracy", args, newp)
+        ref = dict(np.load(refp))
+        err_old, err_new = scaled_error(oldp, ref), scaled_error(newp, ref)
+        pysd = call(ROOT, "pysd", args)["seconds"] if args.pysd else None
+
+    print(f"\n{'measure':34s} {'old (median)':>14s} {'new (median)':>14s} {'old/new median [min–max]':>26s}")
+    for task, label in (("single", "run(baseline) CPU"), ("sweep", f"member-run in a {args.members}-chunk"),
+                        ("calibration", "model-run in a calibration batch")):
+        o = [a for a, _ in rows[task]]
+        n = [b for _, b in rows[task]]
+        ratios = [a / b for a, b in rows[task]]
+        print(f"{label:34s} {_median(o) * 1e3:11.2f} ms {_median(n) * 1e3:11.3f} ms "
+              f"{_median(ratios):10.1f} [{min(ratios):.1f}–{max(ratios):.1f}]")
+    new_member = _median([b for _, b in rows["sweep"]])
+    lo, hi = (nfev["new"] * us * 1e-6 for us in FLOOR_US)
+    print(f"{'floor estimate per member-run':34s} {'':>14s} {lo * 1e3:6.2f}–{hi * 1e3:.2f} ms "
+          f"{'new/floor':>10s} {new_member / hi:.1f}–{new_member / lo:.1f}")
+    print(f"RHS evaluations of the baseline: old {nfev['old']} (members stacked), new {nfev['new']}")
+    print(f"scaled max error vs rtol=1e-10 reference: old {err_old:.2e}, new {err_new:.2e}")
+    if pysd is not None:
+        print(f"PySD one run of the exported model (CPU): {pysd:.2f} s")
+
+
+ROOT_W = ROOT
+
+if __name__ == "__main__":
+    main()

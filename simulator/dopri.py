@@ -1,0 +1,199 @@
+"""A compiled Dormand–Prince 5(4) integrator with per-member step-size control.
+
+The same method, error norm, step-size controller, initial-step selection and dense output as scipy's
+``solve_ivp(method="RK45")`` (scipy/integrate/_ivp/rk.py, common.py), applied to one ensemble member at a
+time: every member has its own steps, so a member's result does not depend on which other members share
+its chunk, on the chunk size, ``-j`` or the scheduler.
+
+``integrate_member`` integrates one member over the segments between lever breakpoints (levers linear
+inside a segment: values ``LV0[s] + (t − edges[s])·LV1[s]``), restarting the step control at every
+breakpoint as the scipy path did, and returns the states at the output times (dense output inside a
+step, exactly the step's end state at a segment end). Status: 0 ok, 1 non-finite values, 2 more than
+``max_nfev`` right-hand-side evaluations in one segment, 3 step size underflow.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .model.jit import jit
+from .model.records import LEVER_OFFSETS
+from .model.rhs import derivatives_with, travel_terms
+from .model.nodes import PAIRS
+
+# Dormand–Prince 5(4) tableau (as scipy's RK45)
+_C = np.array([0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0])
+_A = np.array([
+    [0.0, 0.0, 0.0, 0.0, 0.0],
+    [1 / 5, 0.0, 0.0, 0.0, 0.0],
+    [3 / 40, 9 / 40, 0.0, 0.0, 0.0],
+    [44 / 45, -56 / 15, 32 / 9, 0.0, 0.0],
+    [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729, 0.0],
+    [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656]])
+_B = np.array([35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84])
+_E = np.array([-71 / 57600, 0.0, 71 / 16695, -71 / 1920, 17253 / 339200, -22 / 525, 1 / 40])
+_P = np.array([
+    [1.0, -8048581381 / 2820520608, 8663915743 / 2820520608, -12715105075 / 11282082432],
+    [0.0, 0.0, 0.0, 0.0],
+    [0.0, 131558114200 / 32700410799, -68118460800 / 10900136933, 87487479700 / 32700410799],
+    [0.0, -1754552775 / 470086768, 14199869525 / 1410260304, -10690763975 / 1880347072],
+    [0.0, 127303824393 / 49829197408, -318862633887 / 49829197408, 701980252875 / 199316789632],
+    [0.0, -282668133 / 205662961, 2019193451 / 616988883, -1453857185 / 822651844],
+    [0.0, 40617522 / 29380423, -110615467 / 29380423, 69997945 / 29380423]])
+SAFETY, MIN_FACTOR, MAX_FACTOR = 0.9, 0.2, 10.0
+ERROR_EXPONENT = -1.0 / 5.0          # -1/(error estimator order + 1)
+
+
+@jit
+def _rms(x):
+    return np.sqrt(np.mean(x * x))
+
+
+@jit
+def _finite(x):
+    for v in x:
+        if not np.isfinite(v):
+            return False
+    return True
+
+
+#: the levers that the travel terms (``rhs.travel_terms``) depend on: travel time (pair lever) and integration
+_TRAVEL_LEVERS = np.array(list(range(LEVER_OFFSETS["travel_time"], LEVER_OFFSETS["travel_time"] + len(PAIRS)))
+                          + [LEVER_OFFSETS["metro_integration"]], dtype=np.int64)
+
+
+@jit
+def _travel_fixed(lv1):
+    """True if the travel-time and integration levers are constant on the segment (slopes ``lv1`` zero)."""
+    for i in _TRAVEL_LEVERS:
+        if lv1[i] != 0.0:
+            return False
+    return True
+
+
+@jit
+def _rhs(t, y, dy, a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed):
+    for i in range(lv.shape[0]):
+        lv[i] = lv0[i] + (t - a) * lv1[i]
+    if fixed:                                  # travel terms of the segment, evaluated once at its start
+        derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel)
+    else:
+        derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel_terms(lv, P, C, m))
+
+
+@jit
+def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max_nfev, Yout):
+    """Integrate member ``m`` from ``y0`` over ``edges``; states at ``out_times`` into ``Yout`` (T, size).
+
+    ``out_times`` sorted, within [edges[0], edges[-1]]; one at a breakpoint takes the state there.
+    Returns (status, nfev, t at failure).
+    """
+    n = y0.shape[0]
+    y = y0.copy()
+    K = np.empty((7, n))
+    y_new = np.empty(n)
+    ys = np.empty(n)
+    lv = np.empty(LV0.shape[1])
+    aux = np.empty(0)
+    nfev_total = 0
+    j = 0                                                    # next output time
+    for s in range(edges.shape[0] - 1):
+        a, b = edges[s], edges[s + 1]
+        lv0, lv1 = LV0[s], LV1[s]
+        fixed = _travel_fixed(lv1)
+        travel = travel_terms(lv0, P, C, m)
+        while j < out_times.shape[0] and out_times[j] <= a:
+            Yout[j] = y
+            j += 1
+        t = a
+        _rhs(t, y, K[0], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed)
+        nfev = 1
+        if not _finite(K[0]):
+            return 1, nfev_total + nfev, t
+        # initial step (scipy common.select_initial_step, order 4)
+        scale = atol + np.abs(y) * rtol
+        d0, d1 = _rms(y / scale), _rms(K[0] / scale)
+        h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
+        h0 = min(h0, b - a)
+        ys[:] = y + h0 * K[0]
+        _rhs(t + h0, ys, K[1], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed)
+        nfev += 1
+        d2 = _rms((K[1] - K[0]) / scale) / h0
+        if d1 <= 1e-15 and d2 <= 1e-15:
+            h1 = max(1e-6, h0 * 1e-3)
+        else:
+            h1 = (0.01 / max(d1, d2)) ** (1.0 / 5.0)
+        h_abs = min(100 * h0, h1, b - a)
+        while t < b:
+            min_step = 10 * abs(np.nextafter(t, np.inf) - t)
+            if h_abs < min_step:
+                return 3, nfev_total + nfev, t
+            rejected = False
+            while True:
+                if h_abs < min_step:
+                    return 3, nfev_total + nfev, t
+                if nfev > max_nfev:
+                    return 2, nfev_total + nfev, t
+                h = h_abs
+                t_new = t + h
+                if t_new - b > 0:
+                    t_new = b
+                h = t_new - t
+                h_abs = abs(h)
+                for st in range(1, 6):                      # stages, without temporaries
+                    for i in range(n):
+                        acc = 0.0
+                        for q in range(st):
+                            acc += K[q, i] * _A[st, q]
+                        ys[i] = y[i] + h * acc
+                    _rhs(t + _C[st] * h, ys, K[st], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed)
+                for i in range(n):
+                    acc = 0.0
+                    for q in range(6):
+                        acc += K[q, i] * _B[q]
+                    y_new[i] = y[i] + h * acc
+                _rhs(t + h, y_new, K[6], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed)
+                nfev += 6
+                if not _finite(K[6]) or not _finite(y_new):
+                    return 1, nfev_total + nfev, t
+                total = 0.0                                 # RMS norm of the scaled error estimate
+                for i in range(n):
+                    e = 0.0
+                    for q in range(7):
+                        e += K[q, i] * _E[q]
+                    e = e * h / (atol[i] + max(abs(y[i]), abs(y_new[i])) * rtol)
+                    total += e * e
+                error_norm = np.sqrt(total / n)
+                if error_norm < 1:
+                    if error_norm == 0:
+                        factor = MAX_FACTOR
+                    else:
+                        factor = min(MAX_FACTOR, SAFETY * error_norm ** ERROR_EXPONENT)
+                    if rejected:
+                        factor = min(1.0, factor)
+                    h_abs *= factor
+                    break
+                h_abs *= max(MIN_FACTOR, SAFETY * error_norm ** ERROR_EXPONENT)
+                rejected = True
+            # dense output at the output times inside (t, t_new]; the segment end exactly
+            while j < out_times.shape[0] and out_times[j] <= t_new:
+                if out_times[j] == t_new:
+                    Yout[j] = y_new
+                elif out_times[j] > t:
+                    x = (out_times[j] - t) / h
+                    for i in range(n):
+                        acc = 0.0
+                        xp = x
+                        for r in range(4):
+                            Q = 0.0
+                            for q in range(7):
+                                Q += K[q, i] * _P[q, r]
+                            acc += Q * xp
+                            xp *= x
+                        Yout[j, i] = y[i] + h * acc
+                j += 1
+            t = t_new
+            for i in range(n):
+                y[i] = y_new[i]
+                K[0, i] = K[6, i]
+        nfev_total += nfev
+    return 0, nfev_total, edges[-1]

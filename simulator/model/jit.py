@@ -1,0 +1,90 @@
+"""The compiler of the model equations: ``numba.njit`` with an on-disk cache that follows the source.
+
+Every sector function, the assembled right-hand side (``rhs.py``) and the integrator (``dopri.py``) are
+decorated with ``jit``: ordinary Python functions written in the numpy subset numba compiles, so each can
+be called (and tested) on its own from Python, and the compiled right-hand side calls them without any
+interpreter in between.
+
+Cache. ``cache=True`` stores the machine code on disk, so only the first run after an install (or after an
+edit of the model) pays the compilation. numba checks only the time stamp of the file that holds a
+function, not of the functions it calls or of the module constants it read (block offsets, lever
+offsets): an edited sector would leave a stale compiled right-hand side. The cache therefore lives in a
+directory named by a hash of every source file the compiled code depends on (``_SOURCES``), so any edit
+starts a fresh cache. Directory: ``$SIMULATOR_JIT_CACHE`` if set, else ``__pycache__/jit-<hash>`` beside
+this file, else (read-only install) ``~/.cache/changchun-simulator/jit-<hash>``.
+
+``SIMULATOR_NO_JIT=1`` leaves every function as plain Python (slow; for debugging a sector in pdb).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+#: every file whose content the compiled model functions depend on (sources and the registries that fix
+#: offsets). Callers at the top of the call graph (``simulator/dopri.py``) are covered by numba's own
+#: time-stamp check plus this hash (a changed callee changes the directory).
+_SOURCES = sorted([*_HERE.glob("*.py"), *(_HERE / "sectors").glob("*.py")])
+
+
+def _source_hash() -> str:
+    h = hashlib.sha256()
+    for path in _SOURCES:
+        h.update(path.name.encode())
+        try:
+            h.update(path.read_bytes())
+        except OSError:  # pragma: no cover
+            pass
+    return h.hexdigest()[:16]
+
+
+def _prune(base: Path, keep: str, age: float = 3600.0) -> None:
+    """Remove the caches of earlier sources (``jit-*`` beside ``keep``) not written to for ``age`` seconds
+    (each is 20–50 MB; an edited model never reads them again)."""
+    import shutil
+    import time
+    for old in base.glob("jit-*"):
+        try:
+            if old.name != keep and time.time() - old.stat().st_mtime > age:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:  # pragma: no cover
+            pass
+
+
+def _cache_dir() -> str:
+    explicit = os.environ.get("SIMULATOR_JIT_CACHE")
+    if explicit:
+        return explicit
+    tag = f"jit-{_source_hash()}"
+    for base in (_HERE / "__pycache__", Path.home() / ".cache" / "changchun-simulator"):
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+            probe = base / ".write-test"
+            probe.touch()
+            probe.unlink()
+            _prune(base, tag)
+            return str(base / tag)
+        except OSError:
+            continue
+    return str(Path(os.environ.get("TMPDIR", "/tmp")) / "changchun-simulator" / tag)  # pragma: no cover
+
+
+ENABLED = os.environ.get("SIMULATOR_NO_JIT", "") in ("", "0")
+CACHE_DIR = _cache_dir() if ENABLED else None
+
+
+def jit(func=None, **options):
+    """``numba.njit(cache=True)`` into the source-hashed cache directory (see module doc)."""
+    if func is None:
+        return lambda f: jit(f, **options)
+    if not ENABLED:
+        return func
+    import numba
+    from numba.core import config
+    previous = config.CACHE_DIR
+    config.CACHE_DIR = CACHE_DIR          # read once, when the dispatcher sets up its cache
+    try:
+        return numba.njit(cache=True, error_model="numpy", **options)(func)
+    finally:
+        config.CACHE_DIR = previous
