@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .model.jit import announce_cold_cache
 from .model.initial import initialize
 from .model.inputs import LeverSegment, MemberLevers, stack_parameters
 from .model.nodes import N_NODES
@@ -100,6 +101,7 @@ def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None =
     """
     first = scenarios[0]
     M = p.capital_elasticity.shape[-1]
+    announce_cold_cache()
     layout = StateLayout(first.age_substages)
     start = first.run_start          # a scenario that continues a history run integrates it first
     blocks, constants = initialize(p, M, first.age_substages, population_by_age, start_year=int(start))

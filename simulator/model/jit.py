@@ -88,3 +88,23 @@ def jit(func=None, **options):
         return numba.njit(cache=True, error_model="numpy", **options)(func)
     finally:
         config.CACHE_DIR = previous
+
+
+_announced = False
+
+
+def announce_cold_cache() -> None:
+    """Say once on a terminal's stderr that the model core is being compiled, when the cache holds nothing
+    yet (the first run after an install or a model edit: minutes of silence otherwise)."""
+    global _announced
+    if _announced or not ENABLED:
+        return
+    _announced = True
+    import sys
+    try:
+        cold = not any(Path(CACHE_DIR).rglob("*.nbi"))
+    except OSError:  # pragma: no cover
+        cold = True
+    if cold and sys.stderr.isatty():
+        print(f"compiling the model core once (first run after an install or a model edit: about 2–3 min on a "
+              f"2-core machine, estimate); cached in {CACHE_DIR}", file=sys.stderr, flush=True)
