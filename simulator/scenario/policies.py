@@ -247,7 +247,7 @@ def policy_costs(raw: dict | None, scenario=None) -> list[dict]:
             a, _, b = r.link.partition("-")
             before = float(scenario.levers["travel_time"].schedules[pair_key(a, b)].value(start, "right"))
             capital = max(0.0, before - r.minutes) * RAIL_YUAN_PER_MINUTE * RAIL_LOCAL_SHARE
-            years = max(1, sum(1 for y in range(int(start) + 1, int(math.floor(r.opens)) + 2) if y < r.opens + 1))
+            years = max(1, math.ceil(r.opens + 1) - int(start) - 1)     # calendar years t, start < t < opens + 1
             out.append(dict(policy="rail", nodes=(a, b), start=start, until=start + years,
                             yuan_per_year=capital / years, yuan_per_birth=0.0))
     return out
