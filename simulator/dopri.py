@@ -10,6 +10,11 @@ inside a segment: values ``LV0[s] + (t − edges[s])·LV1[s]``), restarting the 
 breakpoint as the scipy path did, and returns the states at the output times (dense output inside a
 step, exactly the step's end state at a segment end). Status: 0 ok, 1 non-finite values, 2 more than
 ``max_nfev`` right-hand-side evaluations in one segment, 3 step size underflow.
+
+``run_member`` is the one compiled entry called from Python (``solve.integrate``): it integrates and then
+evaluates the rates and auxiliaries at the output times, or only the latter. One entry means one compiled
+library to load from the cache in a fresh process (each entry carries its own copy of the model code:
+~0.3 s to load apiece).
 """
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ import numpy as np
 
 from .model.jit import jit
 from .model.records import LEVER_OFFSETS
-from .model.rhs import derivatives_with, travel_terms
+from .model.rhs import derivatives, derivatives_with, travel_terms
 from .model.nodes import PAIRS
 
 # Dormand–Prince 5(4) tableau (as scipy's RK45)
@@ -197,3 +202,23 @@ def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max
                 K[0, i] = K[6, i]
         nfev_total += nfev
     return 0, nfev_total, edges[-1]
+
+
+#: ``run_member`` tasks
+RATES, INTEGRATE = 0, 1
+
+
+@jit
+def run_member(task, y0, edges, LV0, LV1, out_times, LVout, P, C, m, k, rtol, atol, max_nfev, Yout, DYout, AUXout):
+    """Member ``m``: with ``task`` = INTEGRATE, ``integrate_member`` into ``Yout`` (T, size), then d(state)/dt
+    and the auxiliaries at the output times into ``DYout`` (T, size) and ``AUXout`` (T, n_aux, or (T, 0) for
+    none) with the lever values ``LVout`` (T, n_lever_values); with ``task`` = RATES only the latter, for the
+    states already in ``Yout``. Returns ``integrate_member``'s (status, nfev, t at failure)."""
+    status, nfev, t_fail = 0, 0, edges[0]
+    if task == INTEGRATE:
+        status, nfev, t_fail = integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max_nfev,
+                                                Yout)
+    if status == 0:
+        for i in range(out_times.shape[0]):
+            derivatives(out_times[i], Yout[i], DYout[i], LVout[i], P, C, m, k, AUXout[i])
+    return status, nfev, t_fail

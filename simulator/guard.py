@@ -1,8 +1,10 @@
 """Evaluation and time budgets for ``solve_ivp``: an integration always ends, with a clear error.
 
-``guarded_method(method, max_rhs_evaluations, deadline)`` returns a subclass of scipy's solver class
-whose right-hand-side function is checked on *every* call (not only at the start of a step: RK45's
-step loop never ends once the step size is NaN, which happens as soon as the RHS returns NaN):
+``guarded_method(method, max_rhs_evaluations, deadline)`` returns a ``GuardedMethod`` for a method name.
+The compiled engine enforces its budgets itself (evaluations per segment and non-finite values inside the
+compiled integrator, the deadline between members). For the scipy engine it builds a subclass of scipy's
+solver class whose right-hand-side function is checked on *every* call (not only at the start of a step:
+RK45's step loop never ends once the step size is NaN, which happens as soon as the RHS returns NaN):
 
 * a non-finite time or state (``t = nan``: the equations produced NaN/inf, e.g. a lever at a value
   they cannot handle) → ``IntegrationError`` at once;
@@ -15,7 +17,8 @@ step loop never ends once the step size is NaN, which happens as soon as the RHS
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Callable
 
 import numpy as np
 
@@ -31,10 +34,56 @@ class IntegrationError(SolverError):
     """The integration was stopped by a budget or a non-finite value (message says which)."""
 
 
-def guarded_method(method, max_rhs_evaluations: int | None = None, deadline: float | None = None):
-    """A solve_ivp method class enforcing the budgets (see module doc); ``method`` a name or class."""
-    from scipy.integrate._ivp.ivp import METHODS
-    base = METHODS[method] if isinstance(method, str) else method
+@dataclass(frozen=True)
+class GuardedMethod:
+    """An ODE method name with the budgets (see module doc), as ``scenario.solver.method``.
+
+    The compiled engine (``solve.integrate``) reads the budgets from it and enforces them itself; the scipy
+    engine asks ``solver_class()`` for the guarded subclass of scipy's solver. Building that class imports
+    ``scipy.integrate`` (~0.35 s), so it is built only when the scipy engine runs, not on every ``sim run``.
+    ``before_step`` (optional, no arguments) is called before every step of the scipy engine (the explorer's
+    cancellation check).
+    """
+
+    base_method: str
+    max_rhs_evaluations: int | None = None
+    deadline: float | None = None
+    before_step: Callable[[], None] | None = None
+
+    def __str__(self) -> str:
+        return self.base_method
+
+    def solver_class(self):
+        """The subclass of scipy's solver class for ``base_method`` that enforces the budgets."""
+        if self not in _CLASSES:
+            from scipy.integrate._ivp.ivp import METHODS
+            _CLASSES[self] = _guarded_class(METHODS[self.base_method], self.max_rhs_evaluations, self.deadline,
+                                            self.before_step)
+        return _CLASSES[self]
+
+
+_CLASSES: dict[GuardedMethod, type] = {}
+
+
+def guarded_method(method, max_rhs_evaluations: int | None = None, deadline: float | None = None,
+                   before_step: Callable[[], None] | None = None):
+    """``method`` (a solve_ivp method name or solver class) with the budgets of the module doc: a
+    ``GuardedMethod`` for a name, a guarded subclass for a class."""
+    if isinstance(method, str):
+        return GuardedMethod(method, max_rhs_evaluations, deadline, before_step)
+    if isinstance(method, GuardedMethod):
+        return GuardedMethod(method.base_method, max_rhs_evaluations, deadline, before_step)
+    return _guarded_class(method, max_rhs_evaluations, deadline, before_step)
+
+
+def solver_class(method):
+    """What ``solve_ivp(method=...)`` takes for a scenario's ``solver.method``: a name or class as it is,
+    the guarded class of a ``GuardedMethod``."""
+    return method.solver_class() if isinstance(method, GuardedMethod) else method
+
+
+def _guarded_class(base, max_rhs_evaluations, deadline, before_step):
+    """A subclass of scipy solver class ``base`` whose right-hand side checks the budgets on every call."""
     budget = max_rhs_evaluations
 
     def __init__(self, fun, t0, y0, t_bound, *args, **kwargs):
@@ -52,6 +101,8 @@ def guarded_method(method, max_rhs_evaluations: int | None = None, deadline: flo
         base.__init__(self, checked, t0, y0, t_bound, *args, **kwargs)
 
     def _step_impl(self):
+        if before_step is not None:
+            before_step()
         if budget is not None and self.nfev > budget:
             return False, (f"more than {budget} right-hand-side evaluations in one segment "
                            f"(stiff or diverging member)")
@@ -65,7 +116,7 @@ def guarded_method(method, max_rhs_evaluations: int | None = None, deadline: flo
 
 def guarded_scenario(scenario, max_rhs_evaluations: int | None = RUN_MAX_RHS_EVALUATIONS,
                      seconds: float | None = RUN_TIME_LIMIT):
-    """``scenario`` with its solver method replaced by the guarded class (results are identical)."""
+    """``scenario`` with its solver method replaced by the guarded method (results are identical)."""
     deadline = None if seconds is None else time.monotonic() + seconds
     method = guarded_method(scenario.solver.method, max_rhs_evaluations, deadline)
     return replace(scenario, solver=replace(scenario.solver, method=method))

@@ -325,7 +325,7 @@ def write_outputs(ds: xr.Dataset, directory: Path) -> dict[str, Path]:
     succeeded, so an interrupted run leaves earlier outputs intact and never a half-written file; the
     renames are all or nothing (``atomic.replace_together``: a failed rename restores the others).
     """
-    from .atomic import replace_together, usual_mode
+    from .atomic import replace_together, to_netcdf, usual_mode
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     targets = {"results.nc": None, "results.csv": None, "summary.json": None}
@@ -339,7 +339,7 @@ def write_outputs(ds: xr.Dataset, directory: Path) -> dict[str, Path]:
         nc = ds.copy()
         nc["in_plan_area"] = nc["in_plan_area"].astype("int8")
         nc["in_plan_area"].attrs.update(long_name="node lies in the metropolitan plan area (1 = yes)")
-        nc.to_netcdf(targets["results.nc"])
+        to_netcdf(nc, targets["results.nc"])
         tidy_frame(ds).to_csv(targets["results.csv"], index=False)
         targets["summary.json"].write_text(json.dumps(summary(ds), indent=2, ensure_ascii=False), encoding="utf-8")
         for tmp in targets.values():

@@ -26,7 +26,7 @@ from .model.initial import initialize
 from .model.inputs import LeverSegment, MemberLevers, stack_parameters
 from .model.nodes import N_NODES
 from .model.records import AUX_OFFSETS, AUX_SIZE, N_LEVER_VALUES, lever_matrix
-from .model.rhs import Model, outputs_members
+from .model.rhs import Model
 from .model.state import StateLayout
 
 
@@ -119,32 +119,32 @@ def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None =
     LV0 = np.ascontiguousarray(table[:, :n_seg])                                     # (M, segments, n_lever_values)
     LV1 = (table[:, n_seg:2 * n_seg] - LV0) / np.diff(np.asarray(edges, dtype=float))[None, :, None]
     LVout = np.ascontiguousarray(table[:, 2 * n_seg:])                               # (M, T, n_lever_values)
-    # d(state)/dt at the start (for atol) through the same compiled entry as the output rates (one fewer
-    # compiled library to load in a fresh process)
+    # d(state)/dt at the start (for atol), through the same compiled entry as the integration and the output
+    # rates (one compiled library to load in a fresh process)
+    Y0 = np.array(y.reshape(layout.size, M).T, order="C")                # (M, size)
     DY0 = np.empty((M, 1, layout.size))
-    outputs_members(np.array([float(edges[0])]), np.array(y.reshape(layout.size, M).T[:, None, :], order="C"), DY0,
-                    np.array(LV0[:, :1], order="C"), model.P, model.C, layout.k, np.empty((M, 1, AUX_SIZE)))
+    member_rates(np.array([float(edges[0])]), Y0[:, None, :], DY0, np.empty((M, 1, 0)), LV0[:, :1], model, layout.k)
     dy0 = DY0[:, 0].T.reshape(-1)
     atol = absolute_tolerance(layout, y, dy0, M, first.solver.atol)
 
     method = first.solver.method
-    method_name = getattr(method, "base_method", method if isinstance(method, str) else method.__name__)
+    method_name = method if isinstance(method, str) else getattr(method, "base_method", None) or method.__name__
     engine = engine or DEFAULT_ENGINE
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     if engine == "compiled" and method_name != "RK45":
         engine = "scipy"                      # the compiled integrator is RK45 (Dormand–Prince 5(4)) only
     t_wall = _time.perf_counter()
-    if engine == "compiled":
-        Yout, nfev = _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, y, atol, M)
+    DYout = np.empty((M, len(out_times), layout.size))
+    AUXout = np.empty((M, len(out_times), AUX_SIZE))
+    if engine == "compiled":       # rates and auxiliaries at the output times come with each member's integration
+        Yout, nfev = _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, LVout, Y0, atol, M,
+                                         DYout, AUXout)
     else:
         Y, nfev = _integrate_scipy(first, model, levers, edges, out_times, y, atol)
         Yout = np.ascontiguousarray(Y.reshape(len(out_times), layout.size, M).transpose(2, 0, 1))
+        member_rates(np.array(out_times, dtype=float), Yout, DYout, AUXout, LVout, model, layout.k)
     wall = _time.perf_counter() - t_wall
-    # rates and auxiliaries at the output times (compiled, member by member)
-    DYout = np.empty_like(Yout)
-    AUXout = np.empty((M, len(out_times), AUX_SIZE))
-    outputs_members(np.array(out_times, dtype=float), Yout, DYout, LVout, model.P, model.C, layout.k, AUXout)
     stats = dict(method=first.solver.method, engine=engine, rtol=first.solver.rtol, atol=first.solver.atol,
                  nfev=int(nfev), segments=len(edges) - 1, breakpoints=[float(b) for b in edges[1:-1]],
                  members=M, state_size=layout.size, integration_seconds=wall)
@@ -158,6 +158,8 @@ def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None =
 def _integrate_scipy(first, model, levers, edges, out_times, y, atol):
     """``solve_ivp`` on the stacked members, segment by segment: (Y (T, size·M), RHS evaluations)."""
     from scipy.integrate import solve_ivp          # here: scipy.integrate is not needed by the compiled engine
+    from .guard import solver_class
+    method = solver_class(first.solver.method)
     saved: dict[float, np.ndarray] = {}
     nfev = 0
     for a, b in zip(edges[:-1], edges[1:]):
@@ -165,7 +167,7 @@ def _integrate_scipy(first, model, levers, edges, out_times, y, atol):
         wanted = out_times[(out_times >= a) & (out_times <= b)]
         t_eval = np.union1d(wanted, [b])            # always end at b: the next segment starts there
         sol = solve_ivp(lambda t, yy: model.derivatives(t, yy, seg.at(t)), (a, b), y,
-                        method=first.solver.method, rtol=first.solver.rtol, atol=atol, t_eval=t_eval)
+                        method=method, rtol=first.solver.rtol, atol=atol, t_eval=t_eval)
         nfev += sol.nfev
         if sol.status < 0:
             raise SolverError(f"integration failed on segment [{a:g}, {b:g}]: {sol.message}")
@@ -231,32 +233,46 @@ def member_segments(edges: np.ndarray, lv0: np.ndarray, lv1: np.ndarray) -> np.n
     return np.asarray(keep, dtype=np.int64)
 
 
-def _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, y, atol, M):
-    """The compiled integrator, member by member: (Y (M, T, size), RHS evaluations).
+def member_rates(times, Y, DY, AUX, LV, model, k) -> None:
+    """d(state)/dt and the auxiliaries of every member at ``times``, through the compiled entry
+    ``dopri.run_member``: Y, DY (M, T, size), AUX (M, T, n_aux or 0 for none), LV (M, T, n_lever_values)."""
+    from .dopri import RATES, run_member
+    edges, no_atol = np.array([float(times[0]), float(times[-1])]), np.empty(0)
+    for m in range(Y.shape[0]):
+        lv = np.ascontiguousarray(LV[m])
+        run_member(RATES, np.ascontiguousarray(Y[m, 0]), edges, lv[:1], lv[:1], times, lv, model.P, model.C, m, k,
+                   0.0, no_atol, 0, np.ascontiguousarray(Y[m]), DY[m], AUX[m])
 
-    Budgets of a guarded solver class (``guard``) apply per member: RHS evaluations per segment, the
-    deadline (checked between members) and an immediate stop on non-finite values.
+
+def _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, LVout, Y0, atol, M, DYout, AUXout):
+    """The compiled integrator, member by member: (Y (M, T, size), RHS evaluations); the rates and
+    auxiliaries at the output times into ``DYout`` and ``AUXout`` (M, T, ·).
+
+    Budgets of a guarded method (``guard.GuardedMethod``) apply per member: RHS evaluations per segment,
+    the deadline and ``before_step`` (checked before each member) and an immediate stop on non-finite values.
     """
-    from .dopri import integrate_member
+    from .dopri import INTEGRATE, run_member
     from .guard import IntegrationError
     method = first.solver.method
     budget = getattr(method, "max_rhs_evaluations", None)
     deadline = getattr(method, "deadline", None)
     size, n_seg = layout.size, len(edges) - 1
-    Y0 = np.array(y.reshape(size, M).T, order="C")                    # writable copies: one compiled signature
     ATOL = np.array(np.broadcast_to(atol, (size * M,)).reshape(size, M).T, order="C")
     edges_arr = np.asarray(edges, dtype=float)
     times = np.array(out_times, dtype=float)
     Yout = np.empty((M, len(times), size))
     max_nfev = np.iinfo(np.int64).max // 2 if budget is None else int(budget)
     nfev = 0
+    before_member = getattr(method, "before_step", None)      # e.g. the explorer's cancellation check
     for m in range(M):
+        if before_member is not None:
+            before_member()
         if deadline is not None and _time.monotonic() > deadline:
             raise IntegrationError(f"time limit exceeded (stopped at member {m} of {M})")
         keep = member_segments(edges_arr, LV0[m], LV1[m])
-        status, n, t_fail = integrate_member(Y0[m], edges_arr[np.append(keep, n_seg)], LV0[m][keep], LV1[m][keep],
-                                             times, model.P, model.C, m, layout.k, float(first.solver.rtol), ATOL[m],
-                                             max_nfev, Yout[m])
+        status, n, t_fail = run_member(INTEGRATE, Y0[m], edges_arr[np.append(keep, n_seg)], LV0[m][keep],
+                                       LV1[m][keep], times, LVout[m], model.P, model.C, m, layout.k,
+                                       float(first.solver.rtol), ATOL[m], max_nfev, Yout[m], DYout[m], AUXout[m])
         nfev += n
         if status == 1:
             raise IntegrationError(f"the model produced non-finite values near t = {t_fail:.6g} (a parameter "

@@ -88,3 +88,39 @@ def test_member_ignores_the_breakpoints_of_other_members(short):
     assert together.stats["segments"] > alone.stats["segments"]
     for name in ("population", "capital_stock", "cum_gdp_nominal"):
         assert rel(together.states[name][:, 1], alone.states[name][:, 0]) < 1e-12, name
+
+
+def test_sim_run_loads_one_compiled_library_and_no_scipy_integrate(tmp_path):
+    """A fresh `sim run` loads the compiled model once (the single entry ``dopri.run_member``: every
+    compiled entry carries its own copy of the model code, ~0.3 s to load) and does not import what it
+    does not use: scipy.integrate and scipy.optimize (the scipy engine and the base-year roots) or
+    dask.distributed (xarray asks dask for a scheduler when writing NetCDF the usual way)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    simulate(scenario_from_dict({"name": "warm", "time": {"start": 2024, "end": 2025}}))   # the cache on disk
+    code = ("import sys\n"
+            "from numba.core import caching\n"
+            "loaded = []\n"
+            "original = caching.Cache.load_overload\n"
+            "def load(self, sig, ctx):\n"
+            "    result = original(self, sig, ctx)\n"
+            "    if result is not None:\n"
+            "        loaded.append(self._name)\n"
+            "    return result\n"
+            "caching.Cache.load_overload = load\n"
+            "from simulator.cli import main\n"
+            "try:\n"
+            f"    main(['run', {str(root / 'scenarios' / 'baseline.yaml')!r}, '-o', {str(tmp_path / 'o')!r}, '-q'])\n"
+            "except SystemExit as exc:\n"
+            "    assert not exc.code, exc.code\n"
+            "print(sorted(m for m in ('scipy.integrate', 'scipy.optimize', 'distributed') if m in sys.modules))\n"
+            "print([name for name in loaded if 'run_member' in name or 'outputs_members' in name or "
+            "'integrate_member' in name])\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    imported, entries = proc.stdout.strip().splitlines()[-2:]
+    assert imported == "[]"
+    assert entries.count("run_member") == 1 and "outputs_members" not in entries and "integrate_member" not in entries
+    assert (tmp_path / "o" / "results.nc").exists()

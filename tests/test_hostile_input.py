@@ -777,7 +777,6 @@ def test_yaml_reader_returns_a_mapping_or_a_scenario_error(text):
 
 
 def test_failed_runs_leave_earlier_outputs_byte_identical(tmp_path, outputs, monkeypatch):
-    import xarray as xr
     target = tmp_path / "o"
     target.mkdir()
     for f in outputs.iterdir():
@@ -789,9 +788,9 @@ def test_failed_runs_leave_earlier_outputs_byte_identical(tmp_path, outputs, mon
     (tmp_path / "bad.yaml").unlink()
     assert tree(tmp_path) == before
 
-    def disk_full(self, *a, **k):
+    def disk_full(*a, **k):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(xr.Dataset, "to_netcdf", disk_full)
+    monkeypatch.setattr("simulator.atomic.to_netcdf", disk_full)
     code, out = invoke(["run", BASELINE, "-o", target, "--quiet", "--overwrite"], tmp_path)
     assert code == 1 and "No space left on device" in out and "Traceback" not in out
     assert tree(tmp_path) == before

@@ -150,6 +150,25 @@ def _census_2020_nodes() -> tuple[dict[str, float], dict[str, float], dict[str, 
     return full, full_urban, partial
 
 
+def _root(f, lo: float, hi: float) -> float:
+    """The root of a continuous ``f`` that changes sign on [lo, hi], by bisection to the last bit (a few
+    dozen calls; scipy.optimize would add ~0.3 s of imports to every `sim run`)."""
+    f_lo = f(lo)
+    if f_lo * f(hi) > 0:
+        raise ValueError(f"no sign change on [{lo}, {hi}]")
+    while True:
+        mid = 0.5 * (lo + hi)
+        if mid <= lo or mid >= hi:
+            return mid
+        f_mid = f(mid)
+        if f_mid == 0:
+            return mid
+        if (f_mid > 0) == (f_lo > 0):
+            lo, f_lo = mid, f_mid
+        else:
+            hi = mid
+
+
 @lru_cache(maxsize=4)
 def base_year(year: int = BASE_YEAR) -> BaseYearData:
     """Node figures at the end of ``year`` (2024, the default base; 2020 or 2010, the census years
@@ -167,8 +186,7 @@ def base_year(year: int = BASE_YEAR) -> BaseYearData:
     def plan_pop(a: float) -> float:
         return sum((full[c] + a * partial[c][0]) * growth[c] for c in cities)
 
-    from scipy.optimize import brentq      # here, not at module level: keeps scipy.optimize off `sim run`
-    a = brentq(lambda a: plan_pop(a) - PLAN_BASE_POPULATION, 0.0, 1.0)
+    a = _root(lambda a: plan_pop(a) - PLAN_BASE_POPULATION, 0.0, 1.0)
     pop20, urb20, pop24 = {}, {}, {}
     for code, c in _CITY_OF_NODE.items():
         p_in = full[c] + a * partial[c][0]
@@ -203,7 +221,7 @@ def base_year(year: int = BASE_YEAR) -> BaseYearData:
             total += gdp_city[c] * pin / (pin + r * pout)
         return total
 
-    r = brentq(lambda r: plan_gdp(r) - PLAN_BASE_GDP, 0.05, 5.0)
+    r = _root(lambda r: plan_gdp(r) - PLAN_BASE_GDP, 0.05, 5.0)
     gdp = {}
     for code, c in _CITY_OF_NODE.items():
         pin, pout = pop24[f"{code}_P"], pop24[f"{code}_R"]

@@ -143,7 +143,7 @@ def build(result) -> tuple[xr.Dataset, "object", dict]:
 
 def write(result, directory: Path, figures: bool = True) -> list[Path]:
     """Write every output into ``directory`` together (temporary files, then renamed as a set)."""
-    from simulator.atomic import replace_together, usual_mode
+    from simulator.atomic import replace_together, to_netcdf, usual_mode
     from simulator.cf import cf_dataset
     from simulator.safeio import check_output_dir, check_output_file
     directory = Path(directory)
@@ -161,7 +161,7 @@ def write(result, directory: Path, figures: bool = True) -> list[Path]:
             fd, tmp = tempfile.mkstemp(prefix=f".{f.name}.", suffix=".tmp", dir=directory)
             os.close(fd)
             tmps.append(Path(tmp))
-        cf_dataset(ds).to_netcdf(tmps[0])
+        to_netcdf(cf_dataset(ds), tmps[0])
         df.to_csv(tmps[1], index=False)
         tmps[2].write_text(json.dumps(doc, indent=2, ensure_ascii=False, default=float), encoding="utf-8")
         if figures:
