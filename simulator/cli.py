@@ -94,6 +94,8 @@ def run_cmd(scenario: Path, output: Path | None, overwrite: bool) -> None:
     from .api import run
 
     from .safeio import SAFE_NAME, SAFE_NAME_TEXT, DestinationError, check_output_dir
+    from .cli_common import skip_unused_array_libraries
+    skip_unused_array_libraries()
 
     try:
         sc = load_scenario(scenario)

@@ -151,3 +151,30 @@ def resolve_input(path: Path, filename: str) -> Path:
             fail(f"{path} is a directory without {filename}")
         return inner
     return path
+
+
+#: array libraries xarray probes for on every new array when they are installed (``array_type``)
+_PROBED_ARRAY_LIBRARIES = ("dask", "pint", "sparse", "cupy")
+
+
+def skip_unused_array_libraries() -> None:
+    """Spare a short command the imports of array libraries it cannot be using.
+
+    xarray checks every array it wraps against the array types of dask, pint, sparse and cupy, importing
+    each installed one the first time (dask.array and pint: ~0.3 s of a ~2.5 s `sim run`). In a process that
+    has not imported one of them, no array of its type exists, so the answer is "not that type" without the
+    import: this records them in xarray's cache of probed libraries as unavailable. Only for commands that
+    never create such arrays (`sim run`); a no-op if xarray's internals differ from 2023–2026 releases.
+    """
+    try:
+        from packaging.version import Version
+        from xarray.namedarray import pycompat
+        cache, module_class = pycompat._cached_duck_array_modules, pycompat.DuckArrayModule
+    except (ImportError, AttributeError):  # pragma: no cover - another xarray
+        return
+    for name in _PROBED_ARRAY_LIBRARIES:
+        if name in sys.modules or name in cache:
+            continue
+        absent = module_class.__new__(module_class)
+        absent.module, absent.version, absent.type, absent.available = None, Version("0.0.0"), (), False
+        cache[name] = absent

@@ -93,8 +93,9 @@ def test_member_ignores_the_breakpoints_of_other_members(short):
 def test_sim_run_loads_one_compiled_library_and_no_scipy_integrate(tmp_path):
     """A fresh `sim run` loads the compiled model once (the single entry ``dopri.run_member``: every
     compiled entry carries its own copy of the model code, ~0.3 s to load) and does not import what it
-    does not use: scipy.integrate and scipy.optimize (the scipy engine and the base-year roots) or
-    dask.distributed (xarray asks dask for a scheduler when writing NetCDF the usual way)."""
+    does not use: scipy.integrate and scipy.optimize (the scipy engine and the base-year roots),
+    dask.distributed (xarray asks dask for a scheduler when writing NetCDF the usual way), dask.array and
+    pint (xarray probes every new array for their types: ``cli_common.skip_unused_array_libraries``)."""
     import subprocess
     import sys
     from pathlib import Path
@@ -115,7 +116,8 @@ def test_sim_run_loads_one_compiled_library_and_no_scipy_integrate(tmp_path):
             f"    main(['run', {str(root / 'scenarios' / 'baseline.yaml')!r}, '-o', {str(tmp_path / 'o')!r}, '-q'])\n"
             "except SystemExit as exc:\n"
             "    assert not exc.code, exc.code\n"
-            "print(sorted(m for m in ('scipy.integrate', 'scipy.optimize', 'distributed') if m in sys.modules))\n"
+            "print(sorted(m for m in ('scipy.integrate', 'scipy.optimize', 'distributed', 'pint', 'dask.array') "
+            "if m in sys.modules))\n"
             "print([name for name in loaded if 'run_member' in name or 'outputs_members' in name or "
             "'integrate_member' in name])\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=900)

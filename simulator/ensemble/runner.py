@@ -37,9 +37,11 @@ def chunk_size_for(n: int, requested: int | None = None, memory_bytes: int = DEF
                    workers: int = 1) -> int:
     """Members per chunk: the requested size (default ``DEFAULT_CHUNK``), capped by memory.
 
-    Members integrated together share the solver's adaptive steps, so the chunking changes results in
-    the last digits: the size therefore never depends on ``workers`` (the argument is accepted and
-    ignored), the scheduler or the machine, only on the request and the fixed memory budget.
+    With the compiled engine every member has its own step-size control, but the base-year closures
+    sum over member-stacked arrays, so the chunking can still change results in the last digit (and the
+    scipy engine shares steps within a chunk): the size therefore never depends on ``workers`` (the
+    argument is accepted and ignored), the scheduler or the machine, only on the request and the fixed
+    memory budget.
     """
     del workers
     cap = max(1, memory_bytes // BYTES_PER_MEMBER)
@@ -52,8 +54,8 @@ _GUARDED: dict = {}
 
 
 def guarded_method(method: str, budget: int):
-    """A solve_ivp method class that fails a segment after ``budget`` RHS evaluations, or at once when
-    the model produces non-finite values (checked on every RHS call, see ``simulator.guard``)."""
+    """The solver method with a budget: a segment fails after ``budget`` RHS evaluations, or at once when
+    the model produces non-finite values (see ``simulator.guard``)."""
     key = (method, budget)
     if key not in _GUARDED:
         from simulator.guard import guarded_method as make

@@ -46,15 +46,19 @@ class CalibrationError(ValueError):
 
 
 def each(function, members: int, *args):
-    """``function`` (a compiled sector function of one member) applied to every member of member-last
-    arguments (arrays whose last axis has length ``members`` are sliced; others are passed whole); the
-    results are stacked along a new last axis."""
+    """``function`` (a compiled sector function of one member) applied to every member; the results are
+    stacked along a new last axis. Array arguments must have the member axis last (length ``members``:
+    broadcast them first, e.g. ``np.broadcast_to(a, shape + (members,))``); scalars (0-d arrays too) are the
+    same for every member."""
+    for i, a in enumerate(args):
+        if isinstance(a, np.ndarray) and a.ndim and a.shape[-1] != members:
+            raise ValueError(f"each({function.__name__}): argument {i} has shape {a.shape}, not member-last with "
+                             f"{members} members")
     results = []
     for m in range(members):
-        sliced = [a[..., m] if isinstance(a, np.ndarray) and a.ndim and a.shape[-1] == members else a for a in args]
         # writable C copies: a read-only view is another argument type for numba (another compilation)
-        sliced = [(float(a) if a.ndim == 0 else np.array(a, order="C")) if isinstance(a, np.ndarray) else a
-                  for a in sliced]
+        sliced = [(float(a) if a.ndim == 0 else float(a[m]) if a.ndim == 1 else np.array(a[..., m], order="C"))
+                  if isinstance(a, np.ndarray) else a for a in args]
         results.append(function(*sliced))
     return np.stack(results, axis=-1)
 
