@@ -223,22 +223,24 @@ def build_dataset(sweep: Sweep, U: np.ndarray, X: np.ndarray, data: dict[str, np
         da = template[v]
         variables[v] = xr.Variable(da.dims, data[v], attrs=dict(da.attrs))
     ds = xr.Dataset(variables)
+    from simulator.model.levers import LEVERS
+    from simulator.model.parameters import PARAMETERS
+    coords = {}                                            # assigned in one call (each call realigns the Dataset)
     for name, c in template.coords.items():
         if set(c.dims) <= set(ds.dims) and name != "run":
             values = c.values.astype("int8") if c.dtype == bool else c.values
-            ds = ds.assign_coords({name: (c.dims, values, dict(c.attrs))})
-    ds = ds.assign_coords(run=("run", np.arange(n), {"long_name": "ensemble member (row of the design)"}),
-                          factor=("factor", sweep.factor_ids, {"long_name": "sampled factor"}))
+            coords[name] = (c.dims, values, dict(c.attrs))
+    coords["run"] = ("run", np.arange(n), {"long_name": "ensemble member (row of the design)"})
+    coords["factor"] = ("factor", sweep.factor_ids, {"long_name": "sampled factor"})
     for j, f in enumerate(sweep.factors):
-        from simulator.model.levers import LEVERS
-        from simulator.model.parameters import PARAMETERS
         spec = PARAMETERS[f.target] if f.kind == "parameter" else LEVERS[f.target]
         units = spec.units if f.apply != "scale" else "1"
-        ds = ds.assign_coords({f.id: ("run", X[:, j], {
+        coords[f.id] = ("run", X[:, j], {
             "long_name": f"sampled {f.kind} {f.target} ({f.apply})", "units": units, "kind": f.kind,
             "target": f.target, "apply": f.apply, "distribution": f.distribution,
             "distribution_args": json.dumps(f.args), "elements": json.dumps(list(f.elements)),
-            "from": "" if f.start is None else f.start})})
+            "from": "" if f.start is None else f.start})
+    ds = ds.assign_coords(coords)
     ds["design_unit"] = xr.Variable(("run", "factor"), U, {"long_name": "design on the unit hypercube (quantiles)"})
     ds["failed"] = xr.Variable("run", failed.astype("int8"), {"long_name": "member failed (1) — outputs NaN"})
     ds["failure_reason"] = xr.Variable("run", np.array(reasons, dtype=str), {"long_name": "why the member failed"})
