@@ -2,8 +2,8 @@
 
     python benchmarks/bench_core.py [--old REV] [--rounds 3] [--repeat 5] [--members 200] [--pysd]
 
-The old code is ``git archive REV`` (default ``main``, which keeps the numpy right-hand side and scipy's
-``solve_ivp``) unpacked in a temporary directory; each measurement runs in a fresh worker process per
+The old code is ``git archive REV`` (default 59428c5, the last commit with the numpy right-hand side and
+scipy's ``solve_ivp``, before #15) unpacked in a temporary directory; each measurement runs in a fresh worker process per
 code base, old and new alternating (A B A B …), so a drift of the shared machine's speed hits both.
 Figures are CPU seconds of the worker (``time.process_time``), medians over ``--repeat`` inside a worker,
 ratios old/new per round, printed as median [min–max] over ``--rounds``:
@@ -17,6 +17,9 @@ ratios old/new per round, printed as median [min–max] over ``--rounds``:
 * accuracy: the scaled max error of the baseline at its own tolerance (rtol 1e-6) against a reference
   integration with rtol = atol = 1e-10 (DOP853 through ``solve_ivp``, computed by the new code): per state
   block max|x − ref| / max|ref|, the largest over blocks;
+* fresh: a whole ``python -m simulator.cli run scenarios/baseline.yaml`` process (wall and CPU seconds of
+  the child), old and new alternating, after one unmeasured run of each (the compile cache is then warm:
+  the first run after an install or a model edit compiles for 2–3 min, reported separately);
 * floor: RHS evaluations per member-run × 5–12 µs per member-evaluation (the estimate of #15: 30–45k
   flop-equivalents and ~700 exp/log/pow per evaluation);
 * ``--pysd``: one PySD run of the exported model (translate excluded), for scale.
@@ -119,6 +122,20 @@ def call(root: Path, task: str, args, out: str | None = None) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def fresh_run(root: Path, tmp: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of one ``sim run scenarios/baseline.yaml`` process of the code at ``root``."""
+    import resource
+    env = dict(os.environ, PYTHONPATH=str(root))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "simulator.cli", "run", str(root / "scenarios" / "baseline.yaml"),
+                    "-o", str(tmp / "fresh"), "-q", "--overwrite"], env=env, cwd=tmp, check=True,
+                   stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def scaled_error(path: str, ref: dict) -> float:
     import numpy as np
     got = np.load(path)
@@ -133,7 +150,7 @@ def scaled_error(path: str, ref: dict) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--old", default="main")
+    ap.add_argument("--old", default="59428c5")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--members", type=int, default=200)
@@ -164,6 +181,12 @@ def main() -> None:
                       f"ratio {a['seconds'] / b['seconds']:6.1f}", flush=True)
                 if task == "single":
                     nfev = {"old": a["nfev"], "new": b["nfev"]}
+        fresh = []
+        for root in (old, ROOT):                               # unmeasured: warms the compile cache
+            fresh_run(root, Path(tmp))
+        for r in range(args.rounds * args.repeat):
+            a, b = fresh_run(old, Path(tmp)), fresh_run(ROOT, Path(tmp))
+            fresh.append((a, b))
         refp, oldp, newp = (str(Path(tmp) / f"{n}.npz") for n in ("ref", "old", "new"))
         call(ROOT, "reference", args, refp)
         call(old, "accuracy", args, oldp)
@@ -180,6 +203,12 @@ def main() -> None:
         ratios = [a / b for a, b in rows[task]]
         print(f"{label:34s} {_median(o) * 1e3:11.2f} ms {_median(n) * 1e3:11.3f} ms "
               f"{_median(ratios):10.1f} [{min(ratios):.1f}–{max(ratios):.1f}]")
+    for i, label in ((0, "fresh `sim run` process, wall"), (1, "fresh `sim run` process, CPU")):
+        o = [a[i] for a, _ in fresh]
+        n = [b[i] for _, b in fresh]
+        ratios = [a[i] / b[i] for a, b in fresh]
+        print(f"{label:34s} {_median(o):12.2f} s {_median(n):12.2f} s "
+              f"{_median(ratios):10.2f} [{min(ratios):.2f}–{max(ratios):.2f}]")
     new_member = _median([b for _, b in rows["sweep"]])
     lo, hi = (nfev["new"] * us * 1e-6 for us in FLOOR_US)
     print(f"{'floor estimate per member-run':34s} {'':>14s} {lo * 1e3:6.2f}–{hi * 1e3:.2f} ms "

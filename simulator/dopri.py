@@ -61,6 +61,20 @@ def _finite(x):
     return True
 
 
+@jit
+def _combine(K, weights, stages, out):
+    """out = Σ_{q < stages} K[q]·weights[q], summed in the order q = 0, 1, … (as scipy's dot product)."""
+    n = out.shape[0]
+    w = weights[0]
+    for i in range(n):
+        out[i] = K[0, i] * w
+    for q in range(1, stages):
+        w = weights[q]
+        if w != 0.0:
+            for i in range(n):
+                out[i] += K[q, i] * w
+
+
 #: the levers that the travel terms (``rhs.travel_terms``) depend on: travel time (pair lever) and integration
 _TRAVEL_LEVERS = np.array(list(range(LEVER_OFFSETS["travel_time"], LEVER_OFFSETS["travel_time"] + len(PAIRS)))
                           + [LEVER_OFFSETS["metro_integration"]], dtype=np.int64)
@@ -97,6 +111,7 @@ def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max
     K = np.empty((7, n))
     y_new = np.empty(n)
     ys = np.empty(n)
+    comb = np.empty(n)                                     # Σ_q K[q]·weights[q] of a stage
     lv = np.empty(LV0.shape[1])
     aux = np.empty(0)
     nfev_total = 0
@@ -144,28 +159,24 @@ def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max
                     t_new = b
                 h = t_new - t
                 h_abs = abs(h)
-                for st in range(1, 6):                      # stages, without temporaries
+                # stages without temporaries; the sums Σ_q K[q]·A[st, q] in scipy's order (the same
+                # rounding), accumulated over whole rows so that the inner loops run along the state
+                for st in range(1, 6):
+                    _combine(K, _A[st], st, comb)
                     for i in range(n):
-                        acc = 0.0
-                        for q in range(st):
-                            acc += K[q, i] * _A[st, q]
-                        ys[i] = y[i] + h * acc
+                        ys[i] = y[i] + h * comb[i]
                     _rhs(t + _C[st] * h, ys, K[st], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed)
+                _combine(K, _B, 6, comb)
                 for i in range(n):
-                    acc = 0.0
-                    for q in range(6):
-                        acc += K[q, i] * _B[q]
-                    y_new[i] = y[i] + h * acc
+                    y_new[i] = y[i] + h * comb[i]
                 _rhs(t + h, y_new, K[6], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed)
                 nfev += 6
                 if not _finite(K[6]) or not _finite(y_new):
                     return 1, nfev_total + nfev, t
+                _combine(K, _E, 7, comb)
                 total = 0.0                                 # RMS norm of the scaled error estimate
                 for i in range(n):
-                    e = 0.0
-                    for q in range(7):
-                        e += K[q, i] * _E[q]
-                    e = e * h / (atol[i] + max(abs(y[i]), abs(y_new[i])) * rtol)
+                    e = comb[i] * h / (atol[i] + max(abs(y[i]), abs(y_new[i])) * rtol)
                     total += e * e
                 error_norm = np.sqrt(total / n)
                 if error_norm < 1:
