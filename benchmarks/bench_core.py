@@ -11,6 +11,8 @@ ratios old/new per round, printed as median [min–max] over ``--rounds``:
 * single: ``run(baseline)`` → Dataset (after one warm-up run in the same process);
 * sweep: a member-run inside one chunk of ``--members`` members of ``sweeps/uncertainty.yaml``
   (``run_sweep`` with -j 1, one chunk, files written), per member;
+* sweep_large: the same for a 1,000-member sweep in the default chunks (500 members), where the costs paid once
+  per sweep (a template run, the ensemble file) weigh less, as in a real 10,000-member sweep;
 * calibration: one Jacobian batch of ``sim calibrate calibration/baseline.yaml`` (the fitted free vector
   and one forward step per free parameter, ``Problem.residuals``: scenarios built, integrated together,
   observations read), per model-run;
@@ -71,6 +73,14 @@ def worker(task: str, repeat: int, members: int, out: str | None) -> dict:
                                 chunk_size=members)
                 times.append((time.process_time() - t) / members)
         return {"seconds": _median(times), "failed": int(res.failures)}
+    if task == "sweep_large":
+        from simulator.ensemble import load_sweep, run_sweep
+        base = load_sweep(ROOT_W / "sweeps" / "uncertainty.yaml")
+        with tempfile.TemporaryDirectory() as tmp:
+            run_sweep(base.with_overrides(samples=4), Path(tmp) / "warm", jobs=1, chunk_size=4)
+            t = time.process_time()
+            res = run_sweep(base.with_overrides(samples=1000), Path(tmp) / "s", jobs=1)   # default chunks (500)
+            return {"seconds": (time.process_time() - t) / 1000, "failed": int(res.failures)}
     if task == "calibration":
         from simulator.fitting import load_config
         from simulator.fitting.fit import Problem
@@ -170,14 +180,14 @@ def main() -> None:
         old = Path(tmp) / "old"
         old.mkdir()
         subprocess.run(f"git archive {args.old} | tar -x -C {old}", shell=True, check=True, cwd=ROOT)
-        rows: dict[str, list] = {"single": [], "sweep": [], "calibration": []}
+        rows: dict[str, list] = {"single": [], "sweep": [], "sweep_large": [], "calibration": []}
         nfev = {}
         for r in range(args.rounds):
             for task in rows:
                 a = call(old, task, args)
                 b = call(ROOT, task, args)
                 rows[task].append((a["seconds"], b["seconds"]))
-                print(f"round {r + 1} {task:7s} old {a['seconds'] * 1e3:8.2f} ms  new {b['seconds'] * 1e3:8.3f} ms  "
+                print(f"round {r + 1} {task:11s} old {a['seconds'] * 1e3:8.2f} ms  new {b['seconds'] * 1e3:8.3f} ms  "
                       f"ratio {a['seconds'] / b['seconds']:6.1f}", flush=True)
                 if task == "single":
                     nfev = {"old": a["nfev"], "new": b["nfev"]}
@@ -197,6 +207,7 @@ def main() -> None:
 
     print(f"\n{'measure':34s} {'old (median)':>14s} {'new (median)':>14s} {'old/new median [min–max]':>26s}")
     for task, label in (("single", "run(baseline) CPU"), ("sweep", f"member-run in a {args.members}-chunk"),
+                        ("sweep_large", "member-run, 1,000 in 500-chunks"),
                         ("calibration", "model-run in a calibration batch")):
         o = [a for a, _ in rows[task]]
         n = [b for _, b in rows[task]]

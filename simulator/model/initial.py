@@ -257,9 +257,11 @@ def calibrate_migration(p, pop_by_age, T, ages, iterations: int = 2000, tol: flo
     xi = np.zeros((N, M))
     active = np.ones(M, dtype=bool)
 
+    cost_factor = np.exp(-cost)                                          # (o, k, M), fixed during the iteration
+
     def attraction(xi):
         e = np.concatenate([np.exp(xi), np.ones((1, M))], axis=0)       # EXT utility 0 in the base year
-        a = e[None] * np.exp(-cost)                                      # (o, k, M)
+        a = e[None] * cost_factor                                        # (o, k, M)
         a[:, :N] *= offdiag
         return a
 
