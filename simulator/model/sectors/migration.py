@@ -52,22 +52,24 @@ def migration_cost(travel_time, travel_cost_weight, metro_integration, ext_move_
 
 
 @jit
-def choice_probabilities(perceived, bonus, home_premium, cost, ext_utility):
+def choice_probabilities(perceived, bonus, home_premium, cost, ext_utility, out=None):
     """π[o,k,v], shape (N, N+1, V): probability that a mover-candidate of bonus class v in o picks k.
 
     perceived: V̂ (N,); bonus: Ω by bonus class (N, V) — the age groups fall into V classes
     (here: all ages, and ages 20–34 who also get the talent bonus); home_premium: ψ (N,);
-    cost (N, N+1); ext_utility: V̂_EXT (scalar). k = o is staying.
+    cost (N, N+1); ext_utility: V̂_EXT (scalar). k = o is staying. Into ``out`` if given.
     """
     N, V = bonus.shape
-    prob = np.empty((N, N + 1, V))
+    prob = np.empty((N, N + 1, V)) if out is None else out
     for v in range(V):
         for o in range(N):
             for k in range(N):
                 prob[o, k, v] = perceived[k] + bonus[k, v] - cost[o, k]
             prob[o, o, v] += home_premium[o]
             prob[o, N, v] = ext_utility - cost[o, N]
-            top = prob[o, :, v].max()
+            top = prob[o, 0, v]
+            for k in range(1, N + 1):
+                top = max(top, prob[o, k, v])
             total = 0.0
             for k in range(N + 1):
                 e = np.exp(prob[o, k, v] - top)
@@ -79,19 +81,26 @@ def choice_probabilities(perceived, bonus, home_premium, cost, ext_utility):
 
 
 @jit
-def flows(move_rate, age_profile, population_by_age, probabilities, age_class):
+def flows(move_rate, age_profile, population_by_age, probabilities, age_class,
+          inflow=None, matrix=None, out_rate=None):
     """Moves out of every node, M[o,k,g] = μ_o·r_g·P[o,g]·π[o,k,class(g)], aggregated two ways.
 
     Returns (inflow by destination and age Σ_o M[o,d,g], shape (N+1, G) [persons/yr];
     origin–destination matrix Σ_g M[o,k,g], shape (N, N+1) with a zero diagonal [persons/yr];
-    out-migration rate per person by (o, g), shape (N, G) [1/yr]).
+    out-migration rate per person by (o, g), shape (N, G) [1/yr]), into ``inflow``, ``matrix``,
+    ``out_rate`` if given.
     ``age_profile`` r_g has shape (G,); ``age_class`` (G,) maps age groups to bonus classes.
     """
     N, G = population_by_age.shape
     K = probabilities.shape[1]
-    inflow = np.zeros((K, G))
-    matrix = np.zeros((N, K))
-    out_rate = np.empty((N, G))
+    if inflow is None:
+        inflow = np.empty((K, G))
+    if matrix is None:
+        matrix = np.empty((N, K))
+    if out_rate is None:
+        out_rate = np.empty((N, G))
+    inflow[:, :] = 0.0
+    matrix[:, :] = 0.0
     for o in range(N):
         for g in range(G):
             v = age_class[g]
@@ -107,14 +116,18 @@ def flows(move_rate, age_profile, population_by_age, probabilities, age_class):
 
 
 @jit
-def external_inflow(scale, inflow_factor, age_distribution, perceived, bonus, ext_utility, age_class):
-    """In-migration from the rest of China M[EXT,d,g], shape (N, G) [persons/yr]."""
-    pull = np.exp(perceived[:, None] + bonus - ext_utility)                    # (N, V)
+def external_inflow(scale, inflow_factor, age_distribution, perceived, bonus, ext_utility, age_class, out=None):
+    """In-migration from the rest of China M[EXT,d,g], shape (N, G) [persons/yr]; into ``out`` if given."""
     N, G = perceived.shape[0], age_distribution.shape[0]
-    out = np.empty((N, G))
+    V = bonus.shape[1]
+    if out is None:
+        out = np.empty((N, G))
     for d in range(N):
-        for g in range(G):
-            out[d, g] = scale * inflow_factor * age_distribution[g] * pull[d, age_class[g]]
+        for v in range(V):
+            pull = np.exp(perceived[d] + bonus[d, v] - ext_utility)            # exp(V̂[d] + Ω[d,v] − V̂_EXT)
+            for g in range(G):
+                if age_class[g] == v:
+                    out[d, g] = scale * inflow_factor * age_distribution[g] * pull
     return out
 
 

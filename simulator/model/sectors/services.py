@@ -18,10 +18,12 @@ def service_weights(travel_time, decay):
 
 
 @jit
-def service_access_weighted(capacity, population, weights):
-    """Qacc[d] = Σ_j QS[j]·w[d,j] / Σ_j P[j]·w[d,j], shape (N,) (weights: ``service_weights``)."""
+def service_access_weighted(capacity, population, weights, out=None):
+    """Qacc[d] = Σ_j QS[j]·w[d,j] / Σ_j P[j]·w[d,j], shape (N,) (weights: ``service_weights``); into ``out``
+    if given."""
     n = capacity.shape[0]
-    out = np.empty(n)
+    if out is None:
+        out = np.empty(n)
     for d in range(n):
         num = 0.0
         den = 0.0
