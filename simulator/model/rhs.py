@@ -63,18 +63,20 @@ globals().update({f"A_{name}": offset for name, offset in AUX_OFFSETS.items()})
 @jit
 def travel_terms(lv, P, C, m):
     """Everything that depends on travel time (and metro integration) only: (T, commuting time weights,
-    access weights, service weights, migration cost), each (N, N) except the cost (N, N+1).
+    access weights, service weights, migration cost, migration choice weights ``migration.choice_weights``),
+    each (N, N) except the cost and choice weights (N, N+1).
 
     Levers are linear inside a lever segment and travel time usually constant there, so the compiled
     integrator evaluates these once per segment when the travel-time and integration levers have zero
     slope in it (``dopri.integrate_member``), and at every evaluation otherwise.
     """
     T = travel_times(lv[L_TT:L_TT + NP], C.internal_commute[m])
+    cost = migration.migration_cost(T, P.travel_cost_weight[m], lv[L_RHO], P.ext_move_cost[m])
     return (T,
             economy.commuting_time_weights(T, P.commuting_propensity[m], P.commuting_time_scale[m]),
             economy.access_weights(T, P.access_decay[m]),
             services.service_weights(T, P.service_access_decay[m]),
-            migration.migration_cost(T, P.travel_cost_weight[m], lv[L_RHO], P.ext_move_cost[m]))
+            cost, migration.choice_weights(cost, C.home_premium[m]))
 
 
 @jit
@@ -100,7 +102,7 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
 
     Written node by node: the element-wise sector functions are called on numbers (no temporary arrays), the
     others write into views of one work array allocated per evaluation."""
-    T, commute_weights, access_weights, service_weights, cost = travel
+    T, commute_weights, access_weights, service_weights, cost, choice_weights = travel
     V_classes = C.class_talent[m].shape[0]
     NG = N * G
     work = np.empty(N_ROWS * N + 7 * NG + (N + 1) * G + N * N + 2 * N * (N + 1) + N * V_classes
@@ -197,16 +199,17 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
     starts, renewal = rows[W_starts], rows[W_renewal]
     floor_area0, income0, starts_rate0 = C.floor_area0[m], C.income0[m], P.normal_starts_rate[m]
     natural_vacancy, eta_p, min_drain = P.natural_vacancy[m], P.housing_price_elasticity[m], P.min_drain_time[m]
+    tau_y, eta_y, saturation = P.income_smoothing_time[m], P.housing_income_elasticity[m], P.floor_area_saturation[m]
+    tau_p, eps_q = P.price_adjustment_time[m], P.starts_price_elasticity[m]
     for i in range(N):
-        dy[S_YTIL + i] = (income[i] - ytil[i]) / P.income_smoothing_time[m]
+        dy[S_YTIL + i] = (income[i] - ytil[i]) / tau_y
         stock = HN[i] + HO[i]
-        floor_pp[i] = housing.desired_floor_area(floor_area0[i], ytil[i] / income0[i], P.housing_income_elasticity[m],
-                                                 P.floor_area_saturation[m], price[i], eta_p)
+        floor_pp[i] = housing.desired_floor_area(floor_area0[i], ytil[i] / income0[i], eta_y, saturation,
+                                                 price[i], eta_p)
         demand_area[i] = U[i] * floor_pp[i]
         crowding[i] = housing.crowding(demand_area[i], stock, natural_vacancy)
-        dy[S_PRICE + i] = housing.price_change(price[i], demand_area[i], stock, natural_vacancy,
-                                               P.price_adjustment_time[m], eta_p)
-        starts[i] = housing.starts(starts_rate0[i], stock, price[i], P.starts_price_elasticity[m],
+        dy[S_PRICE + i] = housing.price_change(price[i], demand_area[i], stock, natural_vacancy, tau_p, eta_p)
+        starts[i] = housing.starts(starts_rate0[i], stock, price[i], eps_q,
                                    lv[L_QUOTA + i], lv[L_SPOL + i])
         renewal[i] = smooth_min(lv[L_RENEW + i], HO[i] / min_drain)
     completions = housing.pipeline(pipe, starts, P.construction_time[m], dy[S_PIPE:S_PIPE + 3 * N].reshape((N, 3)),
@@ -222,13 +225,14 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
     Vp, Vr = y[S_VP:S_VP + N], y[S_VR:S_VR + N]
     hukou_gain, V, V_forecast = rows[W_hukou_gain], rows[W_V], rows[W_V_forecast]
     expected_income0, hukou_base = C.expected_income0[m], C.hukou_base[m]
+    theta_H, beta_Q, beta_k = P.housing_cost_weight[m], P.service_weight[m], P.hukou_weight[m]
+    beta_HQ, beta_C = P.housing_quality_weight[m], P.crowding_weight[m]
+    service_access0, fixed_effect, crowding0 = C.service_access0[m], C.fixed_effect[m], C.crowding0[m]
     for i in range(N):
         hukou_gain[i] = lv[L_HUKOU + i] - hukou_base[i]
-        V[i] = migration.attractiveness(kappa, expected_income[i] / expected_income0[i],
-                                        P.housing_cost_weight[m], price[i], P.service_weight[m],
-                                        access_services[i] / C.service_access0[m][i], P.hukou_weight[m],
-                                        hukou_gain[i], P.housing_quality_weight[m], lv[L_HQ + i],
-                                        C.fixed_effect[m][i], P.crowding_weight[m], crowding[i] / C.crowding0[m][i])
+        V[i] = migration.attractiveness(kappa, expected_income[i] / expected_income0[i], theta_H, price[i],
+                                        beta_Q, access_services[i] / service_access0[i], beta_k, hukou_gain[i],
+                                        beta_HQ, lv[L_HQ + i], fixed_effect[i], beta_C, crowding[i] / crowding0[i])
         dy[S_VP + i] = (V[i] - Vp[i]) / tau_V
         dy[S_VR + i] = (Vp[i] - Vr[i]) / tau_h
         V_forecast[i] = expectations.forecast_additive(Vp[i], Vr[i], tau_h, tau_V)
@@ -243,7 +247,7 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
     for i in range(N):
         for v in range(V_classes):
             bonus[i, v] = lv[L_AMENITY + i] + lv[L_TALENT + i] * class_talent[v]                # Ω (N, V)
-    migration.choice_probabilities(V_forecast, bonus, C.home_premium[m], cost, ext_forecast, prob)
+    migration.choice_probabilities_weighted(V_forecast, bonus, choice_weights, ext_forecast, prob)
     migration.flows(P.move_consideration_rate[m], C.migration_profile[m], pop_by_age, prob, C.age_class[m],
                     moves_in, moves, out_rate)
     ext_age = C.ext_age_distribution[m]
@@ -264,10 +268,11 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
                                  entrant_moves)                                               # (N+1, N)
     ga_class = C.age_class[m][GA]
     move_rate, profile_ga = P.move_consideration_rate[m], C.migration_profile[m][GA]
+    base_enrolment, rho0 = P.base_enrolment[m], P.base_graduate_retention[m]
     for i in range(N):
-        n_students[i], graduates[i] = students.graduation(P.base_enrolment[m][i], Sx[i], D)
+        n_students[i], graduates[i] = students.graduation(base_enrolment[i], Sx[i], D)
         dy[S_SX + i] = university_places[i] - Sx[i] / D
-        rho[i] = students.retention_share(P.base_graduate_retention[m], lv[L_TALENT + i])
+        rho[i] = students.retention_share(rho0, lv[L_TALENT + i])
         leavers[i] = students.extra_graduate_leavers(rho[i], Sx[i], D, pop_by_age[i, GA], min_drain)
         to_ext_rate = move_rate[i] * profile_ga * prob[i, N, ga_class]                          # [1/yr]
         retained[i], attracted[i] = students.programme_retention(lv[L_GRAD + i], rho[i], graduates[i],
@@ -307,27 +312,29 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
     # --- urbanization (coflow) -----------------------------------------------------------
     conversion, reclass, settle = rows[W_conversion], rows[W_reclass], rows[W_settle]
     Hreg = y[S_H:S_H + N]
+    chi_k, eta_HT = P.hukou_settlement_cost[m], P.rural_urban_income_sensitivity[m]
+    conversion_rate, ceiling = C.conversion_rate[m], P.urbanization_ceiling[m]
+    zeta_B, zeta_D, zeta_in = P.urban_share_weight_births[m], P.urban_share_weight_deaths[m], P.urban_weight_in_migrants[m]
+    settlement_rate0, beta_S, depreciation = C.settlement_rate0[m], P.settlement_hukou_elasticity[m], P.depreciation[m]
     for i in range(N):
         income_gap = (np.log(expected_income[i] / expected_income0[i]) - y[S_LNR + i]
-                      + P.hukou_settlement_cost[m] * hukou_gain[i])
-        conversion[i] = urbanization.conversion(C.conversion_rate[m][i], rural[i], income_gap,
-                                                P.rural_urban_income_sensitivity[m], urban_share[i],
-                                                P.urbanization_ceiling[m][i])
+                      + chi_k * hukou_gain[i])
+        conversion[i] = urbanization.conversion(conversion_rate[i], rural[i], income_gap, eta_HT, urban_share[i],
+                                                ceiling[i])
         reclass[i] = urbanization.reclassification(lv[L_REC + i], rural[i], min_drain)
         dy[S_U + i] = (
-            births[i] * urbanization.urban_share_of(P.urban_share_weight_births[m], U[i], rural[i])
-            - deaths[i] * urbanization.urban_share_of(P.urban_share_weight_deaths[m], U[i], rural[i])
-            + urbanization.urban_share_of(P.urban_weight_in_migrants[m], U[i], rural[i]) * inflow[i]
+            births[i] * urbanization.urban_share_of(zeta_B, U[i], rural[i])
+            - deaths[i] * urbanization.urban_share_of(zeta_D, U[i], rural[i])
+            + urbanization.urban_share_of(zeta_in, U[i], rural[i]) * inflow[i]
             - urban_share[i] * outflow[i] + conversion[i] + reclass[i])
 
         # --- registered (hukou) residents: a coflow; in-migrants arrive without the local hukou --
-        settle[i] = urbanization.settlement_rate(C.settlement_rate0[m][i], P.settlement_hukou_elasticity[m],
-                                                 hukou_gain[i]) * (pop[i] - Hreg[i])
+        settle[i] = urbanization.settlement_rate(settlement_rate0[i], beta_S, hukou_gain[i]) * (pop[i] - Hreg[i])
         dy[S_H + i] = Hreg[i] / pop[i] * (births[i] - deaths[i] - outflow[i]) + settle[i]
         dy[S_CS + i] = settle[i]
 
         # --- capital, wages, indices -----------------------------------------------------
-        dy[S_K + i] = lv[L_INV + i] * gdp[i] + lv[L_PROJ + i] - P.depreciation[m] * K[i]
+        dy[S_K + i] = lv[L_INV + i] * gdp[i] + lv[L_PROJ + i] - depreciation * K[i]
         dy[S_WBAR + i] = (wage[i] - wbar[i]) / tau_w
         dy[S_WREF + i] = (wbar[i] - wref[i]) / tau_h
         dy[S_LNA + i] = lv[L_GTFP + i]

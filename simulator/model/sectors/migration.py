@@ -52,6 +52,43 @@ def migration_cost(travel_time, travel_cost_weight, metro_integration, ext_move_
 
 
 @jit
+def choice_weights(cost, home_premium):
+    """exp(ψ_o·1{k = o} − c[o,k]), shape (N, N+1): the part of exp(u[o,k,g]) that depends on the origin
+    (a function of travel time and constants only: evaluated once per lever segment, ``rhs.travel_terms``)."""
+    N, K = cost.shape
+    weights = np.empty((N, K))
+    for o in range(N):
+        for k in range(K):
+            weights[o, k] = np.exp((home_premium[o] if k == o else 0.0) - cost[o, k])
+    return weights
+
+
+@jit
+def choice_probabilities_weighted(perceived, bonus, weights, ext_utility, out=None):
+    """π[o,k,v] (N, N+1, V) from the origin weights (``choice_weights``): exp(u[o,k,v]) =
+    exp(V̂[k] + Ω[k,v])·weights[o,k] (V̂_EXT and no bonus for k = EXT), π = exp(u)/Σ_k exp(u).
+    The destination part exp(V̂[k] + Ω[k,v] − top) (top: its largest value, against overflow) is computed
+    once per class and held in the last origin's row until that row's turn. Into ``out`` if given."""
+    N, V = bonus.shape
+    prob = np.empty((N, N + 1, V)) if out is None else out
+    last = N - 1
+    for v in range(V):
+        top = ext_utility
+        for k in range(N):
+            top = max(top, perceived[k] + bonus[k, v])
+        for k in range(N):
+            prob[last, k, v] = np.exp(perceived[k] + bonus[k, v] - top)
+        prob[last, N, v] = np.exp(ext_utility - top)
+        for o in range(N):
+            total = 0.0
+            for k in range(N + 1):
+                total += prob[last, k, v] * weights[o, k]
+            for k in range(N + 1):
+                prob[o, k, v] = prob[last, k, v] * weights[o, k] / total
+    return prob
+
+
+@jit
 def choice_probabilities(perceived, bonus, home_premium, cost, ext_utility, out=None):
     """π[o,k,v], shape (N, N+1, V): probability that a mover-candidate of bonus class v in o picks k.
 
@@ -59,25 +96,7 @@ def choice_probabilities(perceived, bonus, home_premium, cost, ext_utility, out=
     (here: all ages, and ages 20–34 who also get the talent bonus); home_premium: ψ (N,);
     cost (N, N+1); ext_utility: V̂_EXT (scalar). k = o is staying. Into ``out`` if given.
     """
-    N, V = bonus.shape
-    prob = np.empty((N, N + 1, V)) if out is None else out
-    for v in range(V):
-        for o in range(N):
-            for k in range(N):
-                prob[o, k, v] = perceived[k] + bonus[k, v] - cost[o, k]
-            prob[o, o, v] += home_premium[o]
-            prob[o, N, v] = ext_utility - cost[o, N]
-            top = prob[o, 0, v]
-            for k in range(1, N + 1):
-                top = max(top, prob[o, k, v])
-            total = 0.0
-            for k in range(N + 1):
-                e = np.exp(prob[o, k, v] - top)
-                prob[o, k, v] = e
-                total += e
-            for k in range(N + 1):
-                prob[o, k, v] /= total
-    return prob
+    return choice_probabilities_weighted(perceived, bonus, choice_weights(cost, home_premium), ext_utility, out)
 
 
 @jit
@@ -100,18 +119,18 @@ def flows(move_rate, age_profile, population_by_age, probabilities, age_class,
     if out_rate is None:
         out_rate = np.empty((N, G))
     inflow[:, :] = 0.0
-    matrix[:, :] = 0.0
     for o in range(N):
         for g in range(G):
-            v = age_class[g]
-            rate = move_rate[o] * age_profile[g]
-            out_rate[o, g] = rate * (1.0 - probabilities[o, o, v])
-            candidates = rate * population_by_age[o, g]          # considering a move
-            for k in range(K):
-                if k != o:
-                    m = candidates * probabilities[o, k, v]
+            out_rate[o, g] = move_rate[o] * age_profile[g] * (1.0 - probabilities[o, o, age_class[g]])
+        for k in range(K):
+            total = 0.0
+            if k != o:
+                for g in range(G):
+                    # candidates considering a move μ_o·r_g·P[o,g], times the choice probability
+                    m = move_rate[o] * age_profile[g] * population_by_age[o, g] * probabilities[o, k, age_class[g]]
                     inflow[k, g] += m
-                    matrix[o, k] += m
+                    total += m
+            matrix[o, k] = total
     return inflow, matrix, out_rate
 
 
