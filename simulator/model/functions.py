@@ -12,14 +12,21 @@ from .jit import jit
 
 @jit
 def _smooth_min1(lo, hi, n):
-    """smooth_min of one pair (lo ≤ hi); (min/max)^n by squaring when n = 8, (1 + r)^(−1/n) as exp(−log1p(r)/n)."""
-    if not hi > 0:
+    """smooth_min of one pair (lo ≤ hi); (min/max)^n by squaring when n = 8 or 60, (1 + r)^(−1/n) as
+    exp(−log1p(r)/n). lo = 0 (a lever at 0) returns 0 at once (the formula gives 0·exp(0) = 0 too)."""
+    if not hi > 0 or lo == 0.0:
         return lo
     ratio = lo / hi
     if n == 8.0:
         r2 = ratio * ratio
         r4 = r2 * r2
         rn = r4 * r4
+    elif n == 60.0:
+        r2 = ratio * ratio
+        r4 = r2 * r2
+        r8 = r4 * r4
+        r16 = r8 * r8
+        rn = r16 * r16 * r16 * r8 * r4              # r^60
     else:
         rn = ratio ** n
     return lo * np.exp(-np.log1p(rn) / n)

@@ -120,17 +120,18 @@ def flows(move_rate, age_profile, population_by_age, probabilities, age_class,
         out_rate = np.empty((N, G))
     inflow[:, :] = 0.0
     for o in range(N):
-        for g in range(G):
-            out_rate[o, g] = move_rate[o] * age_profile[g] * (1.0 - probabilities[o, o, age_class[g]])
+        for g in range(G):                     # candidates considering a move μ_o·r_g·P[o,g], held in out_rate
+            out_rate[o, g] = move_rate[o] * age_profile[g] * population_by_age[o, g]
         for k in range(K):
             total = 0.0
             if k != o:
                 for g in range(G):
-                    # candidates considering a move μ_o·r_g·P[o,g], times the choice probability
-                    m = move_rate[o] * age_profile[g] * population_by_age[o, g] * probabilities[o, k, age_class[g]]
+                    m = out_rate[o, g] * probabilities[o, k, age_class[g]]
                     inflow[k, g] += m
                     total += m
             matrix[o, k] = total
+        for g in range(G):
+            out_rate[o, g] = move_rate[o] * age_profile[g] * (1.0 - probabilities[o, o, age_class[g]])
     return inflow, matrix, out_rate
 
 
