@@ -103,7 +103,39 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
     Written node by node: the element-wise sector functions are called on numbers (no temporary arrays), the
     others write into views of one work array allocated per evaluation."""
     T, commute_weights, access_weights, service_weights, cost, choice_weights = travel
-    V_classes = C.class_talent[m].shape[0]
+    # parameters and constants of member m, all read here before the first loop: P and C are tuples of ~90
+    # arrays, and the compiler can drop their reference counting only where they die within one block
+    alpha, tau_h, tau_w = P.capital_elasticity[m], P.trend_perception_time[m], P.wage_perception_time[m]
+    participation_base, retirement_gain, urban_reference = C.participation[m], C.retirement_gain[m], C.urban_reference[m]
+    eta_C, value_added, tau_c = P.commuting_wage_elasticity[m], P.construction_value_added[m], P.construction_time[m]
+    tfp0, access0, natural = C.tfp0[m], C.access0[m], P.natural_unemployment[m]
+    eps, u_max, u_slope = P.agglomeration_elasticity[m], P.max_unemployment[m], P.unemployment_slope[m]
+    revenue_share, spending_share, capacity_life = (P.fiscal_revenue_share[m], P.service_spending_share[m],
+                                                    P.service_capacity_life[m])
+    retired, pension_replacement = C.retired[m], P.pension_replacement[m]
+    floor_area0, income0, starts_rate0 = C.floor_area0[m], C.income0[m], P.normal_starts_rate[m]
+    natural_vacancy, eta_p, min_drain = P.natural_vacancy[m], P.housing_price_elasticity[m], P.min_drain_time[m]
+    tau_y, eta_y, saturation = P.income_smoothing_time[m], P.housing_income_elasticity[m], P.floor_area_saturation[m]
+    tau_p, eps_q = P.price_adjustment_time[m], P.starts_price_elasticity[m]
+    aging, demolition_new, demolition_old = P.vintage_aging_time[m], P.demolition_rate_new[m], P.demolition_rate_old[m]
+    kappa, tau_V = P.income_weight[m], P.attractiveness_perception_time[m]
+    expected_income0, hukou_base = C.expected_income0[m], C.hukou_base[m]
+    theta_H, beta_Q, beta_k = P.housing_cost_weight[m], P.service_weight[m], P.hukou_weight[m]
+    beta_HQ, beta_C = P.housing_quality_weight[m], P.crowding_weight[m]
+    service_access0, fixed_effect, crowding0 = C.service_access0[m], C.fixed_effect[m], C.crowding0[m]
+    class_talent, age_class, ext_scale = C.class_talent[m], C.age_class[m], C.ext_scale[m]
+    move_rate, migration_profile, ext_age = P.move_consideration_rate[m], C.migration_profile[m], C.ext_age_distribution[m]
+    D, student_ext_share = P.study_duration[m], P.student_ext_share[m]
+    base_enrolment, rho0 = P.base_enrolment[m], P.base_graduate_retention[m]
+    fertility_weight, base_mortality = C.fertility_weight[m], C.mortality[m]
+    mortality_scale, mortality_improvement = P.mortality_scale[m], P.mortality_improvement[m]
+    chi_k, eta_HT = P.hukou_settlement_cost[m], P.rural_urban_income_sensitivity[m]
+    conversion_rate, ceiling = C.conversion_rate[m], P.urbanization_ceiling[m]
+    zeta_B, zeta_D, zeta_in = P.urban_share_weight_births[m], P.urban_share_weight_deaths[m], P.urban_weight_in_migrants[m]
+    settlement_rate0, beta_S, depreciation = C.settlement_rate0[m], P.settlement_hukou_elasticity[m], P.depreciation[m]
+    ga_class, profile_ga = age_class[GA], migration_profile[GA]
+    V_classes = class_talent.shape[0]
+
     NG = N * G
     work = np.empty(N_ROWS * N + 7 * NG + (N + 1) * G + N * N + 2 * N * (N + 1) + N * V_classes
                     + N * (N + 1) * V_classes)
@@ -146,26 +178,22 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
     human_capital, output_shock = lv[L_HC:L_HC + N], lv[L_SHOCK:L_SHOCK + N]
 
     # --- economy -------------------------------------------------------------------------
-    alpha = P.capital_elasticity[m]
     K, wbar, wref = y[S_K:S_K + N], y[S_WBAR:S_WBAR + N], y[S_WREF:S_WREF + N]
-    tau_h, tau_w = P.trend_perception_time[m], P.wage_perception_time[m]
     wage_forecast = rows[W_wage_forecast]
     for i in range(N):
         wage_forecast[i] = expectations.forecast_multiplicative(wbar[i], wref[i], tau_h, tau_w)
-    economy.participation_rates(C.participation[m], lv[L_RET], C.retirement_gain[m], urban_share,
-                                C.urban_reference[m], participation)                           # (N, G)
+    economy.participation_rates(participation_base, lv[L_RET], retirement_gain, urban_share,
+                                urban_reference, participation)                           # (N, G)
     labour = economy.labour_force(pop_by_age, participation, rows[W_labour])                  # residents
-    economy.commuting_shares_weighted(commute_weights, wage_forecast, P.commuting_wage_elasticity[m], commuting)
+    economy.commuting_shares_weighted(commute_weights, wage_forecast, eta_C, commuting)
     work_labour = economy.workplace_labour(labour, commuting, rows[W_work_labour])            # at the workplace
     access = economy.effective_density_weighted(work_labour, access_weights, rows[W_access])
     pipe = y[S_PIPE:S_PIPE + 3 * N].reshape((N, 3))
-    construction = economy.construction_output(P.construction_value_added[m], pipe, P.construction_time[m],
+    construction = economy.construction_output(value_added, pipe, tau_c,
                                                rows[W_construction])
     deflator = np.exp(y[S_LND])
     tfp, demand, unemp, employment = rows[W_tfp], rows[W_demand], rows[W_unemp], rows[W_employment]
     gdp_core, wage, gdp, gdp_nominal = rows[W_gdp_core], rows[W_wage], rows[W_gdp], rows[W_gdp_nominal]
-    tfp0, access0, natural = C.tfp0[m], C.access0[m], P.natural_unemployment[m]
-    eps, u_max, u_slope = P.agglomeration_elasticity[m], P.max_unemployment[m], P.unemployment_slope[m]
     for i in range(N):
         tfp[i] = (tfp0[i] * np.exp(y[S_LNA + i]) * output_shock[i]
                   * np.exp(eps * np.log(access[i] / access0[i])))                                # (Acc/Acc0)^ε
@@ -179,8 +207,6 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
 
     # --- public services -----------------------------------------------------------------
     QS = y[S_QS:S_QS + N]
-    revenue_share, spending_share, capacity_life = (P.fiscal_revenue_share[m], P.service_spending_share[m],
-                                                    P.service_capacity_life[m])
     for i in range(N):
         revenue = revenue_share * gdp_nominal[i] + lv[L_TRANS + i]
         dy[S_QS + i] = spending_share * lv[L_SERV + i] * revenue / deflator - QS[i] / capacity_life
@@ -191,16 +217,12 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
     for i in range(N):
         workplace_income[i] = wage[i] * (1 - unemp[i])
     expected_income = economy.residents_expected_income(commuting, workplace_income, rows[W_expected_income])
-    income = housing.household_income(expected_income, labour, pop_by_age, C.retired[m], P.pension_replacement[m],
+    income = housing.household_income(expected_income, labour, pop_by_age, retired, pension_replacement,
                                       rows[W_income])
     ytil, price = y[S_YTIL:S_YTIL + N], y[S_PRICE:S_PRICE + N]
     HN, HO = y[S_HN:S_HN + N], y[S_HO:S_HO + N]
     floor_pp, demand_area, crowding = rows[W_floor_pp], rows[W_demand_area], rows[W_crowding]
     starts, renewal = rows[W_starts], rows[W_renewal]
-    floor_area0, income0, starts_rate0 = C.floor_area0[m], C.income0[m], P.normal_starts_rate[m]
-    natural_vacancy, eta_p, min_drain = P.natural_vacancy[m], P.housing_price_elasticity[m], P.min_drain_time[m]
-    tau_y, eta_y, saturation = P.income_smoothing_time[m], P.housing_income_elasticity[m], P.floor_area_saturation[m]
-    tau_p, eps_q = P.price_adjustment_time[m], P.starts_price_elasticity[m]
     for i in range(N):
         dy[S_YTIL + i] = (income[i] - ytil[i]) / tau_y
         stock = HN[i] + HO[i]
@@ -212,22 +234,15 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
         starts[i] = housing.starts(starts_rate0[i], stock, price[i], eps_q,
                                    lv[L_QUOTA + i], lv[L_SPOL + i])
         renewal[i] = smooth_min(lv[L_RENEW + i], HO[i] / min_drain)
-    completions = housing.pipeline(pipe, starts, P.construction_time[m], dy[S_PIPE:S_PIPE + 3 * N].reshape((N, 3)),
+    completions = housing.pipeline(pipe, starts, tau_c, dy[S_PIPE:S_PIPE + 3 * N].reshape((N, 3)),
                                    rows[W_completions])
-    aging, demolition_new, demolition_old = P.vintage_aging_time[m], P.demolition_rate_new[m], P.demolition_rate_old[m]
     for i in range(N):
         dy[S_HN + i] = completions[i] - HN[i] / aging - demolition_new * HN[i]
         dy[S_HO + i] = HN[i] / aging - demolition_old * HO[i] - renewal[i]
 
     # --- attractiveness, perceived with delay τ_V and trend-corrected (nodes and EXT alike) --
-    kappa = P.income_weight[m]
-    tau_V = P.attractiveness_perception_time[m]
     Vp, Vr = y[S_VP:S_VP + N], y[S_VR:S_VR + N]
     hukou_gain, V, V_forecast = rows[W_hukou_gain], rows[W_V], rows[W_V_forecast]
-    expected_income0, hukou_base = C.expected_income0[m], C.hukou_base[m]
-    theta_H, beta_Q, beta_k = P.housing_cost_weight[m], P.service_weight[m], P.hukou_weight[m]
-    beta_HQ, beta_C = P.housing_quality_weight[m], P.crowding_weight[m]
-    service_access0, fixed_effect, crowding0 = C.service_access0[m], C.fixed_effect[m], C.crowding0[m]
     for i in range(N):
         hukou_gain[i] = lv[L_HUKOU + i] - hukou_base[i]
         V[i] = migration.attractiveness(kappa, expected_income[i] / expected_income0[i], theta_H, price[i],
@@ -243,16 +258,14 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
     ext_forecast = expectations.forecast_additive(Ep, Er, tau_h, tau_V)
 
     # --- migration -----------------------------------------------------------------------
-    class_talent = C.class_talent[m]
     for i in range(N):
         for v in range(V_classes):
             bonus[i, v] = lv[L_AMENITY + i] + lv[L_TALENT + i] * class_talent[v]                # Ω (N, V)
     migration.choice_probabilities_weighted(V_forecast, bonus, choice_weights, ext_forecast, prob)
-    migration.flows(P.move_consideration_rate[m], C.migration_profile[m], pop_by_age, prob, C.age_class[m],
+    migration.flows(move_rate, migration_profile, pop_by_age, prob, age_class,
                     moves_in, moves, out_rate)
-    ext_age = C.ext_age_distribution[m]
-    migration.external_inflow(C.ext_scale[m], lv[L_EXTF], ext_age, V_forecast, bonus, ext_forecast,
-                              C.age_class[m], ext_in)
+    migration.external_inflow(ext_scale, lv[L_EXTF], ext_age, V_forecast, bonus, ext_forecast,
+                              age_class, ext_in)
     for i in range(N):
         for g in range(G):
             ext_in[i, g] += lv[L_EXTRA + i] * ext_age[g]                                       # lever X
@@ -260,15 +273,11 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
 
     # --- students and graduates: extra places and the graduate programme move people ------
     Sx = y[S_SX:S_SX + N]
-    D = P.study_duration[m]
     graduates, rho, leavers = rows[W_graduates], rows[W_rho], rows[W_leavers]
     retained, attracted, n_students = rows[W_retained], rows[W_attracted], rows[W_n_students]
     university_places = lv[L_UNIV:L_UNIV + N]
-    students.extra_entrant_moves(university_places, P.student_ext_share[m], pop_by_age[:, EA], min_drain,
+    students.extra_entrant_moves(university_places, student_ext_share, pop_by_age[:, EA], min_drain,
                                  entrant_moves)                                               # (N+1, N)
-    ga_class = C.age_class[m][GA]
-    move_rate, profile_ga = P.move_consideration_rate[m], C.migration_profile[m][GA]
-    base_enrolment, rho0 = P.base_enrolment[m], P.base_graduate_retention[m]
     for i in range(N):
         n_students[i], graduates[i] = students.graduation(base_enrolment[i], Sx[i], D)
         dy[S_SX + i] = university_places[i] - Sx[i] / D
@@ -295,8 +304,8 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
         dy[S_CGR + i] = rho[i] * graduates[i] + retained[i] + attracted[i]
 
     # --- demography ----------------------------------------------------------------------
-    births = demography.births(lv[L_TFR:L_TFR + N], pop_by_age, C.fertility_weight[m], rows[W_births])
-    demography.death_rates(P.mortality_scale[m], C.mortality[m], P.mortality_improvement[m], t, death_rate)
+    births = demography.births(lv[L_TFR:L_TFR + N], pop_by_age, fertility_weight, rows[W_births])
+    demography.death_rates(mortality_scale, base_mortality, mortality_improvement, t, death_rate)
     deaths, inflow, outflow = rows[W_deaths], rows[W_inflow], rows[W_outflow]
     for i in range(N):
         dead, arriving, leaving = 0.0, 0.0, 0.0
@@ -312,10 +321,6 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
     # --- urbanization (coflow) -----------------------------------------------------------
     conversion, reclass, settle = rows[W_conversion], rows[W_reclass], rows[W_settle]
     Hreg = y[S_H:S_H + N]
-    chi_k, eta_HT = P.hukou_settlement_cost[m], P.rural_urban_income_sensitivity[m]
-    conversion_rate, ceiling = C.conversion_rate[m], P.urbanization_ceiling[m]
-    zeta_B, zeta_D, zeta_in = P.urban_share_weight_births[m], P.urban_share_weight_deaths[m], P.urban_weight_in_migrants[m]
-    settlement_rate0, beta_S, depreciation = C.settlement_rate0[m], P.settlement_hukou_elasticity[m], P.depreciation[m]
     for i in range(N):
         income_gap = (np.log(expected_income[i] / expected_income0[i]) - y[S_LNR + i]
                       + chi_k * hukou_gain[i])
