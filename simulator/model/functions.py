@@ -55,6 +55,13 @@ def smooth_min(a, b, n=8.0):
 
 
 @jit
+def mirrored(a, i, j):
+    """True below the diagonal where a[i, j] = a[j, i]: a weight of a symmetric travel time (T is symmetric,
+    ``nodes.travel_times``) is then copied from (j, i) instead of computed again (the same number)."""
+    return j < i and a[i, j] == a[j, i]
+
+
+@jit
 def row_sums(a, out=None):
     """Σ over the last axis of a 2-d array, shape (n,) (``a.sum(axis=1)`` as a plain loop: numba's axis
     reductions cost ~1 µs each on the model's small arrays); into ``out`` if given."""

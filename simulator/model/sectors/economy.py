@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..functions import mirrored
 from ..jit import jit
 
 # Shapes are those of one ensemble member: node arrays (N,), by age (N, G), node × node (N, N).
@@ -70,7 +71,13 @@ def access_weights(travel_time, access_decay):
     At most 1 (T = 0), so effective density never exceeds the total labour force. A function of travel
     time only: the compiled integrator evaluates it once per lever segment (``rhs.travel_terms``).
     """
-    return np.exp(-access_decay * np.log1p(travel_time / 60.0))
+    n = travel_time.shape[0]
+    out = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            out[i, j] = (out[j, i] if mirrored(travel_time, i, j)
+                         else np.exp(-access_decay * np.log1p(travel_time[i, j] / 60.0)))
+    return out
 
 
 @jit
@@ -97,7 +104,13 @@ def effective_density(labour, travel_time, access_decay):
 def commuting_time_weights(travel_time, propensity, time_scale):
     """ϕ_C·exp(−T[i,j]/τ_C), shape (N, N): the travel-time part of the commuting weight ω[i,j] (a function
     of travel time only, evaluated once per lever segment by the compiled integrator)."""
-    return propensity * np.exp(-travel_time / time_scale)
+    n = travel_time.shape[0]
+    out = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            out[i, j] = (out[j, i] if mirrored(travel_time, i, j)
+                         else propensity * np.exp(-travel_time[i, j] / time_scale))
+    return out
 
 
 @jit

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..functions import mirrored
 from ..jit import jit
 from ..nodes import N_NODES, PLAN_MASK
 
@@ -43,10 +44,15 @@ def migration_cost(travel_time, travel_cost_weight, metro_integration, ext_move_
     """
     N = travel_time.shape[0]
     cost = np.empty((N, N + 1))
-    node_cost = travel_cost_weight * np.log1p(travel_time / 60.0) * (1.0 - metro_integration * _PLAN_PAIR)
-    cost[:, :N] = node_cost
     for o in range(N):
-        cost[o, o] = 0.0
+        for k in range(N):
+            if k == o:
+                cost[o, k] = 0.0
+            elif mirrored(travel_time, o, k) and _PLAN_PAIR[o, k] == _PLAN_PAIR[k, o]:
+                cost[o, k] = cost[k, o]
+            else:
+                cost[o, k] = (travel_cost_weight * np.log1p(travel_time[o, k] / 60.0)
+                              * (1.0 - metro_integration * _PLAN_PAIR[o, k]))
         cost[o, N] = ext_move_cost
     return cost
 
@@ -59,7 +65,12 @@ def choice_weights(cost, home_premium):
     weights = np.empty((N, K))
     for o in range(N):
         for k in range(K):
-            weights[o, k] = np.exp((home_premium[o] if k == o else 0.0) - cost[o, k])
+            if k == o:
+                weights[o, k] = np.exp(home_premium[o] - cost[o, k])
+            elif k < N and mirrored(cost, o, k):
+                weights[o, k] = weights[k, o]
+            else:
+                weights[o, k] = np.exp(0.0 - cost[o, k])
     return weights
 
 

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..functions import mirrored
 from ..jit import jit
 
 
 @jit
 def service_weights(travel_time, decay):
     """e^(−ν_Q·T[d,j]), shape (N, N) (a function of travel time only: once per lever segment)."""
-    return np.exp(-decay * travel_time)
+    n = travel_time.shape[0]
+    out = np.empty((n, n))
+    for d in range(n):
+        for j in range(n):
+            out[d, j] = out[j, d] if mirrored(travel_time, d, j) else np.exp(-decay * travel_time[d, j])
+    return out
 
 
 @jit
