@@ -61,9 +61,11 @@ def population_change(population, loss_rate, inflow_by_age, births, out):
     for i in range(N):
         ageing_in = 0.0
         for g in range(G):
+            leaving = rate + loss_rate[i, g]            # per person [1/yr]
+            arriving = inflow_by_age[i, g] / k          # in-migrants per sub-stage [persons/yr]
             for j in range(k):
                 P = population[i, g, j]
-                out[i, g, j] = ageing_in - P * (rate + loss_rate[i, g]) + inflow_by_age[i, g] / k
+                out[i, g, j] = ageing_in - P * leaving + arriving
                 ageing_in = rate * P
         out[i, G - 1, k - 1] += ageing_in          # no ageing out of the open-ended last cell
         out[i, 0, 0] += births[i]
