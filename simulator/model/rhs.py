@@ -76,7 +76,7 @@ def travel_terms(lv, P, C, m):
             economy.commuting_time_weights(T, P.commuting_propensity[m], P.commuting_time_scale[m]),
             economy.access_weights(T, P.access_decay[m]),
             services.service_weights(T, P.service_access_decay[m]),
-            cost, migration.choice_weights(cost, C.home_premium[m]))
+            cost, migration.choice_weights(cost))
 
 
 @jit
@@ -124,6 +124,7 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
     beta_HQ, beta_C = P.housing_quality_weight[m], P.crowding_weight[m]
     service_access0, fixed_effect, crowding0 = C.service_access0[m], C.fixed_effect[m], C.crowding0[m]
     class_talent, age_class, ext_scale = C.class_talent[m], C.age_class[m], C.ext_scale[m]
+    home_premium = C.home_premium[m]
     move_rate, migration_profile, ext_age = P.move_consideration_rate[m], C.migration_profile[m], C.ext_age_distribution[m]
     D, student_ext_share = P.study_duration[m], P.student_ext_share[m]
     base_enrolment, rho0 = P.base_enrolment[m], P.base_graduate_retention[m]
@@ -261,7 +262,7 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
     for i in range(N):
         for v in range(V_classes):
             bonus[i, v] = lv[L_AMENITY + i] + lv[L_TALENT + i] * class_talent[v]                # Ω (N, V)
-    migration.choice_probabilities_weighted(V_forecast, bonus, choice_weights, ext_forecast, prob)
+    migration.choice_probabilities_weighted(V_forecast, bonus, home_premium, choice_weights, ext_forecast, prob)
     migration.flows(move_rate, migration_profile, pop_by_age, prob, age_class,
                     moves_in, moves, out_rate)
     migration.external_inflow(ext_scale, lv[L_EXTF], ext_age, V_forecast, bonus, ext_forecast,

@@ -58,28 +58,28 @@ def migration_cost(travel_time, travel_cost_weight, metro_integration, ext_move_
 
 
 @jit
-def choice_weights(cost, home_premium):
-    """exp(ψ_o·1{k = o} − c[o,k]), shape (N, N+1): the part of exp(u[o,k,g]) that depends on the origin
-    (a function of travel time and constants only: evaluated once per lever segment, ``rhs.travel_terms``)."""
+def choice_weights(cost):
+    """exp(−c[o,k]), shape (N, N+1): the part of exp(u[o,k,g]) that depends on the origin, apart from the
+    home premium of staying (a function of travel time only: evaluated once per lever segment,
+    ``rhs.travel_terms``). Within (e^−20, e^10) for costs within the parameter and lever bounds."""
     N, K = cost.shape
     weights = np.empty((N, K))
     for o in range(N):
         for k in range(K):
-            if k == o:
-                weights[o, k] = np.exp(home_premium[o] - cost[o, k])
-            elif k < N and mirrored(cost, o, k):
-                weights[o, k] = weights[k, o]
-            else:
-                weights[o, k] = np.exp(0.0 - cost[o, k])
+            weights[o, k] = weights[k, o] if k < N and mirrored(cost, o, k) else np.exp(-cost[o, k])
     return weights
 
 
 @jit
-def choice_probabilities_weighted(perceived, bonus, weights, ext_utility, out=None):
-    """π[o,k,v] (N, N+1, V) from the origin weights (``choice_weights``): exp(u[o,k,v]) =
-    exp(V̂[k] + Ω[k,v])·weights[o,k] (V̂_EXT and no bonus for k = EXT), π = exp(u)/Σ_k exp(u).
-    The destination part exp(V̂[k] + Ω[k,v] − top) (top: its largest value, against overflow) is computed
-    once per class and held in the last origin's row until that row's turn. Into ``out`` if given."""
+def choice_probabilities_weighted(perceived, bonus, home_premium, weights, ext_utility, out=None):
+    """π[o,k,v] (N, N+1, V) from the origin weights w = ``choice_weights``: exp(u[o,k,v]) =
+    exp(V̂[k] + Ω[k,v])·w[o,k] for a move (V̂_EXT and no bonus for k = EXT), exp(V̂[o] + Ω[o,v] + ψ_o) for
+    staying; π = exp(u)/Σ_k exp(u).
+
+    Against overflow every term is scaled by exp(−top), top = the largest of V̂[k] + Ω[k,v] and V̂_EXT
+    (or the stay utility when it is larger, ψ_o may be huge). The destination part exp(V̂[k] + Ω[k,v] − top)
+    is computed once per class and held in the last origin's row until that row's turn. Into ``out`` if given.
+    """
     N, V = bonus.shape
     prob = np.empty((N, N + 1, V)) if out is None else out
     last = N - 1
@@ -91,11 +91,16 @@ def choice_probabilities_weighted(perceived, bonus, weights, ext_utility, out=No
             prob[last, k, v] = np.exp(perceived[k] + bonus[k, v] - top)
         prob[last, N, v] = np.exp(ext_utility - top)
         for o in range(N):
+            stay_utility = perceived[o] + bonus[o, v] + home_premium[o]
+            if stay_utility > top:             # staying dominates: scale the moves down instead
+                moves_scale, stay = np.exp(top - stay_utility), 1.0
+            else:
+                moves_scale, stay = 1.0, np.exp(stay_utility - top)
             total = 0.0
             for k in range(N + 1):
-                total += prob[last, k, v] * weights[o, k]
+                total += stay if k == o else prob[last, k, v] * weights[o, k] * moves_scale
             for k in range(N + 1):
-                prob[o, k, v] = prob[last, k, v] * weights[o, k] / total
+                prob[o, k, v] = (stay if k == o else prob[last, k, v] * weights[o, k] * moves_scale) / total
     return prob
 
 
@@ -107,7 +112,7 @@ def choice_probabilities(perceived, bonus, home_premium, cost, ext_utility, out=
     (here: all ages, and ages 20–34 who also get the talent bonus); home_premium: ψ (N,);
     cost (N, N+1); ext_utility: V̂_EXT (scalar). k = o is staying. Into ``out`` if given.
     """
-    return choice_probabilities_weighted(perceived, bonus, choice_weights(cost, home_premium), ext_utility, out)
+    return choice_probabilities_weighted(perceived, bonus, home_premium, choice_weights(cost), ext_utility, out)
 
 
 @jit
