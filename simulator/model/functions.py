@@ -1,7 +1,7 @@
 """Smooth helper functions used by the sectors (continuous and piecewise-smooth in the state).
 
 Compiled with ``jit`` (numba) and called by the compiled sectors; plain calls from Python work too.
-Element-wise: any shapes that broadcast.
+Element-wise ones: numbers, or any shapes that broadcast.
 """
 from __future__ import annotations
 
@@ -12,14 +12,21 @@ from .jit import jit
 
 @jit
 def _smooth_min1(lo, hi, n):
-    """smooth_min of one pair (lo ≤ hi); (min/max)^n by squaring when n = 8, (1 + r)^(−1/n) as exp(−log1p(r)/n)."""
-    if not hi > 0:
+    """smooth_min of one pair (lo ≤ hi); (min/max)^n by squaring when n = 8 or 60, (1 + r)^(−1/n) as
+    exp(−log1p(r)/n). lo = 0 (a lever at 0) returns 0 at once (the formula gives 0·exp(0) = 0 too)."""
+    if not hi > 0 or lo == 0.0:
         return lo
     ratio = lo / hi
     if n == 8.0:
         r2 = ratio * ratio
         r4 = r2 * r2
         rn = r4 * r4
+    elif n == 60.0:
+        r2 = ratio * ratio
+        r4 = r2 * r2
+        r8 = r4 * r4
+        r16 = r8 * r8
+        rn = r16 * r16 * r16 * r8 * r4              # r^60
     else:
         rn = ratio ** n
     return lo * np.exp(-np.log1p(rn) / n)
@@ -33,7 +40,12 @@ def smooth_min(a, b, n=8.0):
     (a stock a hair below zero within solver tolerance, drained as stock/τ_min), the result is ≈ that
     argument, so the flow turns into a small restoring inflow instead of pushing the stock further
     down (the symmetric form (a^−n + b^−n)^(−1/n) would return a positive outflow there).
+
+    Two numbers give a number (no array: the compiled right-hand side calls it node by node); arrays
+    broadcast element-wise to a new array.
     """
+    if isinstance(a, float) and isinstance(b, float):
+        return _smooth_min1(min(a, b), max(a, b), n)
     lo, hi = np.minimum(a, b), np.maximum(a, b)          # broadcast to the result's shape (new arrays)
     out = np.empty_like(lo)
     flat_lo, flat_hi, flat_out = lo.ravel(), hi.ravel(), out.ravel()
@@ -43,11 +55,19 @@ def smooth_min(a, b, n=8.0):
 
 
 @jit
-def row_sums(a):
+def mirrored(a, i, j):
+    """True below the diagonal where a[i, j] = a[j, i]: a weight of a symmetric travel time (T is symmetric,
+    ``nodes.travel_times``) is then copied from (j, i) instead of computed again (the same number)."""
+    return j < i and a[i, j] == a[j, i]
+
+
+@jit
+def row_sums(a, out=None):
     """Σ over the last axis of a 2-d array, shape (n,) (``a.sum(axis=1)`` as a plain loop: numba's axis
-    reductions cost ~1 µs each on the model's small arrays)."""
+    reductions cost ~1 µs each on the model's small arrays); into ``out`` if given."""
     n, m = a.shape
-    out = np.empty(n)
+    if out is None:
+        out = np.empty(n)
     for i in range(n):
         acc = 0.0
         for j in range(m):
@@ -57,10 +77,13 @@ def row_sums(a):
 
 
 @jit
-def column_sums(a):
-    """Σ over the first axis of a 2-d array, shape (m,) (``a.sum(axis=0)``)."""
+def column_sums(a, out=None):
+    """Σ over the first axis of a 2-d array, shape (m,) (``a.sum(axis=0)``); into ``out`` if given."""
     n, m = a.shape
-    out = np.zeros(m)
+    if out is None:
+        out = np.empty(m)
+    for j in range(m):
+        out[j] = 0.0
     for i in range(n):
         for j in range(m):
             out[j] += a[i, j]

@@ -19,7 +19,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from .base_data import N_AGES
-from .functions import column_sums, row_sums, smooth_min
+from .functions import smooth_min
 from .jit import jit
 from .nodes import N_NODES, travel_times
 from .records import (AUX_OFFSETS, AUX_SIZE, LEVER_OFFSETS, constants_record, lever_matrix,
@@ -63,18 +63,20 @@ globals().update({f"A_{name}": offset for name, offset in AUX_OFFSETS.items()})
 @jit
 def travel_terms(lv, P, C, m):
     """Everything that depends on travel time (and metro integration) only: (T, commuting time weights,
-    access weights, service weights, migration cost), each (N, N) except the cost (N, N+1).
+    access weights, service weights, migration cost, migration choice weights ``migration.choice_weights``),
+    each (N, N) except the cost and choice weights (N, N+1).
 
     Levers are linear inside a lever segment and travel time usually constant there, so the compiled
     integrator evaluates these once per segment when the travel-time and integration levers have zero
     slope in it (``dopri.integrate_member``), and at every evaluation otherwise.
     """
     T = travel_times(lv[L_TT:L_TT + NP], C.internal_commute[m])
+    cost = migration.migration_cost(T, P.travel_cost_weight[m], lv[L_RHO], P.ext_move_cost[m])
     return (T,
             economy.commuting_time_weights(T, P.commuting_propensity[m], P.commuting_time_scale[m]),
             economy.access_weights(T, P.access_decay[m]),
             services.service_weights(T, P.service_access_decay[m]),
-            migration.migration_cost(T, P.travel_cost_weight[m], lv[L_RHO], P.ext_move_cost[m]))
+            cost, migration.choice_weights(cost))
 
 
 @jit
@@ -83,118 +85,208 @@ def derivatives(t, y, dy, lv, P, C, m, k, aux):
     derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel_terms(lv, P, C, m))
 
 
+#: node arrays (N,) of one evaluation: rows of one work array (one allocation per evaluation)
+_NODE_ROWS = ("pop", "rural", "urban_share", "wage_forecast", "labour", "work_labour", "access", "tfp", "demand",
+              "unemp", "employment", "gdp_core", "wage", "construction", "gdp", "gdp_nominal", "access_services",
+              "workplace_income", "expected_income", "income", "floor_pp", "demand_area", "crowding", "starts",
+              "completions", "renewal", "hukou_gain", "V", "V_forecast", "graduates", "rho", "leavers",
+              "retained", "attracted", "births", "deaths", "inflow", "outflow", "conversion", "reclass", "settle",
+              "n_students")
+globals().update({f"W_{name}": row for row, name in enumerate(_NODE_ROWS)})
+N_ROWS = len(_NODE_ROWS)
+
+
 @jit
 def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
-    """``derivatives`` given the member's ``travel_terms`` at t."""
-    T, commute_weights, access_weights, service_weights, cost = travel
+    """``derivatives`` given the member's ``travel_terms`` at t.
+
+    Written node by node: the element-wise sector functions are called on numbers (no temporary arrays), the
+    others write into views of one work array allocated per evaluation."""
+    T, commute_weights, access_weights, service_weights, cost, choice_weights = travel
+    # parameters and constants of member m, all read here before the first loop: P and C are tuples of ~90
+    # arrays, and the compiler can drop their reference counting only where they die within one block
+    alpha, tau_h, tau_w = P.capital_elasticity[m], P.trend_perception_time[m], P.wage_perception_time[m]
+    participation_base, retirement_gain, urban_reference = C.participation[m], C.retirement_gain[m], C.urban_reference[m]
+    eta_C, value_added, tau_c = P.commuting_wage_elasticity[m], P.construction_value_added[m], P.construction_time[m]
+    tfp0, access0, natural = C.tfp0[m], C.access0[m], P.natural_unemployment[m]
+    eps, u_max, u_slope = P.agglomeration_elasticity[m], P.max_unemployment[m], P.unemployment_slope[m]
+    revenue_share, spending_share, capacity_life = (P.fiscal_revenue_share[m], P.service_spending_share[m],
+                                                    P.service_capacity_life[m])
+    retired, pension_replacement = C.retired[m], P.pension_replacement[m]
+    floor_area0, income0, starts_rate0 = C.floor_area0[m], C.income0[m], P.normal_starts_rate[m]
+    natural_vacancy, eta_p, min_drain = P.natural_vacancy[m], P.housing_price_elasticity[m], P.min_drain_time[m]
+    tau_y, eta_y, saturation = P.income_smoothing_time[m], P.housing_income_elasticity[m], P.floor_area_saturation[m]
+    tau_p, eps_q = P.price_adjustment_time[m], P.starts_price_elasticity[m]
+    aging, demolition_new, demolition_old = P.vintage_aging_time[m], P.demolition_rate_new[m], P.demolition_rate_old[m]
+    kappa, tau_V = P.income_weight[m], P.attractiveness_perception_time[m]
+    expected_income0, hukou_base = C.expected_income0[m], C.hukou_base[m]
+    theta_H, beta_Q, beta_k = P.housing_cost_weight[m], P.service_weight[m], P.hukou_weight[m]
+    beta_HQ, beta_C = P.housing_quality_weight[m], P.crowding_weight[m]
+    service_access0, fixed_effect, crowding0 = C.service_access0[m], C.fixed_effect[m], C.crowding0[m]
+    class_talent, age_class, ext_scale = C.class_talent[m], C.age_class[m], C.ext_scale[m]
+    home_premium = C.home_premium[m]
+    move_rate, migration_profile, ext_age = P.move_consideration_rate[m], C.migration_profile[m], C.ext_age_distribution[m]
+    D, student_ext_share = P.study_duration[m], P.student_ext_share[m]
+    base_enrolment, rho0 = P.base_enrolment[m], P.base_graduate_retention[m]
+    fertility_weight, base_mortality = C.fertility_weight[m], C.mortality[m]
+    mortality_scale, mortality_improvement = P.mortality_scale[m], P.mortality_improvement[m]
+    chi_k, eta_HT = P.hukou_settlement_cost[m], P.rural_urban_income_sensitivity[m]
+    conversion_rate, ceiling = C.conversion_rate[m], P.urbanization_ceiling[m]
+    zeta_B, zeta_D, zeta_in = P.urban_share_weight_births[m], P.urban_share_weight_deaths[m], P.urban_weight_in_migrants[m]
+    settlement_rate0, beta_S, depreciation = C.settlement_rate0[m], P.settlement_hukou_elasticity[m], P.depreciation[m]
+    ga_class, profile_ga = age_class[GA], migration_profile[GA]
+    V_classes = class_talent.shape[0]
+
+    NG = N * G
+    work = np.empty(N_ROWS * N + 7 * NG + (N + 1) * G + N * N + 2 * N * (N + 1) + N * V_classes
+                    + N * (N + 1) * V_classes)
+    rows = work[:N_ROWS * N].reshape((N_ROWS, N))
+    o = N_ROWS * N
+    pop_by_age = work[o:o + NG].reshape((N, G))
+    participation = work[o + NG:o + 2 * NG].reshape((N, G))
+    out_rate = work[o + 2 * NG:o + 3 * NG].reshape((N, G))
+    ext_in = work[o + 3 * NG:o + 4 * NG].reshape((N, G))
+    in_by_age = work[o + 4 * NG:o + 5 * NG].reshape((N, G))
+    death_rate = work[o + 5 * NG:o + 6 * NG].reshape((N, G))
+    loss_rate = work[o + 6 * NG:o + 7 * NG].reshape((N, G))
+    o += 7 * NG
+    moves_in = work[o:o + (N + 1) * G].reshape((N + 1, G))
+    o += (N + 1) * G
+    commuting = work[o:o + N * N].reshape((N, N))
+    o += N * N
+    moves = work[o:o + N * (N + 1)].reshape((N, N + 1))
+    o += N * (N + 1)
+    entrant_moves = work[o:o + (N + 1) * N].reshape((N + 1, N))
+    o += (N + 1) * N
+    bonus = work[o:o + N * V_classes].reshape((N, V_classes))
+    o += N * V_classes
+    prob = work[o:o + N * (N + 1) * V_classes].reshape((N, N + 1, V_classes))
+
+    pop, rural, urban_share = rows[W_pop], rows[W_rural], rows[W_urban_share]
     P_cells = y[S_POP:S_POP + N * G * k].reshape((N, G, k))
-    pop_by_age = row_sums(P_cells.reshape((N * G, k))).reshape((N, G))          # (N, G)
-    pop = row_sums(pop_by_age)                                                 # (N,)
     U = y[S_U:S_U + N]
-    rural = pop - U
+    for i in range(N):
+        total = 0.0
+        for g in range(G):
+            cell = 0.0
+            for j in range(k):
+                cell += P_cells[i, g, j]
+            pop_by_age[i, g] = cell
+            total += cell
+        pop[i] = total
+        rural[i] = total - U[i]
+        urban_share[i] = U[i] / total
     human_capital, output_shock = lv[L_HC:L_HC + N], lv[L_SHOCK:L_SHOCK + N]
 
     # --- economy -------------------------------------------------------------------------
-    alpha = P.capital_elasticity[m]
     K, wbar, wref = y[S_K:S_K + N], y[S_WBAR:S_WBAR + N], y[S_WREF:S_WREF + N]
-    tau_h = P.trend_perception_time[m]
-    wage_forecast = expectations.forecast_multiplicative(wbar, wref, tau_h, P.wage_perception_time[m])
-    participation = economy.participation_rates(C.participation[m], lv[L_RET], C.retirement_gain[m],
-                                                U / pop, C.urban_reference[m])              # (N, G)
-    labour = economy.labour_force(pop_by_age, participation)                               # residents
-    commuting = economy.commuting_shares_weighted(commute_weights,
-                                         wage_forecast, P.commuting_wage_elasticity[m])
-    work_labour = economy.workplace_labour(labour, commuting)                              # at the workplace
-    access = economy.effective_density_weighted(work_labour, access_weights)
-    tfp = (C.tfp0[m] * np.exp(y[S_LNA:S_LNA + N]) * output_shock
-           * np.exp(P.agglomeration_elasticity[m] * np.log(access / C.access0[m])))           # (Acc/Acc0)^ε
-    demand = economy.labour_demand(alpha, tfp, K, human_capital, wage_forecast)
-    unemp = economy.unemployment(work_labour, demand, P.natural_unemployment[m], P.max_unemployment[m],
-                                 P.unemployment_slope[m])
-    employment = work_labour * (1 - unemp)
-    gdp_core = economy.output(tfp, K, human_capital, employment, alpha)
-    wage = (1 - alpha) * gdp_core / employment
-    construction = economy.construction_output(P.construction_value_added[m],
-                                               y[S_PIPE:S_PIPE + 3 * N].reshape((N, 3)), P.construction_time[m])
-    gdp = gdp_core + construction
+    wage_forecast = rows[W_wage_forecast]
+    for i in range(N):
+        wage_forecast[i] = expectations.forecast_multiplicative(wbar[i], wref[i], tau_h, tau_w)
+    economy.participation_rates(participation_base, lv[L_RET], retirement_gain, urban_share,
+                                urban_reference, participation)                           # (N, G)
+    labour = economy.labour_force(pop_by_age, participation, rows[W_labour])                  # residents
+    economy.commuting_shares_weighted(commute_weights, wage_forecast, eta_C, commuting)
+    work_labour = economy.workplace_labour(labour, commuting, rows[W_work_labour])            # at the workplace
+    access = economy.effective_density_weighted(work_labour, access_weights, rows[W_access])
+    pipe = y[S_PIPE:S_PIPE + 3 * N].reshape((N, 3))
+    construction = economy.construction_output(value_added, pipe, tau_c,
+                                               rows[W_construction])
     deflator = np.exp(y[S_LND])
-    gdp_nominal = gdp * deflator
+    tfp, demand, unemp, employment = rows[W_tfp], rows[W_demand], rows[W_unemp], rows[W_employment]
+    gdp_core, wage, gdp, gdp_nominal = rows[W_gdp_core], rows[W_wage], rows[W_gdp], rows[W_gdp_nominal]
+    for i in range(N):
+        tfp[i] = (tfp0[i] * np.exp(y[S_LNA + i]) * output_shock[i]
+                  * np.exp(eps * np.log(access[i] / access0[i])))                                # (Acc/Acc0)^ε
+        demand[i] = economy.labour_demand(alpha, tfp[i], K[i], human_capital[i], wage_forecast[i])
+        unemp[i] = economy.unemployment(work_labour[i], demand[i], natural[i], u_max, u_slope)
+        employment[i] = work_labour[i] * (1 - unemp[i])
+        gdp_core[i] = economy.output(tfp[i], K[i], human_capital[i], employment[i], alpha)
+        wage[i] = (1 - alpha) * gdp_core[i] / employment[i]
+        gdp[i] = gdp_core[i] + construction[i]
+        gdp_nominal[i] = gdp[i] * deflator
 
     # --- public services -----------------------------------------------------------------
-    revenue = P.fiscal_revenue_share[m] * gdp_nominal + lv[L_TRANS:L_TRANS + N]
     QS = y[S_QS:S_QS + N]
-    dy[S_QS:S_QS + N] = (P.service_spending_share[m] * lv[L_SERV:L_SERV + N] * revenue / deflator
-                         - QS / P.service_capacity_life[m])
-    access_services = services.service_access_weighted(QS, pop, service_weights)
+    for i in range(N):
+        revenue = revenue_share * gdp_nominal[i] + lv[L_TRANS + i]
+        dy[S_QS + i] = spending_share * lv[L_SERV + i] * revenue / deflator - QS[i] / capacity_life
+    access_services = services.service_access_weighted(QS, pop, service_weights, rows[W_access_services])
 
     # --- housing -------------------------------------------------------------------------
-    expected_income = economy.residents_expected_income(commuting, wage * (1 - unemp))
-    income = housing.household_income(expected_income, labour, pop_by_age, C.retired[m], P.pension_replacement[m])
-    ytil = y[S_YTIL:S_YTIL + N]
-    dy[S_YTIL:S_YTIL + N] = (income - ytil) / P.income_smoothing_time[m]
-    price = y[S_PRICE:S_PRICE + N]
+    workplace_income = rows[W_workplace_income]
+    for i in range(N):
+        workplace_income[i] = wage[i] * (1 - unemp[i])
+    expected_income = economy.residents_expected_income(commuting, workplace_income, rows[W_expected_income])
+    income = housing.household_income(expected_income, labour, pop_by_age, retired, pension_replacement,
+                                      rows[W_income])
+    ytil, price = y[S_YTIL:S_YTIL + N], y[S_PRICE:S_PRICE + N]
     HN, HO = y[S_HN:S_HN + N], y[S_HO:S_HO + N]
-    stock = HN + HO
-    floor_pp = housing.desired_floor_area(C.floor_area0[m], ytil / C.income0[m], P.housing_income_elasticity[m],
-                                          P.floor_area_saturation[m], price, P.housing_price_elasticity[m])
-    demand_area = U * floor_pp
-    crowding = housing.crowding(demand_area, stock, P.natural_vacancy[m])
-    dy[S_PRICE:S_PRICE + N] = housing.price_change(price, demand_area, stock, P.natural_vacancy[m],
-                                                   P.price_adjustment_time[m], P.housing_price_elasticity[m])
-    starts = housing.starts(P.normal_starts_rate[m], stock, price, P.starts_price_elasticity[m],
-                            lv[L_QUOTA:L_QUOTA + N], lv[L_SPOL:L_SPOL + N])
-    completions = housing.pipeline(y[S_PIPE:S_PIPE + 3 * N].reshape((N, 3)), starts, P.construction_time[m],
-                                   dy[S_PIPE:S_PIPE + 3 * N].reshape((N, 3)))
-    min_drain = P.min_drain_time[m]
-    renewal = smooth_min(lv[L_RENEW:L_RENEW + N], HO / min_drain)
-    aging = P.vintage_aging_time[m]
-    dy[S_HN:S_HN + N] = completions - HN / aging - P.demolition_rate_new[m] * HN
-    dy[S_HO:S_HO + N] = HN / aging - P.demolition_rate_old[m] * HO - renewal
+    floor_pp, demand_area, crowding = rows[W_floor_pp], rows[W_demand_area], rows[W_crowding]
+    starts, renewal = rows[W_starts], rows[W_renewal]
+    for i in range(N):
+        dy[S_YTIL + i] = (income[i] - ytil[i]) / tau_y
+        stock = HN[i] + HO[i]
+        floor_pp[i] = housing.desired_floor_area(floor_area0[i], ytil[i] / income0[i], eta_y, saturation,
+                                                 price[i], eta_p)
+        demand_area[i] = U[i] * floor_pp[i]
+        crowding[i] = housing.crowding(demand_area[i], stock, natural_vacancy)
+        dy[S_PRICE + i] = housing.price_change(price[i], demand_area[i], stock, natural_vacancy, tau_p, eta_p)
+        starts[i] = housing.starts(starts_rate0[i], stock, price[i], eps_q,
+                                   lv[L_QUOTA + i], lv[L_SPOL + i])
+        renewal[i] = smooth_min(lv[L_RENEW + i], HO[i] / min_drain)
+    completions = housing.pipeline(pipe, starts, tau_c, dy[S_PIPE:S_PIPE + 3 * N].reshape((N, 3)),
+                                   rows[W_completions])
+    for i in range(N):
+        dy[S_HN + i] = completions[i] - HN[i] / aging - demolition_new * HN[i]
+        dy[S_HO + i] = HN[i] / aging - demolition_old * HO[i] - renewal[i]
 
     # --- attractiveness, perceived with delay τ_V and trend-corrected (nodes and EXT alike) --
-    hukou_gain = lv[L_HUKOU:L_HUKOU + N] - C.hukou_base[m]
-    kappa = P.income_weight[m]
-    V = migration.attractiveness(kappa, expected_income / C.expected_income0[m],
-                                 P.housing_cost_weight[m], price, P.service_weight[m],
-                                 access_services / C.service_access0[m], P.hukou_weight[m], hukou_gain,
-                                 P.housing_quality_weight[m], lv[L_HQ:L_HQ + N], C.fixed_effect[m],
-                                 P.crowding_weight[m], crowding / C.crowding0[m])
-    ext_utility = kappa * y[S_LNW]
-    tau_V = P.attractiveness_perception_time[m]
     Vp, Vr = y[S_VP:S_VP + N], y[S_VR:S_VR + N]
+    hukou_gain, V, V_forecast = rows[W_hukou_gain], rows[W_V], rows[W_V_forecast]
+    for i in range(N):
+        hukou_gain[i] = lv[L_HUKOU + i] - hukou_base[i]
+        V[i] = migration.attractiveness(kappa, expected_income[i] / expected_income0[i], theta_H, price[i],
+                                        beta_Q, access_services[i] / service_access0[i], beta_k, hukou_gain[i],
+                                        beta_HQ, lv[L_HQ + i], fixed_effect[i], beta_C, crowding[i] / crowding0[i])
+        dy[S_VP + i] = (V[i] - Vp[i]) / tau_V
+        dy[S_VR + i] = (Vp[i] - Vr[i]) / tau_h
+        V_forecast[i] = expectations.forecast_additive(Vp[i], Vr[i], tau_h, tau_V)
+    ext_utility = kappa * y[S_LNW]
     Ep, Er = y[S_EP], y[S_ER]
-    dy[S_VP:S_VP + N] = (V - Vp) / tau_V
-    dy[S_VR:S_VR + N] = (Vp - Vr) / tau_h
     dy[S_EP] = (ext_utility - Ep) / tau_V
     dy[S_ER] = (Ep - Er) / tau_h
-    V_forecast = expectations.forecast_additive(Vp, Vr, tau_h, tau_V)
     ext_forecast = expectations.forecast_additive(Ep, Er, tau_h, tau_V)
 
     # --- migration -----------------------------------------------------------------------
-    bonus = (lv[L_AMENITY:L_AMENITY + N][:, None]
-             + lv[L_TALENT:L_TALENT + N][:, None] * C.class_talent[m][None, :])               # (N, V)
-    prob = migration.choice_probabilities(V_forecast, bonus, C.home_premium[m], cost, ext_forecast)
-    moves_in, moves, out_rate = migration.flows(P.move_consideration_rate[m], C.migration_profile[m],
-                                                pop_by_age, prob, C.age_class[m])
-    ext_in = migration.external_inflow(C.ext_scale[m], lv[L_EXTF], C.ext_age_distribution[m], V_forecast,
-                                       bonus, ext_forecast, C.age_class[m])
-    ext_in += lv[L_EXTRA:L_EXTRA + N][:, None] * C.ext_age_distribution[m][None, :]     # lever X
-    in_by_age = moves_in[:N] + ext_in                                                    # (N, G)
+    for i in range(N):
+        for v in range(V_classes):
+            bonus[i, v] = lv[L_AMENITY + i] + lv[L_TALENT + i] * class_talent[v]                # Ω (N, V)
+    migration.choice_probabilities_weighted(V_forecast, bonus, home_premium, choice_weights, ext_forecast, prob)
+    migration.flows(move_rate, migration_profile, pop_by_age, prob, age_class,
+                    moves_in, moves, out_rate)
+    migration.external_inflow(ext_scale, lv[L_EXTF], ext_age, V_forecast, bonus, ext_forecast,
+                              age_class, ext_in)
+    for i in range(N):
+        for g in range(G):
+            ext_in[i, g] += lv[L_EXTRA + i] * ext_age[g]                                       # lever X
+            in_by_age[i, g] = moves_in[i, g] + ext_in[i, g]                                   # (N, G)
 
     # --- students and graduates: extra places and the graduate programme move people ------
     Sx = y[S_SX:S_SX + N]
-    D = P.study_duration[m]
-    n_students, graduates = students.graduation(P.base_enrolment[m], Sx, D)
-    university_places, graduates_target = lv[L_UNIV:L_UNIV + N], lv[L_GRAD:L_GRAD + N]
-    dy[S_SX:S_SX + N] = university_places - Sx / D
-    rho = students.retention_share(P.base_graduate_retention[m], lv[L_TALENT:L_TALENT + N])
-    entrant_moves = students.extra_entrant_moves(university_places, P.student_ext_share[m],
-                                                 pop_by_age[:, EA].copy(), min_drain)      # (N+1, N)
-    leavers = students.extra_graduate_leavers(rho, Sx, D, pop_by_age[:, GA].copy(), min_drain)
-    ga_class = C.age_class[m][GA]
-    to_ext_rate = P.move_consideration_rate[m] * C.migration_profile[m][GA] * prob[:, N, ga_class]  # (N,) [1/yr]
-    retained, attracted = students.programme_retention(graduates_target, rho, graduates,
-                                                       to_ext_rate * pop_by_age[:, GA])
+    graduates, rho, leavers = rows[W_graduates], rows[W_rho], rows[W_leavers]
+    retained, attracted, n_students = rows[W_retained], rows[W_attracted], rows[W_n_students]
+    university_places = lv[L_UNIV:L_UNIV + N]
+    students.extra_entrant_moves(university_places, student_ext_share, pop_by_age[:, EA], min_drain,
+                                 entrant_moves)                                               # (N+1, N)
+    for i in range(N):
+        n_students[i], graduates[i] = students.graduation(base_enrolment[i], Sx[i], D)
+        dy[S_SX + i] = university_places[i] - Sx[i] / D
+        rho[i] = students.retention_share(rho0, lv[L_TALENT + i])
+        leavers[i] = students.extra_graduate_leavers(rho[i], Sx[i], D, pop_by_age[i, GA], min_drain)
+        to_ext_rate = move_rate[i] * profile_ga * prob[i, N, ga_class]                          # [1/yr]
+        retained[i], attracted[i] = students.programme_retention(lv[L_GRAD + i], rho[i], graduates[i],
+                                                                 to_ext_rate * pop_by_age[i, GA])
     for i in range(N):
         entrants_in = 0.0
         entrants_out = 0.0
@@ -209,61 +301,71 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
         for d in range(N):
             moves[i, d] += entrant_moves[i, d]
         moves[i, N] += leavers[i] - retained[i]
-    dy[S_CG:S_CG + N] = graduates
-    dy[S_CGR:S_CGR + N] = rho * graduates + retained + attracted
+        dy[S_CG + i] = graduates[i]
+        dy[S_CGR + i] = rho[i] * graduates[i] + retained[i] + attracted[i]
 
     # --- demography ----------------------------------------------------------------------
-    births = demography.births(lv[L_TFR:L_TFR + N], pop_by_age, C.fertility_weight[m])
-    death_rate = demography.death_rates(P.mortality_scale[m], C.mortality[m], P.mortality_improvement[m], t)
-    demography.population_change(P_cells, death_rate + out_rate, in_by_age, births,
+    births = demography.births(lv[L_TFR:L_TFR + N], pop_by_age, fertility_weight, rows[W_births])
+    demography.death_rates(mortality_scale, base_mortality, mortality_improvement, t, death_rate)
+    deaths, inflow, outflow = rows[W_deaths], rows[W_inflow], rows[W_outflow]
+    for i in range(N):
+        dead, arriving, leaving = 0.0, 0.0, 0.0
+        for g in range(G):
+            loss_rate[i, g] = death_rate[i, g] + out_rate[i, g]
+            dead += death_rate[i, g] * pop_by_age[i, g]
+            arriving += in_by_age[i, g]
+            leaving += out_rate[i, g] * pop_by_age[i, g]
+        deaths[i], inflow[i], outflow[i] = dead, arriving, leaving
+    demography.population_change(P_cells, loss_rate, in_by_age, births,
                                  dy[S_POP:S_POP + N * G * k].reshape((N, G, k)))
 
     # --- urbanization (coflow) -----------------------------------------------------------
-    deaths = row_sums(death_rate * pop_by_age)
-    inflow = row_sums(in_by_age)
-    outflow = row_sums(out_rate * pop_by_age)
-    income_gap = (np.log(expected_income / C.expected_income0[m]) - y[S_LNR:S_LNR + N]
-                  + P.hukou_settlement_cost[m] * hukou_gain)
-    urban_share = U / pop
-    conversion = urbanization.conversion(C.conversion_rate[m], rural, income_gap,
-                                         P.rural_urban_income_sensitivity[m], urban_share,
-                                         P.urbanization_ceiling[m])
-    reclass = urbanization.reclassification(lv[L_REC:L_REC + N], rural, min_drain)
-    dy[S_U:S_U + N] = (
-        births * urbanization.urban_share_of(P.urban_share_weight_births[m], U, rural)
-        - deaths * urbanization.urban_share_of(P.urban_share_weight_deaths[m], U, rural)
-        + urbanization.urban_share_of(P.urban_weight_in_migrants[m], U, rural) * inflow
-        - urban_share * outflow + conversion + reclass)
-
-    # --- registered (hukou) residents: a coflow; in-migrants arrive without the local hukou --
+    conversion, reclass, settle = rows[W_conversion], rows[W_reclass], rows[W_settle]
     Hreg = y[S_H:S_H + N]
-    settle = urbanization.settlement_rate(C.settlement_rate0[m], P.settlement_hukou_elasticity[m],
-                                          hukou_gain) * (pop - Hreg)
-    dy[S_H:S_H + N] = Hreg / pop * (births - deaths - outflow) + settle
-    dy[S_CS:S_CS + N] = settle
+    for i in range(N):
+        income_gap = (np.log(expected_income[i] / expected_income0[i]) - y[S_LNR + i]
+                      + chi_k * hukou_gain[i])
+        conversion[i] = urbanization.conversion(conversion_rate[i], rural[i], income_gap, eta_HT, urban_share[i],
+                                                ceiling[i])
+        reclass[i] = urbanization.reclassification(lv[L_REC + i], rural[i], min_drain)
+        dy[S_U + i] = (
+            births[i] * urbanization.urban_share_of(zeta_B, U[i], rural[i])
+            - deaths[i] * urbanization.urban_share_of(zeta_D, U[i], rural[i])
+            + urbanization.urban_share_of(zeta_in, U[i], rural[i]) * inflow[i]
+            - urban_share[i] * outflow[i] + conversion[i] + reclass[i])
 
-    # --- capital, wages, indices ---------------------------------------------------------
-    dy[S_K:S_K + N] = lv[L_INV:L_INV + N] * gdp + lv[L_PROJ:L_PROJ + N] - P.depreciation[m] * K
-    dy[S_WBAR:S_WBAR + N] = (wage - wbar) / P.wage_perception_time[m]
-    dy[S_WREF:S_WREF + N] = (wbar - wref) / tau_h
-    dy[S_LNA:S_LNA + N] = lv[L_GTFP:L_GTFP + N]
+        # --- registered (hukou) residents: a coflow; in-migrants arrive without the local hukou --
+        settle[i] = urbanization.settlement_rate(settlement_rate0[i], beta_S, hukou_gain[i]) * (pop[i] - Hreg[i])
+        dy[S_H + i] = Hreg[i] / pop[i] * (births[i] - deaths[i] - outflow[i]) + settle[i]
+        dy[S_CS + i] = settle[i]
+
+        # --- capital, wages, indices -----------------------------------------------------
+        dy[S_K + i] = lv[L_INV + i] * gdp[i] + lv[L_PROJ + i] - depreciation * K[i]
+        dy[S_WBAR + i] = (wage[i] - wbar[i]) / tau_w
+        dy[S_WREF + i] = (wbar[i] - wref[i]) / tau_h
+        dy[S_LNA + i] = lv[L_GTFP + i]
+        dy[S_LNR + i] = lv[L_GRUR + i]
+
+        # --- accumulators ----------------------------------------------------------------
+        dy[S_CB + i] = births[i]
+        dy[S_CD + i] = deaths[i]
+        dy[S_CU + i] = conversion[i] + reclass[i]
+        dy[S_CYR + i] = gdp[i]
+        dy[S_CYN + i] = gdp_nominal[i]
+        dy[S_CST + i] = starts[i]
+        dy[S_CCO + i] = completions[i]
+        dy[S_CDE + i] = demolition_new * HN[i] + demolition_old * HO[i] + renewal[i]
     dy[S_LND] = lv[L_GDEF]
     dy[S_LNW] = lv[L_GNAT]
-    dy[S_LNR:S_LNR + N] = lv[L_GRUR:L_GRUR + N]
-
-    # --- accumulators --------------------------------------------------------------------
-    dy[S_CB:S_CB + N] = births
-    dy[S_CD:S_CD + N] = deaths
     cm = dy[S_CM:S_CM + (N + 1) * (N + 1)].reshape((N + 1, N + 1))
-    cm[:N, :] = moves
-    cm[N, :N] = row_sums(ext_in) + entrant_moves[N] + attracted
+    for i in range(N):
+        for d in range(N + 1):
+            cm[i, d] = moves[i, d]
+        from_ext = 0.0
+        for g in range(G):
+            from_ext += ext_in[i, g]
+        cm[N, i] = from_ext + entrant_moves[N, i] + attracted[i]
     cm[N, N] = 0.0
-    dy[S_CU:S_CU + N] = conversion + reclass
-    dy[S_CYR:S_CYR + N] = gdp
-    dy[S_CYN:S_CYN + N] = gdp_nominal
-    dy[S_CST:S_CST + N] = starts
-    dy[S_CCO:S_CCO + N] = completions
-    dy[S_CDE:S_CDE + N] = P.demolition_rate_new[m] * HN + P.demolition_rate_old[m] * HO + renewal
 
     if aux.shape[0] == 0:
         return
@@ -291,7 +393,7 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
     aux[A_service_access:A_service_access + N] = access_services
     aux[A_desired_floor_area:A_desired_floor_area + N] = floor_pp
     aux[A_housing_demand:A_housing_demand + N] = demand_area
-    aux[A_housing_occupied:A_housing_occupied + N] = housing.occupied(demand_area, stock)
+    aux[A_housing_occupied:A_housing_occupied + N] = housing.occupied(demand_area, HN + HO)
     aux[A_crowding:A_crowding + N] = crowding
     aux[A_attractiveness_forecast:A_attractiveness_forecast + N] = V_forecast
     aux[A_wage_forecast:A_wage_forecast + N] = wage_forecast

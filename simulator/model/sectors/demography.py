@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..functions import row_sums
 from ..jit import jit
 
 # Shapes are those of one ensemble member (the compiled right-hand side integrates members one by one):
@@ -21,15 +20,30 @@ from ..jit import jit
 
 
 @jit
-def births(tfr, population_by_age, fertility_weight):
-    """Births [persons/yr], shape (N,). ``fertility_weight`` = f_g/5·φ_g, shape (G,)."""
-    return tfr * row_sums(population_by_age * fertility_weight)
+def births(tfr, population_by_age, fertility_weight, out=None):
+    """Births [persons/yr], shape (N,) (into ``out`` if given). ``fertility_weight`` = f_g/5·φ_g, shape (G,)."""
+    N, G = population_by_age.shape
+    if out is None:
+        out = np.empty(N)
+    for i in range(N):
+        weighted = 0.0                                   # Σ_g (f_g/5)·φ_g·P[i,g]
+        for g in range(G):
+            weighted += population_by_age[i, g] * fertility_weight[g]
+        out[i] = tfr[i] * weighted
+    return out
 
 
 @jit
-def death_rates(mortality_scale, base_rates, improvement, t):
-    """Age-specific death rates [1/yr], shape (N, G)."""
-    return mortality_scale[:, None] * base_rates[None, :] * np.exp(-improvement * (t - 2019.5))
+def death_rates(mortality_scale, base_rates, improvement, t, out=None):
+    """Age-specific death rates θ_i·m_g·exp(−λ_m (t − 2019.5)) [1/yr], shape (N, G) (into ``out`` if given)."""
+    N, G = mortality_scale.shape[0], base_rates.shape[0]
+    if out is None:
+        out = np.empty((N, G))
+    decline = np.exp(-improvement * (t - 2019.5))
+    for i in range(N):
+        for g in range(G):
+            out[i, g] = mortality_scale[i] * base_rates[g] * decline
+    return out
 
 
 @jit
@@ -47,9 +61,11 @@ def population_change(population, loss_rate, inflow_by_age, births, out):
     for i in range(N):
         ageing_in = 0.0
         for g in range(G):
+            leaving = rate + loss_rate[i, g]            # per person [1/yr]
+            arriving = inflow_by_age[i, g] / k          # in-migrants per sub-stage [persons/yr]
             for j in range(k):
                 P = population[i, g, j]
-                out[i, g, j] = ageing_in - P * (rate + loss_rate[i, g]) + inflow_by_age[i, g] / k
+                out[i, g, j] = ageing_in - P * leaving + arriving
                 ageing_in = rate * P
         out[i, G - 1, k - 1] += ageing_in          # no ageing out of the open-ended last cell
         out[i, 0, 0] += births[i]

@@ -27,24 +27,41 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..functions import column_sums, row_sums
+from ..functions import mirrored
 from ..jit import jit
 
 # Shapes are those of one ensemble member: node arrays (N,), by age (N, G), node × node (N, N).
 
 
 @jit
-def participation_rates(base, reform, gain, urban_share, urban_reference):
+def participation_rates(base, reform, gain, urban_share, urban_reference, out=None):
     """ℓ[i,g] = ℓ_g + R(t)·Δℓ_g·(U_i/P_i)/u_ref, shape (N, G): the retirement-age reform binds urban
     employees, so its gain scales with the node's urban share (u_ref: the province's base-year urban share,
-    so the province-wide gain at the base is Δℓ_g). ``base``, ``gain`` (G,); ``urban_share`` (N,)."""
-    return base[None, :] + reform * gain[None, :] * (urban_share / urban_reference)[:, None]
+    so the province-wide gain at the base is Δℓ_g). ``base``, ``gain`` (G,); ``urban_share`` (N,).
+    Into ``out`` if given."""
+    N, G = urban_share.shape[0], base.shape[0]
+    if out is None:
+        out = np.empty((N, G))
+    for i in range(N):
+        relative = urban_share[i] / urban_reference
+        for g in range(G):
+            out[i, g] = base[g] + reform * gain[g] * relative
+    return out
 
 
 @jit
-def labour_force(population_by_age, participation):
-    """LF (N,) from population (N, G) and participation ℓ (N, G) (``participation_rates``)."""
-    return row_sums(population_by_age * participation)
+def labour_force(population_by_age, participation, out=None):
+    """LF (N,) from population (N, G) and participation ℓ (N, G) (``participation_rates``); into ``out``
+    if given."""
+    N, G = population_by_age.shape
+    if out is None:
+        out = np.empty(N)
+    for i in range(N):
+        acc = 0.0
+        for g in range(G):
+            acc += population_by_age[i, g] * participation[i, g]
+        out[i] = acc
+    return out
 
 
 @jit
@@ -54,14 +71,23 @@ def access_weights(travel_time, access_decay):
     At most 1 (T = 0), so effective density never exceeds the total labour force. A function of travel
     time only: the compiled integrator evaluates it once per lever segment (``rhs.travel_terms``).
     """
-    return np.exp(-access_decay * np.log1p(travel_time / 60.0))
+    n = travel_time.shape[0]
+    out = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            out[i, j] = (out[j, i] if mirrored(travel_time, i, j)
+                         else np.exp(-access_decay * np.log1p(travel_time[i, j] / 60.0)))
+    return out
 
 
 @jit
-def effective_density_weighted(labour, weights):
-    """Acc[j] = Σ_i L[i]·weights[i,j], shape (N,) (weights: ``access_weights``)."""
+def effective_density_weighted(labour, weights, out=None):
+    """Acc[j] = Σ_i L[i]·weights[i,j], shape (N,) (weights: ``access_weights``); into ``out`` if given."""
     n = labour.shape[0]
-    out = np.zeros(n)
+    if out is None:
+        out = np.empty(n)
+    for j in range(n):
+        out[j] = 0.0
     for i in range(n):
         for j in range(n):
             out[j] += labour[i] * weights[i, j]
@@ -78,16 +104,23 @@ def effective_density(labour, travel_time, access_decay):
 def commuting_time_weights(travel_time, propensity, time_scale):
     """ϕ_C·exp(−T[i,j]/τ_C), shape (N, N): the travel-time part of the commuting weight ω[i,j] (a function
     of travel time only, evaluated once per lever segment by the compiled integrator)."""
-    return propensity * np.exp(-travel_time / time_scale)
+    n = travel_time.shape[0]
+    out = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            out[i, j] = (out[j, i] if mirrored(travel_time, i, j)
+                         else propensity * np.exp(-travel_time[i, j] / time_scale))
+    return out
 
 
 @jit
-def commuting_shares_weighted(time_weights, wage_forecast, wage_elasticity):
+def commuting_shares_weighted(time_weights, wage_forecast, wage_elasticity, out=None):
     """σ[i,j] (N, N) from the travel-time weights: ω[i,j] = time_weights[i,j]·(ŵ[j]/ŵ[i])^η_C, ω[i,i] = 1,
-    σ = ω / Σ_k ω[i,k].  (ŵ[j]/ŵ[i])^η_C is computed as ŵ[j]^η_C / ŵ[i]^η_C (the same power, N of them.)"""
+    σ = ω / Σ_k ω[i,k].  (ŵ[j]/ŵ[i])^η_C is computed as ŵ[j]^η_C / ŵ[i]^η_C (the same power, N of them.)
+    Into ``out`` if given."""
     n = wage_forecast.shape[0]
     scaled = np.exp(wage_elasticity * np.log(wage_forecast))         # ŵ^η_C
-    weight = np.empty((n, n))
+    weight = np.empty((n, n)) if out is None else out
     for i in range(n):
         total = 0.0
         for j in range(n):
@@ -111,15 +144,31 @@ def commuting_shares(travel_time, propensity, time_scale, wage_forecast, wage_el
 
 
 @jit
-def workplace_labour(labour_force, shares):
-    """L[j] = Σ_i σ[i,j]·LF[i], shape (N,)."""
-    return column_sums(labour_force[:, None] * shares)
+def workplace_labour(labour_force, shares, out=None):
+    """L[j] = Σ_i σ[i,j]·LF[i], shape (N,); into ``out`` if given."""
+    n, n_dest = shares.shape
+    if out is None:
+        out = np.empty(n_dest)
+    for j in range(n_dest):
+        out[j] = 0.0
+    for i in range(n):
+        for j in range(n_dest):
+            out[j] += labour_force[i] * shares[i, j]
+    return out
 
 
 @jit
-def residents_expected_income(shares, workplace_expected_income):
-    """W[i] = Σ_j σ[i,j]·w[j](1 − u[j]), shape (N,)."""
-    return row_sums(shares * workplace_expected_income[None, :])
+def residents_expected_income(shares, workplace_expected_income, out=None):
+    """W[i] = Σ_j σ[i,j]·w[j](1 − u[j]), shape (N,); into ``out`` if given."""
+    n, n_dest = shares.shape
+    if out is None:
+        out = np.empty(n)
+    for i in range(n):
+        acc = 0.0
+        for j in range(n_dest):
+            acc += shares[i, j] * workplace_expected_income[j]
+        out[i] = acc
+    return out
 
 
 @jit
@@ -137,10 +186,18 @@ def unemployment(labour_supply, demand, natural, maximum, slope):
 
 
 @jit
-def construction_output(value_added, pipeline, construction_time):
+def construction_output(value_added, pipeline, construction_time, out=None):
     """Y_C [yuan/yr], shape (N,): value added of residential construction, v_C × floor area put in place,
-    ΣC/τ_c (each m² in the pipeline takes τ_c years to build); ``pipeline`` (N, 3)."""
-    return value_added * row_sums(pipeline) / construction_time
+    ΣC/τ_c (each m² in the pipeline takes τ_c years to build); ``pipeline`` (N, 3); into ``out`` if given."""
+    n, stages = pipeline.shape
+    if out is None:
+        out = np.empty(n)
+    for i in range(n):
+        in_pipeline = 0.0
+        for s in range(stages):
+            in_pipeline += pipeline[i, s]
+        out[i] = value_added * in_pipeline / construction_time
+    return out
 
 
 @jit

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..functions import row_sums, smooth_min
+from ..functions import smooth_min
 from ..jit import jit
 
 
@@ -31,12 +31,21 @@ OCCUPANCY_SHARPNESS = 60.0   # n of the smooth min: at 5.5 % vacancy occupancy i
 
 
 @jit
-def household_income(expected_income, labour_force, population_by_age, retired, pension_replacement):
+def household_income(expected_income, labour_force, population_by_age, retired, pension_replacement, out=None):
     """y_h [yuan/person/yr], shape (N,): household income per resident = (earnings of the resident labour
     force + pensions at replacement rate b of the expected wage for residents aged 60+) / residents.
-    ``population_by_age`` (N, G), ``retired`` (G,) 1 for ages 60+."""
-    pensioners = row_sums(population_by_age * retired[None, :])
-    return expected_income * (labour_force + pension_replacement * pensioners) / row_sums(population_by_age)
+    ``population_by_age`` (N, G), ``retired`` (G,) 1 for ages 60+. Into ``out`` if given."""
+    N, G = population_by_age.shape
+    if out is None:
+        out = np.empty(N)
+    for i in range(N):
+        pensioners = 0.0
+        residents = 0.0
+        for g in range(G):
+            pensioners += population_by_age[i, g] * retired[g]
+            residents += population_by_age[i, g]
+        out[i] = expected_income[i] * (labour_force[i] + pension_replacement * pensioners) / residents
+    return out
 
 
 @jit
@@ -69,13 +78,21 @@ def starts(normal_rate, stock, q, elasticity, quota, policy_starts):
 
 
 @jit
-def pipeline(pipeline_stocks, starts_rate, construction_time, d_pipeline):
-    """Writes d pipeline/dt (N, 3) into ``d_pipeline``; returns completions (N,) (one member)."""
-    out = pipeline_stocks * (3.0 / construction_time)
-    d_pipeline[:, :] = -out
-    d_pipeline[:, 0] += starts_rate
-    d_pipeline[:, 1:] += out[:, :-1]
-    return out[:, -1].copy()
+def pipeline(pipeline_stocks, starts_rate, construction_time, d_pipeline, completions=None):
+    """Writes d pipeline/dt (N, 3) into ``d_pipeline``; returns completions (N,) (one member; into
+    ``completions`` if given)."""
+    N, stages = pipeline_stocks.shape
+    if completions is None:
+        completions = np.empty(N)
+    rate = 3.0 / construction_time
+    for i in range(N):
+        inflow = starts_rate[i]
+        for s in range(stages):
+            outflow = pipeline_stocks[i, s] * rate
+            d_pipeline[i, s] = -outflow + inflow
+            inflow = outflow
+        completions[i] = inflow
+    return completions
 
 
 # =====================================================================================================

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..functions import mirrored
 from ..jit import jit
 from ..nodes import N_NODES, PLAN_MASK
 
@@ -43,78 +44,126 @@ def migration_cost(travel_time, travel_cost_weight, metro_integration, ext_move_
     """
     N = travel_time.shape[0]
     cost = np.empty((N, N + 1))
-    node_cost = travel_cost_weight * np.log1p(travel_time / 60.0) * (1.0 - metro_integration * _PLAN_PAIR)
-    cost[:, :N] = node_cost
     for o in range(N):
-        cost[o, o] = 0.0
+        for k in range(N):
+            if k == o:
+                cost[o, k] = 0.0
+            elif mirrored(travel_time, o, k) and _PLAN_PAIR[o, k] == _PLAN_PAIR[k, o]:
+                cost[o, k] = cost[k, o]
+            else:
+                cost[o, k] = (travel_cost_weight * np.log1p(travel_time[o, k] / 60.0)
+                              * (1.0 - metro_integration * _PLAN_PAIR[o, k]))
         cost[o, N] = ext_move_cost
     return cost
 
 
 @jit
-def choice_probabilities(perceived, bonus, home_premium, cost, ext_utility):
-    """π[o,k,v], shape (N, N+1, V): probability that a mover-candidate of bonus class v in o picks k.
+def choice_weights(cost):
+    """exp(−c[o,k]), shape (N, N+1): the part of exp(u[o,k,g]) that depends on the origin, apart from the
+    home premium of staying (a function of travel time only: evaluated once per lever segment,
+    ``rhs.travel_terms``). Within (e^−20, e^10) for costs within the parameter and lever bounds."""
+    N, K = cost.shape
+    weights = np.empty((N, K))
+    for o in range(N):
+        for k in range(K):
+            weights[o, k] = weights[k, o] if k < N and mirrored(cost, o, k) else np.exp(-cost[o, k])
+    return weights
 
-    perceived: V̂ (N,); bonus: Ω by bonus class (N, V) — the age groups fall into V classes
-    (here: all ages, and ages 20–34 who also get the talent bonus); home_premium: ψ (N,);
-    cost (N, N+1); ext_utility: V̂_EXT (scalar). k = o is staying.
+
+@jit
+def choice_probabilities_weighted(perceived, bonus, home_premium, weights, ext_utility, out=None):
+    """π[o,k,v] (N, N+1, V) from the origin weights w = ``choice_weights``: exp(u[o,k,v]) =
+    exp(V̂[k] + Ω[k,v])·w[o,k] for a move (V̂_EXT and no bonus for k = EXT), exp(V̂[o] + Ω[o,v] + ψ_o) for
+    staying; π = exp(u)/Σ_k exp(u).
+
+    Against overflow every term is scaled by exp(−top), top = the largest of V̂[k] + Ω[k,v] and V̂_EXT
+    (or the stay utility when it is larger, ψ_o may be huge). The destination part exp(V̂[k] + Ω[k,v] − top)
+    is computed once per class and held in the last origin's row until that row's turn. Into ``out`` if given.
     """
     N, V = bonus.shape
-    prob = np.empty((N, N + 1, V))
+    prob = np.empty((N, N + 1, V)) if out is None else out
+    last = N - 1
     for v in range(V):
+        top = ext_utility
+        for k in range(N):
+            top = max(top, perceived[k] + bonus[k, v])
+        for k in range(N):
+            prob[last, k, v] = np.exp(perceived[k] + bonus[k, v] - top)
+        prob[last, N, v] = np.exp(ext_utility - top)
         for o in range(N):
-            for k in range(N):
-                prob[o, k, v] = perceived[k] + bonus[k, v] - cost[o, k]
-            prob[o, o, v] += home_premium[o]
-            prob[o, N, v] = ext_utility - cost[o, N]
-            top = prob[o, :, v].max()
+            stay_utility = perceived[o] + bonus[o, v] + home_premium[o]
+            if stay_utility > top:             # staying dominates: scale the moves down instead
+                moves_scale, stay = np.exp(top - stay_utility), 1.0
+            else:
+                moves_scale, stay = 1.0, np.exp(stay_utility - top)
             total = 0.0
             for k in range(N + 1):
-                e = np.exp(prob[o, k, v] - top)
-                prob[o, k, v] = e
-                total += e
+                total += stay if k == o else prob[last, k, v] * weights[o, k] * moves_scale
             for k in range(N + 1):
-                prob[o, k, v] /= total
+                prob[o, k, v] = (stay if k == o else prob[last, k, v] * weights[o, k] * moves_scale) / total
     return prob
 
 
 @jit
-def flows(move_rate, age_profile, population_by_age, probabilities, age_class):
+def choice_probabilities(perceived, bonus, home_premium, cost, ext_utility, out=None):
+    """π[o,k,v], shape (N, N+1, V): probability that a mover-candidate of bonus class v in o picks k.
+
+    perceived: V̂ (N,); bonus: Ω by bonus class (N, V) — the age groups fall into V classes
+    (here: all ages, and ages 20–34 who also get the talent bonus); home_premium: ψ (N,);
+    cost (N, N+1); ext_utility: V̂_EXT (scalar). k = o is staying. Into ``out`` if given.
+    """
+    return choice_probabilities_weighted(perceived, bonus, home_premium, choice_weights(cost), ext_utility, out)
+
+
+@jit
+def flows(move_rate, age_profile, population_by_age, probabilities, age_class,
+          inflow=None, matrix=None, out_rate=None):
     """Moves out of every node, M[o,k,g] = μ_o·r_g·P[o,g]·π[o,k,class(g)], aggregated two ways.
 
     Returns (inflow by destination and age Σ_o M[o,d,g], shape (N+1, G) [persons/yr];
     origin–destination matrix Σ_g M[o,k,g], shape (N, N+1) with a zero diagonal [persons/yr];
-    out-migration rate per person by (o, g), shape (N, G) [1/yr]).
+    out-migration rate per person by (o, g), shape (N, G) [1/yr]), into ``inflow``, ``matrix``,
+    ``out_rate`` if given.
     ``age_profile`` r_g has shape (G,); ``age_class`` (G,) maps age groups to bonus classes.
     """
     N, G = population_by_age.shape
     K = probabilities.shape[1]
-    inflow = np.zeros((K, G))
-    matrix = np.zeros((N, K))
-    out_rate = np.empty((N, G))
+    if inflow is None:
+        inflow = np.empty((K, G))
+    if matrix is None:
+        matrix = np.empty((N, K))
+    if out_rate is None:
+        out_rate = np.empty((N, G))
+    inflow[:, :] = 0.0
     for o in range(N):
-        for g in range(G):
-            v = age_class[g]
-            rate = move_rate[o] * age_profile[g]
-            out_rate[o, g] = rate * (1.0 - probabilities[o, o, v])
-            candidates = rate * population_by_age[o, g]          # considering a move
-            for k in range(K):
-                if k != o:
-                    m = candidates * probabilities[o, k, v]
+        for g in range(G):                     # candidates considering a move μ_o·r_g·P[o,g], held in out_rate
+            out_rate[o, g] = move_rate[o] * age_profile[g] * population_by_age[o, g]
+        for k in range(K):
+            total = 0.0
+            if k != o:
+                for g in range(G):
+                    m = out_rate[o, g] * probabilities[o, k, age_class[g]]
                     inflow[k, g] += m
-                    matrix[o, k] += m
+                    total += m
+            matrix[o, k] = total
+        for g in range(G):
+            out_rate[o, g] = move_rate[o] * age_profile[g] * (1.0 - probabilities[o, o, age_class[g]])
     return inflow, matrix, out_rate
 
 
 @jit
-def external_inflow(scale, inflow_factor, age_distribution, perceived, bonus, ext_utility, age_class):
-    """In-migration from the rest of China M[EXT,d,g], shape (N, G) [persons/yr]."""
-    pull = np.exp(perceived[:, None] + bonus - ext_utility)                    # (N, V)
+def external_inflow(scale, inflow_factor, age_distribution, perceived, bonus, ext_utility, age_class, out=None):
+    """In-migration from the rest of China M[EXT,d,g], shape (N, G) [persons/yr]; into ``out`` if given."""
     N, G = perceived.shape[0], age_distribution.shape[0]
-    out = np.empty((N, G))
+    V = bonus.shape[1]
+    if out is None:
+        out = np.empty((N, G))
     for d in range(N):
-        for g in range(G):
-            out[d, g] = scale * inflow_factor * age_distribution[g] * pull[d, age_class[g]]
+        for v in range(V):
+            pull = np.exp(perceived[d] + bonus[d, v] - ext_utility)            # exp(V̂[d] + Ω[d,v] − V̂_EXT)
+            for g in range(G):
+                if age_class[g] == v:
+                    out[d, g] = scale * inflow_factor * age_distribution[g] * pull
     return out
 
 

@@ -8,20 +8,28 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..functions import mirrored
 from ..jit import jit
 
 
 @jit
 def service_weights(travel_time, decay):
     """e^(−ν_Q·T[d,j]), shape (N, N) (a function of travel time only: once per lever segment)."""
-    return np.exp(-decay * travel_time)
+    n = travel_time.shape[0]
+    out = np.empty((n, n))
+    for d in range(n):
+        for j in range(n):
+            out[d, j] = out[j, d] if mirrored(travel_time, d, j) else np.exp(-decay * travel_time[d, j])
+    return out
 
 
 @jit
-def service_access_weighted(capacity, population, weights):
-    """Qacc[d] = Σ_j QS[j]·w[d,j] / Σ_j P[j]·w[d,j], shape (N,) (weights: ``service_weights``)."""
+def service_access_weighted(capacity, population, weights, out=None):
+    """Qacc[d] = Σ_j QS[j]·w[d,j] / Σ_j P[j]·w[d,j], shape (N,) (weights: ``service_weights``); into ``out``
+    if given."""
     n = capacity.shape[0]
-    out = np.empty(n)
+    if out is None:
+        out = np.empty(n)
     for d in range(n):
         num = 0.0
         den = 0.0

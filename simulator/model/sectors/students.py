@@ -55,17 +55,17 @@ def retention_share(base_retention, talent_bonus):
 
 
 @jit
-def extra_entrant_moves(extra_places, ext_share, entry_population, min_drain_time):
+def extra_entrant_moves(extra_places, ext_share, entry_population, min_drain_time, out=None):
     """Moves of extra entrants, shape (N+1, N): row o = origin (last row: the rest of China), column d.
 
     ``entry_population`` P_o,15–19 (N,). The domestic part of d's extra places, (1 − f_S)·ΔE_d, comes from
     the other nodes in proportion to their 15–19 residents, and never more than they can give:
     smin((1 − f_S)·ΔE_d, Σ_o≠d P_o,15–19/τ_min), so each origin's outflow is at most P_o,15–19/τ_min and falls
     with its stock. The places the other nodes cannot fill are filled from the rest of China, so all ΔE_d
-    places are taken.
+    places are taken. Into ``out`` if given.
     """
     N = extra_places.shape[0]
-    moves = np.empty((N + 1, N))
+    moves = np.empty((N + 1, N)) if out is None else out
     for d in range(N):
         others = 0.0                                    # Σ_{o ≠ d} P_o,15–19
         for o in range(N):
