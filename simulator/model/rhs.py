@@ -416,14 +416,6 @@ def derivatives_members(t, Y, DY, LV, P, C, k, AUX):
         derivatives(t, Y[m], DY[m], LV[m], P, C, m, k, AUX[m])
 
 
-@jit
-def outputs_members(times, Y, DY, LV, P, C, k, AUX):
-    """Rates and auxiliaries at the output times: Y, DY (M, T, size), LV (M, T, n_levers), AUX (M, T, n_aux)."""
-    for m in range(Y.shape[0]):
-        for i in range(times.shape[0]):
-            derivatives(times[i], Y[m, i], DY[m, i], LV[m, i], P, C, m, k, AUX[m, i])
-
-
 class Model:
     """d(state)/dt for ``members`` stacked parameter sets, member axis last (scipy's ``solve_ivp``).
 
