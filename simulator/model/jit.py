@@ -106,5 +106,5 @@ def announce_cold_cache() -> None:
     except OSError:  # pragma: no cover
         cold = True
     if cold and sys.stderr.isatty():
-        print(f"compiling the model core once (first run after an install or a model edit: about 2–3 min on a "
+        print(f"compiling the model core once (first run after an install or a model edit: about 1–2 min on a "
               f"2-core machine, estimate); cached in {CACHE_DIR}", file=sys.stderr, flush=True)
