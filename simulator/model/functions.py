@@ -77,16 +77,17 @@ def row_sums(a, out=None):
 
 
 @jit
-def column_sums(a, out=None):
-    """Σ over the first axis of a 2-d array, shape (m,) (``a.sum(axis=0)``); into ``out`` if given."""
-    n, m = a.shape
+def weighted_column_sums(weights, matrix, out=None):
+    """out[j] = Σ_i weights[i]·matrix[i,j], shape (m,) (``weights @ matrix``, summed over i in order); into ``out``
+    if given."""
+    n, m = matrix.shape
     if out is None:
         out = np.empty(m)
     for j in range(m):
         out[j] = 0.0
     for i in range(n):
         for j in range(m):
-            out[j] += a[i, j]
+            out[j] += weights[i] * matrix[i, j]
     return out
 
 

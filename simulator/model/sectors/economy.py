@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..functions import mirrored
+from ..functions import mirrored, weighted_column_sums
 from ..jit import jit
 
 # Shapes are those of one ensemble member: node arrays (N,), by age (N, G), node × node (N, N).
@@ -83,15 +83,7 @@ def access_weights(travel_time, access_decay):
 @jit
 def effective_density_weighted(labour, weights, out=None):
     """Acc[j] = Σ_i L[i]·weights[i,j], shape (N,) (weights: ``access_weights``); into ``out`` if given."""
-    n = labour.shape[0]
-    if out is None:
-        out = np.empty(n)
-    for j in range(n):
-        out[j] = 0.0
-    for i in range(n):
-        for j in range(n):
-            out[j] += labour[i] * weights[i, j]
-    return out
+    return weighted_column_sums(labour, weights, out)
 
 
 @jit
@@ -146,15 +138,7 @@ def commuting_shares(travel_time, propensity, time_scale, wage_forecast, wage_el
 @jit
 def workplace_labour(labour_force, shares, out=None):
     """L[j] = Σ_i σ[i,j]·LF[i], shape (N,); into ``out`` if given."""
-    n, n_dest = shares.shape
-    if out is None:
-        out = np.empty(n_dest)
-    for j in range(n_dest):
-        out[j] = 0.0
-    for i in range(n):
-        for j in range(n_dest):
-            out[j] += labour_force[i] * shares[i, j]
-    return out
+    return weighted_column_sums(labour_force, shares, out)
 
 
 @jit
