@@ -64,12 +64,15 @@ def to_netcdf(ds, path) -> None:
     try:
         from xarray.backends import NetCDF4DataStore
         from xarray.backends.netCDF4_ import NETCDF4_PYTHON_LOCK
+        from xarray.backends.writers import _validate_attrs, _validate_dataset_names
     except ImportError:  # pragma: no cover - a future xarray without these names
         ds.to_netcdf(path)
         return
+    _validate_dataset_names(ds)                   # the checks to_netcdf makes before writing (clear errors)
+    _validate_attrs(ds, engine="netcdf4")
     store = NetCDF4DataStore.open(os.fspath(path), mode="w", format="NETCDF4", lock=NETCDF4_PYTHON_LOCK)
     try:
-        ds.dump_to_store(store)
+        ds.dump_to_store(store, unlimited_dims=ds.encoding.get("unlimited_dims"))
     finally:
         store.close()
 

@@ -95,7 +95,7 @@ def run_cmd(scenario: Path, output: Path | None, overwrite: bool) -> None:
 
     from .safeio import SAFE_NAME, SAFE_NAME_TEXT, DestinationError, check_output_dir
     from .cli_common import skip_unused_array_libraries
-    skip_unused_array_libraries()
+    skip_unused_array_libraries()          # only in short one-purpose commands that never make dask/pint arrays
 
     try:
         sc = load_scenario(scenario)

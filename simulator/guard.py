@@ -54,15 +54,10 @@ class GuardedMethod:
         return self.base_method
 
     def solver_class(self):
-        """The subclass of scipy's solver class for ``base_method`` that enforces the budgets."""
-        if self not in _CLASSES:
-            from scipy.integrate._ivp.ivp import METHODS
-            _CLASSES[self] = _guarded_class(METHODS[self.base_method], self.max_rhs_evaluations, self.deadline,
-                                            self.before_step)
-        return _CLASSES[self]
-
-
-_CLASSES: dict[GuardedMethod, type] = {}
+        """The subclass of scipy's solver class for ``base_method`` that enforces the budgets (built anew
+        on each call: cheap, and nothing keeps the budgets or the hook of finished runs alive)."""
+        from scipy.integrate._ivp.ivp import METHODS
+        return _guarded_class(METHODS[self.base_method], self.max_rhs_evaluations, self.deadline, self.before_step)
 
 
 def guarded_method(method, max_rhs_evaluations: int | None = None, deadline: float | None = None,
@@ -71,8 +66,8 @@ def guarded_method(method, max_rhs_evaluations: int | None = None, deadline: flo
     ``GuardedMethod`` for a name, a guarded subclass for a class."""
     if isinstance(method, str):
         return GuardedMethod(method, max_rhs_evaluations, deadline, before_step)
-    if isinstance(method, GuardedMethod):
-        return GuardedMethod(method.base_method, max_rhs_evaluations, deadline, before_step)
+    if isinstance(method, GuardedMethod):       # new budgets; the hook kept unless another is given
+        return GuardedMethod(method.base_method, max_rhs_evaluations, deadline, before_step or method.before_step)
     return _guarded_class(method, max_rhs_evaluations, deadline, before_step)
 
 

@@ -125,3 +125,36 @@ def test_sim_run_loads_one_compiled_library_and_no_scipy_integrate(tmp_path):
     assert imported == "[]"
     assert entries.count("run_member") == 1 and "integrate_member" not in entries
     assert (tmp_path / "o" / "results.nc").exists()
+
+
+def test_netcdf_writer_matches_xarray(tmp_path):
+    """``atomic.to_netcdf`` (no dask scheduler query) writes what ``Dataset.to_netcdf`` writes, and keeps
+    xarray's checks of names and attributes."""
+    import xarray as xr
+    from simulator.atomic import to_netcdf
+    ds = xr.Dataset({"a": (("time", "region"), np.arange(6.0).reshape(3, 2), {"units": "persons"}),
+                     "name": ("region", np.array(["x", "y"]))},
+                    coords={"time": [2024, 2025, 2026], "region": ["CC_P", "JL_P"]}, attrs={"provenance": "{}"})
+    to_netcdf(ds, tmp_path / "ours.nc")
+    ds.to_netcdf(tmp_path / "xarray.nc")
+    with xr.open_dataset(tmp_path / "ours.nc") as ours, xr.open_dataset(tmp_path / "xarray.nc") as theirs:
+        xr.testing.assert_identical(ours, theirs)
+    bad = ds.assign_attrs(flag=None)
+    with pytest.raises(TypeError, match="flag"):
+        to_netcdf(bad, tmp_path / "bad.nc")
+
+
+def test_smooth_min_of_numbers_keeps_nan():
+    from simulator.model.functions import smooth_min
+    assert np.isnan(smooth_min(1.0, float("nan"))) and np.isnan(smooth_min(float("nan"), 1.0))
+    assert smooth_min(1.0, 1e9) == pytest.approx(1.0) and smooth_min(0.0, 5.0) == 0.0
+
+
+def test_base_year_root_by_bisection():
+    from simulator.model.base_data import _root
+    assert _root(lambda x: x * x - 2.0, 0.0, 2.0) == pytest.approx(2 ** 0.5, rel=1e-15)
+    assert _root(lambda x: x, 0.0, 1.0) == 0.0
+    with pytest.raises(ValueError, match="sign change"):
+        _root(lambda x: x + 1.0, 0.0, 1.0)
+    with pytest.raises(ValueError, match="not finite"):
+        _root(lambda x: float("nan") if 0.4 < x < 0.6 else x - 0.5, 0.0, 1.0)

@@ -153,9 +153,11 @@ def _census_2020_nodes() -> tuple[dict[str, float], dict[str, float], dict[str, 
 def _root(f, lo: float, hi: float) -> float:
     """The root of a continuous ``f`` that changes sign on [lo, hi], by bisection to the last bit (a few
     dozen calls; scipy.optimize would add ~0.3 s of imports to every `sim run`)."""
-    f_lo = f(lo)
-    if f_lo * f(hi) > 0:
-        raise ValueError(f"no sign change on [{lo}, {hi}]")
+    f_lo, f_hi = f(lo), f(hi)
+    if not (np.isfinite(f_lo) and np.isfinite(f_hi)) or f_lo * f_hi > 0:
+        raise ValueError(f"no sign change on [{lo}, {hi}] (f = {f_lo}, {f_hi})")
+    if f_lo == 0 or f_hi == 0:
+        return lo if f_lo == 0 else hi
     while True:
         mid = 0.5 * (lo + hi)
         if mid <= lo or mid >= hi:
@@ -163,6 +165,8 @@ def _root(f, lo: float, hi: float) -> float:
         f_mid = f(mid)
         if f_mid == 0:
             return mid
+        if not np.isfinite(f_mid):
+            raise ValueError(f"f is not finite at {mid}")
         if (f_mid > 0) == (f_lo > 0):
             lo, f_lo = mid, f_mid
         else:

@@ -44,8 +44,8 @@ def smooth_min(a, b, n=8.0):
     Two numbers give a number (no array: the compiled right-hand side calls it node by node); arrays
     broadcast element-wise to a new array.
     """
-    if isinstance(a, float) and isinstance(b, float):
-        return _smooth_min1(min(a, b), max(a, b), n)
+    if isinstance(a, float) and isinstance(b, float):       # np.minimum/np.maximum: a NaN stays NaN
+        return _smooth_min1(np.minimum(a, b), np.maximum(a, b), n)
     lo, hi = np.minimum(a, b), np.maximum(a, b)          # broadcast to the result's shape (new arrays)
     out = np.empty_like(lo)
     flat_lo, flat_hi, flat_out = lo.ravel(), hi.ravel(), out.ravel()
@@ -59,21 +59,6 @@ def mirrored(a, i, j):
     """True below the diagonal where a[i, j] = a[j, i]: a weight of a symmetric travel time (T is symmetric,
     ``nodes.travel_times``) is then copied from (j, i) instead of computed again (the same number)."""
     return j < i and a[i, j] == a[j, i]
-
-
-@jit
-def row_sums(a, out=None):
-    """Σ over the last axis of a 2-d array, shape (n,) (``a.sum(axis=1)`` as a plain loop: numba's axis
-    reductions cost ~1 µs each on the model's small arrays); into ``out`` if given."""
-    n, m = a.shape
-    if out is None:
-        out = np.empty(n)
-    for i in range(n):
-        acc = 0.0
-        for j in range(m):
-            acc += a[i, j]
-        out[i] = acc
-    return out
 
 
 @jit
