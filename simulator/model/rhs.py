@@ -105,19 +105,24 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
     T, commute_weights, access_weights, service_weights, cost, choice_weights = travel
     # parameters and constants of member m, all read here before the first loop: P and C are tuples of ~90
     # arrays, and the compiler can drop their reference counting only where they die within one block
+    # economy (§5.4): α, trend and wage perception times, participation, commuting η_C, construction v_C and τ_c,
+    # productivity and density at t0, unemployment u*, agglomeration ε, u_max, φ_u
     alpha, tau_h, tau_w = P.capital_elasticity[m], P.trend_perception_time[m], P.wage_perception_time[m]
     participation_base, retirement_gain, urban_reference = C.participation[m], C.retirement_gain[m], C.urban_reference[m]
     eta_C, value_added, tau_c = P.commuting_wage_elasticity[m], P.construction_value_added[m], P.construction_time[m]
     tfp0, access0, natural = C.tfp0[m], C.access0[m], P.natural_unemployment[m]
     eps, u_max, u_slope = P.agglomeration_elasticity[m], P.max_unemployment[m], P.unemployment_slope[m]
+    # public services (§5.5) and household income (pension replacement b for residents 60+)
     revenue_share, spending_share, capacity_life = (P.fiscal_revenue_share[m], P.service_spending_share[m],
                                                     P.service_capacity_life[m])
     retired, pension_replacement = C.retired[m], P.pension_replacement[m]
+    # housing (§5.6): floor area and income at t0, starts, vacancy, price and income elasticities, vintages
     floor_area0, income0, starts_rate0 = C.floor_area0[m], C.income0[m], P.normal_starts_rate[m]
     natural_vacancy, eta_p, min_drain = P.natural_vacancy[m], P.housing_price_elasticity[m], P.min_drain_time[m]
     tau_y, eta_y, saturation = P.income_smoothing_time[m], P.housing_income_elasticity[m], P.floor_area_saturation[m]
     tau_p, eps_q = P.price_adjustment_time[m], P.starts_price_elasticity[m]
     aging, demolition_new, demolition_old = P.vintage_aging_time[m], P.demolition_rate_new[m], P.demolition_rate_old[m]
+    # attractiveness and migration (§5.2): κ, τ_V, weights θ_H, β_Q, β_k, β_HQ, β_C, ξ, ψ, bonus classes, μ, r_g
     kappa, tau_V = P.income_weight[m], P.attractiveness_perception_time[m]
     expected_income0, hukou_base = C.expected_income0[m], C.hukou_base[m]
     theta_H, beta_Q, beta_k = P.housing_cost_weight[m], P.service_weight[m], P.hukou_weight[m]
@@ -126,6 +131,7 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
     class_talent, age_class, ext_scale = C.class_talent[m], C.age_class[m], C.ext_scale[m]
     home_premium = C.home_premium[m]
     move_rate, migration_profile, ext_age = P.move_consideration_rate[m], C.migration_profile[m], C.ext_age_distribution[m]
+    # students (§5.10), demography (§5.1), urbanization and settlement (§5.3), capital depreciation
     D, student_ext_share = P.study_duration[m], P.student_ext_share[m]
     base_enrolment, rho0 = P.base_enrolment[m], P.base_graduate_retention[m]
     fertility_weight, base_mortality = C.fertility_weight[m], C.mortality[m]
