@@ -5,9 +5,9 @@ Failure isolation. A chunk is integrated in one ``solve.integrate`` call. If tha
 (``CalibrationError`` for an infeasible parameter combination, ``SolverError``, a numerical error) the
 chunk is split in halves and each half retried, down to single members; a member that still fails
 alone gets NaN outputs, ``failed = 1`` and the exception text as its reason. A stiff or diverging
-member cannot stall a chunk: the solver class is wrapped so that a segment that needs more than
-``max_rhs_evaluations`` right-hand-side calls fails (the normal baseline needs ≈ 120), which starts
-the bisection. Members that finish with non-finite outputs are marked failed individually.
+member cannot stall a chunk: the solver method carries a budget (``guard.guarded_method``), so a
+segment that needs more than ``max_rhs_evaluations`` right-hand-side calls fails (the normal baseline
+needs ≈ 120), which starts the bisection. Members that finish with non-finite outputs are marked failed individually.
 
 Determinism. The chunk boundaries depend only on the design size and chunk size, and each chunk is
 always integrated the same way, so results do not depend on ``jobs``, the scheduler, the completion
@@ -49,20 +49,6 @@ def chunk_size_for(n: int, requested: int | None = None, memory_bytes: int = DEF
     return max(1, min(size, cap))
 
 
-# --- the solver guard ---------------------------------------------------------------------------
-_GUARDED: dict = {}
-
-
-def guarded_method(method: str, budget: int):
-    """The solver method with a budget: a segment fails after ``budget`` RHS evaluations, or at once when
-    the model produces non-finite values (see ``simulator.guard``)."""
-    key = (method, budget)
-    if key not in _GUARDED:
-        from simulator.guard import guarded_method as make
-        _GUARDED[key] = make(method, budget)
-    return _GUARDED[key]
-
-
 @dataclass
 class ChunkContext:
     """What every chunk needs (sent once per task; small)."""
@@ -94,6 +80,7 @@ def _integrate_rows(ctx: ChunkContext, X: np.ndarray) -> tuple[dict[str, np.ndar
     from simulator.solve import integrate
     sc = ctx.scenario
     solver = sc.solver
+    from simulator.guard import guarded_method     # a segment fails after the budget, or at a non-finite value
     template = replace(sc, solver=replace(solver, method=guarded_method(solver.method, ctx.max_rhs_evaluations)))
     if ctx.inputs is not None:
         p, levers = ctx.inputs(sc, X)
