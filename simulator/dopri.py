@@ -22,7 +22,7 @@ import numpy as np
 
 from .model.jit import jit
 from .model.records import LEVER_OFFSETS
-from .model.rhs import derivatives, derivatives_with, travel_terms
+from .model.rhs import derivatives_with, travel_terms
 from .model.nodes import PAIRS
 
 # Dormand–Prince 5(4) tableau (as scipy's RK45)
@@ -62,17 +62,48 @@ def _finite(x):
 
 
 @jit
-def _combine(K, weights, stages, out):
-    """out = Σ_{q < stages} K[q]·weights[q], summed in the order q = 0, 1, … (as scipy's dot product)."""
+def _stage_state(st, y, h, K, out):
+    """out = y + h·Σ_{q < st} A[st, q]·K[q], the state at which stage ``st`` (1–5) is evaluated; ``st`` = 6 the
+    step's 5th-order solution (weights B). One pass over the state, each sum in the order q = 0, 1, … and
+    without the zero weights, as scipy's dot product (the same rounding)."""
     n = out.shape[0]
-    w = weights[0]
+    if st == 1:
+        a0 = _A[1, 0]
+        for i in range(n):
+            out[i] = y[i] + h * (K[0, i] * a0)
+    elif st == 2:
+        a0, a1 = _A[2, 0], _A[2, 1]
+        for i in range(n):
+            out[i] = y[i] + h * (K[0, i] * a0 + K[1, i] * a1)
+    elif st == 3:
+        a0, a1, a2 = _A[3, 0], _A[3, 1], _A[3, 2]
+        for i in range(n):
+            out[i] = y[i] + h * (K[0, i] * a0 + K[1, i] * a1 + K[2, i] * a2)
+    elif st == 4:
+        a0, a1, a2, a3 = _A[4, 0], _A[4, 1], _A[4, 2], _A[4, 3]
+        for i in range(n):
+            out[i] = y[i] + h * (K[0, i] * a0 + K[1, i] * a1 + K[2, i] * a2 + K[3, i] * a3)
+    elif st == 5:
+        a0, a1, a2, a3, a4 = _A[5, 0], _A[5, 1], _A[5, 2], _A[5, 3], _A[5, 4]
+        for i in range(n):
+            out[i] = y[i] + h * (K[0, i] * a0 + K[1, i] * a1 + K[2, i] * a2 + K[3, i] * a3 + K[4, i] * a4)
+    else:                                                   # B[1] = 0
+        b0, b2, b3, b4, b5 = _B[0], _B[2], _B[3], _B[4], _B[5]
+        for i in range(n):
+            out[i] = y[i] + h * (K[0, i] * b0 + K[2, i] * b2 + K[3, i] * b3 + K[4, i] * b4 + K[5, i] * b5)
+
+
+@jit
+def _error_norm(y, y_new, h, K, rtol, atol):
+    """RMS of the scaled error estimate h·Σ_q E[q]·K[q] / (atol + max(|y|, |y_new|)·rtol) (scipy's RK45; E[1] = 0)."""
+    e0, e2, e3, e4, e5, e6 = _E[0], _E[2], _E[3], _E[4], _E[5], _E[6]
+    n = y.shape[0]
+    total = 0.0
     for i in range(n):
-        out[i] = K[0, i] * w
-    for q in range(1, stages):
-        w = weights[q]
-        if w != 0.0:
-            for i in range(n):
-                out[i] += K[q, i] * w
+        c = K[0, i] * e0 + K[2, i] * e2 + K[3, i] * e3 + K[4, i] * e4 + K[5, i] * e5 + K[6, i] * e6
+        e = c * h / (atol[i] + max(abs(y[i]), abs(y_new[i])) * rtol)
+        total += e * e
+    return np.sqrt(total / n)
 
 
 #: the levers that the travel terms (``rhs.travel_terms``) depend on: travel time (pair lever) and integration
@@ -85,6 +116,15 @@ def _travel_fixed(lv1):
     """True if the travel-time and integration levers are constant on the segment (slopes ``lv1`` zero)."""
     for i in _TRAVEL_LEVERS:
         if lv1[i] != 0.0:
+            return False
+    return True
+
+
+@jit
+def _same_travel(lv_a, lv_b):
+    """True if two lever rows have the same travel-time and integration values (the same travel terms)."""
+    for i in _TRAVEL_LEVERS:
+        if lv_a[i] != lv_b[i]:
             return False
     return True
 
@@ -111,7 +151,6 @@ def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max
     K = np.empty((7, n))
     y_new = np.empty(n)
     ys = np.empty(n)
-    comb = np.empty(n)                                     # Σ_q K[q]·weights[q] of a stage
     lv = np.empty(LV0.shape[1])
     aux = np.empty(0)
     nfev_total = 0
@@ -159,26 +198,15 @@ def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max
                     t_new = b
                 h = t_new - t
                 h_abs = abs(h)
-                # stages without temporaries; the sums Σ_q K[q]·A[st, q] in scipy's order (the same
-                # rounding), accumulated over whole rows so that the inner loops run along the state
-                for st in range(1, 6):
-                    _combine(K, _A[st], st, comb)
-                    for i in range(n):
-                        ys[i] = y[i] + h * comb[i]
+                for st in range(1, 6):               # stages without temporaries, one pass over the state each
+                    _stage_state(st, y, h, K, ys)
                     _rhs(t + _C[st] * h, ys, K[st], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed)
-                _combine(K, _B, 6, comb)
-                for i in range(n):
-                    y_new[i] = y[i] + h * comb[i]
+                _stage_state(6, y, h, K, y_new)
                 _rhs(t + h, y_new, K[6], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed)
                 nfev += 6
                 if not _finite(K[6]) or not _finite(y_new):
                     return 1, nfev_total + nfev, t
-                _combine(K, _E, 7, comb)
-                total = 0.0                                 # RMS norm of the scaled error estimate
-                for i in range(n):
-                    e = comb[i] * h / (atol[i] + max(abs(y[i]), abs(y_new[i])) * rtol)
-                    total += e * e
-                error_norm = np.sqrt(total / n)
+                error_norm = _error_norm(y, y_new, h, K, rtol, atol)
                 if error_norm < 1:
                     if error_norm == 0:
                         factor = MAX_FACTOR
@@ -224,12 +252,16 @@ def run_member(task, y0, edges, LV0, LV1, out_times, LVout, P, C, m, k, rtol, at
     """Member ``m``: with ``task`` = INTEGRATE, ``integrate_member`` into ``Yout`` (T, size), then d(state)/dt
     and the auxiliaries at the output times into ``DYout`` (T, size) and ``AUXout`` (T, n_aux, or (T, 0) for
     none) with the lever values ``LVout`` (T, n_lever_values); with ``task`` = RATES only the latter, for the
-    states already in ``Yout``. Returns ``integrate_member``'s (status, nfev, t at failure)."""
+    states already in ``Yout``. The travel terms are evaluated again only where the travel-time or
+    integration levers change between output times. Returns ``integrate_member``'s (status, nfev, t at failure)."""
     status, nfev, t_fail = 0, 0, edges[0]
     if task == INTEGRATE:
         status, nfev, t_fail = integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max_nfev,
                                                 Yout)
     if status == 0:
+        travel = travel_terms(LVout[0], P, C, m)
         for i in range(out_times.shape[0]):
-            derivatives(out_times[i], Yout[i], DYout[i], LVout[i], P, C, m, k, AUXout[i])
+            if i and not _same_travel(LVout[i], LVout[i - 1]):
+                travel = travel_terms(LVout[i], P, C, m)
+            derivatives_with(out_times[i], Yout[i], DYout[i], LVout[i], P, C, m, k, AUXout[i], travel)
     return status, nfev, t_fail

@@ -216,21 +216,27 @@ def _member_auxiliaries(AUXout: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def member_segments(edges: np.ndarray, lv0: np.ndarray, lv1: np.ndarray) -> np.ndarray:
-    """Indices of the segments at which one member's levers change (the first always): the chunk's edges are
-    the union of every member's breakpoints, and a member restarts its step control only at its own, so
+def member_segments(edges: np.ndarray, LV0: np.ndarray, LV1: np.ndarray) -> np.ndarray:
+    """Which segments each member's levers change at, (M, segments) bool (the first always): the chunk's edges
+    are the union of every member's breakpoints, and a member restarts its step control only at its own, so
     its result does not depend on the breakpoints of the other members of its chunk. An edge is the
-    member's own when a lever jumps there (value ≠ the previous segment's line at the edge) or changes slope;
-    else the previous segment's line continues (the same schedule piece: values equal to rounding)."""
-    keep = [0]
-    for s in range(1, len(edges) - 1):
-        p = keep[-1]
-        predicted = lv0[p] + (edges[s] - edges[p]) * lv1[p]
-        scale = np.maximum(np.abs(lv0[s]), 1.0)
-        if (np.any(np.abs(lv0[s] - predicted) > 1e-12 * scale)
-                or np.any(np.abs(lv1[s] - lv1[p]) > 1e-9 * np.maximum(np.abs(lv1[p]), 1e-12 * scale))):
-            keep.append(s)
-    return np.asarray(keep, dtype=np.int64)
+    member's own when a lever jumps there (value ≠ the previous kept segment's line at the edge) or changes
+    slope; else that line continues (the same schedule piece: values equal to rounding). ``LV0``/``LV1``:
+    each segment's lever values at its start and slopes, (M, segments, n_lever_values)."""
+    M, n_seg = LV0.shape[:2]
+    keep = np.zeros((M, n_seg), dtype=bool)
+    keep[:, 0] = True
+    last = np.zeros(M, dtype=np.int64)                      # each member's last kept segment
+    rows = np.arange(M)
+    for s in range(1, n_seg):
+        lv0_p, lv1_p = LV0[rows, last], LV1[rows, last]
+        predicted = lv0_p + (edges[s] - edges[last])[:, None] * lv1_p
+        scale = np.maximum(np.abs(LV0[:, s]), 1.0)
+        own = (np.any(np.abs(LV0[:, s] - predicted) > 1e-12 * scale, axis=1)
+               | np.any(np.abs(LV1[:, s] - lv1_p) > 1e-9 * np.maximum(np.abs(lv1_p), 1e-12 * scale), axis=1))
+        keep[:, s] = own
+        last = np.where(own, s, last)
+    return keep
 
 
 def member_rates(times, Y, DY, AUX, LV, model, k) -> None:
@@ -264,12 +270,13 @@ def _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, LVout,
     max_nfev = np.iinfo(np.int64).max // 2 if budget is None else int(budget)
     nfev = 0
     before_member = getattr(method, "before_step", None)      # e.g. the explorer's cancellation check
+    own = member_segments(edges_arr, LV0, LV1)                   # (M, segments)
     for m in range(M):
         if before_member is not None:
             before_member()
         if deadline is not None and _time.monotonic() > deadline:
             raise IntegrationError(f"time limit exceeded (stopped at member {m} of {M})")
-        keep = member_segments(edges_arr, LV0[m], LV1[m])
+        keep = np.flatnonzero(own[m])
         status, n, t_fail = run_member(INTEGRATE, Y0[m], edges_arr[np.append(keep, n_seg)], LV0[m][keep],
                                        LV1[m][keep], times, LVout[m], model.P, model.C, m, layout.k,
                                        float(first.solver.rtol), ATOL[m], max_nfev, Yout[m], DYout[m], AUXout[m])
@@ -315,9 +322,10 @@ def check_nonnegative(traj: Trajectory, rel_tol: float = 1e-6) -> None:
     """
     for name in STOCKS_NONNEGATIVE:
         v = traj.states[name]
-        scale = np.abs(v).max() or 1.0
-        if v.min() < -rel_tol * scale:
-            raise SolverError(f"stock '{name}' went negative ({v.min():.4g}); this is a model bug")
+        low, high = v.min(), v.max()
+        scale = max(-low, high) or 1.0                   # the largest |value| (no temporary array)
+        if low < -rel_tol * scale:
+            raise SolverError(f"stock '{name}' went negative ({low:.4g}); this is a model bug")
     coflow_tol = max(rel_tol, 10.0 * float(traj.stats.get("rtol", 1e-6) or 1e-6))
     urban, pop = traj.states["urban_population"], traj.states["population"].sum(axis=(-1, -2))
     if np.any(urban > pop * (1 + coflow_tol)):        # rural population R = P − U, a coflow
