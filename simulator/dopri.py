@@ -258,7 +258,7 @@ def run_member(task, y0, edges, LV0, LV1, out_times, LVout, P, C, m, k, rtol, at
     if task == INTEGRATE:
         status, nfev, t_fail = integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max_nfev,
                                                 Yout)
-    if status == 0:
+    if status == 0 and out_times.shape[0]:
         travel = travel_terms(LVout[0], P, C, m)
         for i in range(out_times.shape[0]):
             if i and not _same_travel(LVout[i], LVout[i - 1]):

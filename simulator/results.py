@@ -172,10 +172,15 @@ def to_dataset(traj: Trajectory, squeeze: bool | None = None) -> xr.Dataset:
         "city_population": (("time", "run", "whole_city"), np.stack([pop[..., i].sum(-1) for i in city_idx], -1)),
         "city_gdp_nominal": (("time", "run", "whole_city"), np.stack([gdp_nom[..., i].sum(-1) for i in city_idx], -1)),
     }
+    # the history years a scenario integrates to continue from them are not reported: its output times are
+    # sorted, so they are the leading ones (a view, no copy)
+    first = traj.scenarios[0]
+    reported = slice(0 if first.history is None else int(np.searchsorted(traj.times, first.start - 1e-9)), None)
+    times = traj.times[reported]
     ds = xr.Dataset(
-        {name: xr.Variable(dims, values) for name, (dims, values) in data.items()},
+        {name: xr.Variable(dims, values[reported]) for name, (dims, values) in data.items()},
         coords={
-            "time": ("time", traj.times.astype(int) if np.allclose(traj.times, np.round(traj.times)) else traj.times,
+            "time": ("time", times.astype(int) if np.allclose(times, np.round(times)) else times,
                      {"long_name": "year (values are at 31 December)", "units": "year"}),
             "region": ("region", list(NODES), {"long_name": "model node"}),
             "region_name": ("region", [LONG_NAME[n] for n in NODES]),
@@ -193,9 +198,6 @@ def to_dataset(traj: Trajectory, squeeze: bool | None = None) -> xr.Dataset:
     for name, (units, long_name) in VARIABLES.items():
         ds[name].attrs.update(units=units, long_name=long_name)
     ds = ds.transpose("run", "time", ...)
-    first = traj.scenarios[0]
-    if first.history is not None:      # the history years were integrated to continue from them, not reported
-        ds = ds.isel(time=np.flatnonzero(traj.times >= first.start - 1e-9))
     if squeeze or (squeeze is None and ds.sizes["run"] == 1):
         ds = ds.isel(run=0, drop=True)
     ds.attrs.update(provenance(traj))
