@@ -23,7 +23,13 @@ ratios old/new per round, printed as median [min–max] over ``--rounds``:
   the child), old and new alternating, after one unmeasured run of each (the compile cache is then warm:
   the first run after an install or a model edit compiles for 2–3 min, reported separately);
 * floor: RHS evaluations per member-run × 5–12 µs per member-evaluation (the estimate of #15: 30–45k
-  flop-equivalents and ~700 exp/log/pow per evaluation);
+  flop-equivalents and ~700 exp/log/pow per evaluation), and a measured lower bound (new code only,
+  ``--worker floor``): per evaluation, the transcendental calls of one right-hand side
+  (``TRANSCENDENTALS_PER_EVALUATION``) × their cost measured in a compiled loop, plus the integrator's own
+  passes over the state (the stage states, error norm and finiteness checks of one step, ÷ 6), times the RHS
+  evaluations per member of a 40-member ``sweeps/uncertainty.yaml`` chunk. It leaves out the right-hand side's
+  other arithmetic, so it is a bound the compiled code cannot reach, not a target; the same worker times the
+  compiled evaluation in the integrator and ``derivatives_with`` alone, to show where the rest goes;
 * ``--pysd``: one PySD run of the exported model (translate excluded), for scale.
 """
 from __future__ import annotations
@@ -40,6 +46,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOOR_US = (5.0, 12.0)
+#: libm calls per right-hand-side evaluation (``derivatives_with``, baseline state of 2030), counted with
+#: uprobes on this commit's model: ``perf probe -x /lib/x86_64-linux-gnu/libm.so.6 --add __ieee754_exp_fma``
+#: (likewise ``__ieee754_log_fma``, ``__log1p_fma``, ``__tanh``, ``__pow``) and ``perf stat -e 'probe_libm:*'``
+#: around 100,000 evaluations in a compiled loop (``pow``: 0 calls; powers are written as exp/log). Recount after
+#: a change of the equations.
+TRANSCENDENTALS_PER_EVALUATION = {"exp": 190, "log": 144, "log1p": 32, "tanh": 9}
 
 
 def _median(xs):
@@ -98,6 +110,8 @@ def worker(task: str, repeat: int, members: int, out: str | None) -> dict:
             problem.residuals(steps, problem.fit_observations, active, problem.prior_mean)
             times.append((time.process_time() - t) / len(steps))
         return {"seconds": _median(times), "runs": len(steps)}
+    if task == "floor":
+        return floor(repeat)
     if task == "accuracy":
         tr = simulate(sc)
         np.savez(out, **{k: v for k, v in tr.states.items()})
@@ -119,6 +133,100 @@ def worker(task: str, repeat: int, members: int, out: str | None) -> dict:
             model.run(return_columns=["metro_population", "metro_cum_gdp_nominal"])
             return {"seconds": time.process_time() - t}
     raise ValueError(task)
+
+
+def floor(repeat: int) -> dict:
+    """The measured lower bound of a member-run (module docstring, ``floor``); seconds."""
+    import numba
+    import numpy as np
+    import simulator.dopri as dopri
+    from simulator.ensemble import load_sweep, run_sweep
+    from simulator.model.rhs import derivatives_with, travel_terms
+
+    @numba.njit
+    def libm_loop(which, x, rounds):
+        s = 0.0
+        for _ in range(rounds):
+            for v in x:
+                s += np.exp(v) if which == 0 else np.log(v) if which == 1 else np.log1p(v) if which == 2 else np.tanh(v)
+        return s
+
+    @numba.njit
+    def add_loop(x, rounds):                      # the loop and the sum alone, subtracted from libm_loop
+        s = 0.0
+        for _ in range(rounds):
+            for v in x:
+                s += v
+        return s
+
+    @numba.njit
+    def step_passes(y, K, atol, rounds):          # one RK45 step's own passes over the state
+        ys, y_new = np.empty_like(y), np.empty_like(y)
+        e = 0.0
+        for _ in range(rounds):
+            for st in range(1, 6):
+                dopri._stage_state(st, y, 0.01, K, ys)
+            dopri._stage_state(6, y, 0.01, K, y_new)
+            e += dopri._error_norm(y, y_new, 0.01, K, 1e-6, atol)
+            e += dopri._finite(K[6]) + dopri._finite(y_new)
+        return e
+
+    @numba.njit
+    def rhs_loop(t, y, lv, P, C, m, k, rounds):
+        dy, aux = np.empty_like(y), np.empty(0)
+        travel = travel_terms(lv, P, C, m)
+        for _ in range(rounds):
+            derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel)
+        return dy[0]
+
+    def best(fn, *a):
+        fn(*a[:-1], 1)
+        times = []
+        for _ in range(max(3, repeat)):
+            t = time.perf_counter()
+            fn(*a)
+            times.append(time.perf_counter() - t)
+        return min(times)                          # a floor: the least disturbed repetition
+
+    rng = np.random.default_rng(0)
+    args = {"exp": rng.uniform(-5, 5, 4096), "log": rng.uniform(0.05, 20, 4096), "log1p": rng.uniform(0, 5, 4096),
+            "tanh": rng.uniform(-3, 3, 4096)}
+    rounds = 200
+    empty = best(add_loop, args["exp"], rounds) / (rounds * 4096)
+    per_call = {f: max(best(libm_loop, i, args[f], rounds) / (rounds * 4096) - empty, 0.0)
+                for i, f in enumerate(("exp", "log", "log1p", "tanh"))}
+    transcendental = sum(TRANSCENDENTALS_PER_EVALUATION[f] * per_call[f] for f in per_call)
+
+    # a 40-member chunk: RHS evaluations per member, and the compiled time per evaluation in the integrator
+    captured, real = [], dopri.run_member
+
+    def spy(*a):
+        t = time.perf_counter()
+        out = real(*a)
+        if a[0] == dopri.INTEGRATE:
+            captured.append((a, out[1], time.perf_counter() - t))
+        return out
+    base = load_sweep(ROOT_W / "sweeps" / "uncertainty.yaml")
+    with tempfile.TemporaryDirectory() as tmp:
+        dopri.run_member = spy
+        try:
+            run_sweep(base.with_overrides(samples=4), Path(tmp) / "warm", jobs=1, chunk_size=4)
+            captured.clear()
+            run_sweep(base.with_overrides(samples=40), Path(tmp) / "s", jobs=1, chunk_size=40)
+        finally:
+            dopri.run_member = real
+    nfev = float(np.mean([c[1] for c in captured]))
+    in_situ = float(np.median([c[2] / c[1] for c in captured]))   # incl. the output evaluations, per evaluation
+    a = captured[len(captured) // 2][0]
+    y, P, C, m, k, atol, Yout, LVout, times = a[1], a[7], a[8], a[9], a[10], a[12], a[14], a[6], a[5]
+    K = np.tile(y * 1e-3, (7, 1))
+    passes = best(step_passes, y, K, atol, 2000) / 2000 / 6
+    j = len(times) // 2
+    rhs = best(rhs_loop, float(times[j]), np.ascontiguousarray(Yout[j]), np.ascontiguousarray(LVout[j]), P, C, m, k,
+               5000) / 5000
+    return {"seconds": nfev * (transcendental + passes), "nfev": nfev, "per_call": per_call,
+            "transcendental": transcendental, "passes": passes, "in_situ": in_situ, "rhs": rhs,
+            "state_size": int(y.size)}
 
 
 # --- driver -------------------------------------------------------------------------------------
@@ -204,6 +312,7 @@ def main() -> None:
         ref = dict(np.load(refp))
         err_old, err_new = scaled_error(oldp, ref), scaled_error(newp, ref)
         pysd = call(ROOT, "pysd", args)["seconds"] if args.pysd else None
+        bound = call(ROOT, "floor", args)
 
     print(f"\n{'measure':34s} {'old (median)':>14s} {'new (median)':>14s} {'old/new median [min–max]':>26s}")
     for task, label in (("single", "run(baseline) CPU"), ("sweep", f"member-run in a {args.members}-chunk"),
@@ -224,6 +333,16 @@ def main() -> None:
     lo, hi = (nfev["new"] * us * 1e-6 for us in FLOOR_US)
     print(f"{'floor estimate per member-run':34s} {'':>14s} {lo * 1e3:6.2f}–{hi * 1e3:.2f} ms "
           f"{'new/floor':>10s} {new_member / hi:.1f}–{new_member / lo:.1f}")
+    b, large = bound, _median([b for _, b in rows["sweep_large"]])
+    print(f"{'measured lower bound per member-run':34s} {'':>14s} {b['seconds'] * 1e3:9.2f} ms "
+          f"{'new/bound':>10s} {new_member / b['seconds']:.1f} ({args.members}-chunk), "
+          f"{large / b['seconds']:.1f} (500-chunks)")
+    print(f"  per evaluation: libm {b['transcendental'] * 1e6:.2f} µs ("
+          + ", ".join(f"{n} × {f} {b['per_call'][f] * 1e9:.1f} ns" for f, n in TRANSCENDENTALS_PER_EVALUATION.items())
+          + f") + the integrator's passes over {b['state_size']} states {b['passes'] * 1e6:.2f} µs; "
+          f"{b['nfev']:.0f} evaluations per member")
+    print(f"  compiled now: {b['in_situ'] * 1e6:.1f} µs per evaluation in the integrator (outputs included), "
+          f"derivatives_with alone {b['rhs'] * 1e6:.1f} µs")
     print(f"RHS evaluations of the baseline: old {nfev['old']} (members stacked), new {nfev['new']}")
     print(f"scaled max error vs rtol=1e-10 reference: old {err_old:.2e}, new {err_new:.2e}")
     if pysd is not None:
