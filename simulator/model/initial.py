@@ -54,11 +54,14 @@ def each(function, members: int, *args):
         if isinstance(a, np.ndarray) and a.ndim and a.shape[-1] != members:
             raise ValueError(f"each({function.__name__}): argument {i} has shape {a.shape}, not member-last with "
                              f"{members} members")
+    # arrays of two or more dims once as member-first writable C copies, so that a member's slice is a C view
+    # (a read-only or strided view is another argument type for numba: another compilation)
+    member_first = [np.array(np.moveaxis(a, -1, 0), order="C") if isinstance(a, np.ndarray) and a.ndim > 1 else a
+                    for a in args]
     results = []
     for m in range(members):
-        # writable C copies: a read-only view is another argument type for numba (another compilation)
-        sliced = [(float(a) if a.ndim == 0 else float(a[m]) if a.ndim == 1 else np.array(a[..., m], order="C"))
-                  if isinstance(a, np.ndarray) else a for a in args]
+        sliced = [(float(a) if a.ndim == 0 else float(a[m]) if a.ndim == 1 else a[m])
+                  if isinstance(a, np.ndarray) else a for a in member_first]
         results.append(function(*sliced))
     return np.stack(results, axis=-1)
 
@@ -68,9 +71,12 @@ def _base_wage(T, labour_resident, Y_core0, x, alpha, propensity, time_scale, el
     """The base-year wage of one member with commuting in balance: (wage (N,), last relative change)."""
     wage0 = (1 - alpha) * Y_core0 / (labour_resident / x)            # start: no commuting
     change = np.inf
+    time_weights = economy.commuting_time_weights(T, propensity, time_scale)     # fixed: travel times only
+    commuting = np.empty_like(time_weights)
+    LF = np.empty_like(wage0)
     for _ in range(2000):
-        commuting = economy.commuting_shares(T, propensity, time_scale, wage0, elasticity)
-        LF = economy.workplace_labour(labour_resident, commuting)    # labour supply at the workplace
+        economy.commuting_shares_weighted(time_weights, wage0, elasticity, commuting)
+        economy.workplace_labour(labour_resident, commuting, LF)     # labour supply at the workplace
         new_wage = (1 - alpha) * Y_core0 / (LF / x)
         change = np.max(np.abs(new_wage / wage0 - 1))
         wage0 = wage0 * (new_wage / wage0) ** 0.2       # damped: strong wage responses overshoot
@@ -149,11 +155,11 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
     # on relative wages: a damped fixed-point iteration on the wage, member by member (commuting shares are small)
     alpha = p.capital_elasticity
     wage0 = np.empty((N, M))
+    arrays = [np.array(np.moveaxis(a, -1, 0), order="C") for a in (T, LF_resident, Y_core0, x)]   # member-first
+    numbers = [np.broadcast_to(np.asarray(v, dtype=float), (M,)) for v in (
+        alpha, p.commuting_propensity, p.commuting_time_scale, p.commuting_wage_elasticity)]
     for m in range(M):
-        wage0[:, m], change = _base_wage(*(np.array(a[..., m], order="C") for a in (T, LF_resident, Y_core0, x)), float(alpha[m]),
-                                         *(float(np.broadcast_to(v, (M,))[m]) for v in (
-                                             p.commuting_propensity, p.commuting_time_scale,
-                                             p.commuting_wage_elasticity)))
+        wage0[:, m], change = _base_wage(*(a[m] for a in arrays), *(float(v[m]) for v in numbers))
         if not change < 1e-13:
             raise CalibrationError(f"the base-year commuting balance did not converge (largest wage change "
                                    f"{change:.1e}); lower commuting_propensity or commuting_wage_elasticity")
