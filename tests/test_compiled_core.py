@@ -158,3 +158,46 @@ def test_base_year_root_by_bisection():
         _root(lambda x: x + 1.0, 0.0, 1.0)
     with pytest.raises(ValueError, match="not finite"):
         _root(lambda x: float("nan") if 0.4 < x < 0.6 else x - 0.5, 0.0, 1.0)
+
+
+def test_member_segments_keeps_each_members_own_breakpoints():
+    """A segment edge is a member's own when one of its levers jumps there or changes slope; a lever that
+    continues its line across an edge (another member's breakpoint) does not restart the member's steps."""
+    from simulator.solve import member_segments
+    edges = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
+    LV0 = np.array([[[1.0], [1.0], [1.0], [1.0]],          # constant: only the first segment
+                    [[1.0], [1.0], [2.0], [2.0]],          # a step at t = 2
+                    [[0.0], [1.0], [2.0], [2.0]],          # a ramp to t = 2, then flat (slope changes at 2)
+                    [[0.0], [1.0], [2.0], [3.0]]])         # one ramp across every edge
+    LV1 = np.array([[[0.0]] * 4, [[0.0]] * 4, [[1.0], [1.0], [0.0], [0.0]], [[1.0]] * 4])
+    keep = member_segments(edges, LV0, LV1)
+    assert keep.tolist() == [[True, False, False, False], [True, False, True, False],
+                             [True, False, True, False], [True, False, False, False]]
+
+
+def test_output_rates_follow_travel_time_changes():
+    """The compiled entry reuses the travel terms between output times while the travel levers are unchanged
+    and evaluates them again where they change (a rail step between two output years, a ramp across several):
+    the auxiliaries equal the right-hand side evaluated afresh at every output time."""
+    from simulator.model.rhs import Model
+    from simulator.model.state import StateLayout
+    from simulator.model.nodes import PAIRS
+    from simulator.solve import lever_table
+    sc = scenario_from_dict({"name": "rail", "time": {"start": 2024, "end": 2029, "output_step": 1},
+                             "levers": {"travel_time": {PAIRS[1]: {"step": [[2025.5, 30.0]]},
+                                                        PAIRS[5]: {"ramp": {"start": 2026, "end": 2028.5,
+                                                                            "from": 200.0, "to": 90.0}}}}})
+    traj = simulate(sc)
+    levers = MemberLevers([sc.effective_levers()])
+    layout = StateLayout(sc.age_substages)
+    model = Model(layout, stack_parameters([sc.parameters]), traj.constants, 1)
+    times = traj.times
+    sides = ["left" if t == times[-1] else "right" for t in times]
+    LV = lever_table(levers, times, sides, 1)
+    same = [np.array_equal(LV[0, i], LV[0, i - 1]) for i in range(1, len(times))]
+    assert any(same) and not all(same)             # both paths: travel terms reused and evaluated again
+    for i, t in enumerate(times):
+        y = layout.pack({name: np.moveaxis(traj.states[name][i], 0, -1) for name in layout.shapes}, 1)
+        _, aux = model.derivatives_rows(float(t), y, LV[:, i], want_auxiliaries=True)
+        for name in ("commuting_flow", "attractiveness", "expected_income", "service_access"):
+            assert np.array_equal(aux[name][..., 0], traj.auxiliaries[name][i, 0]), (name, t)
