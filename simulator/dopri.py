@@ -22,7 +22,7 @@ import numpy as np
 
 from .model.jit import jit
 from .model.records import LEVER_OFFSETS
-from .model.rhs import derivatives, derivatives_with, travel_terms
+from .model.rhs import derivatives, derivatives_with, travel_terms, workspace
 from .model.nodes import PAIRS
 
 # Dormand–Prince 5(4) tableau (as scipy's RK45)
@@ -90,13 +90,13 @@ def _travel_fixed(lv1):
 
 
 @jit
-def _rhs(t, y, dy, a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed):
+def _rhs(t, y, dy, a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed, work):
     for i in range(lv.shape[0]):
         lv[i] = lv0[i] + (t - a) * lv1[i]
     if fixed:                                  # travel terms of the segment, evaluated once at its start
-        derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel)
+        derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel, work)
     else:
-        derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel_terms(lv, P, C, m))
+        derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel_terms(lv, P, C, m), work)
 
 
 @jit
@@ -114,6 +114,7 @@ def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max
     comb = np.empty(n)                                     # Σ_q K[q]·weights[q] of a stage
     lv = np.empty(LV0.shape[1])
     aux = np.empty(0)
+    work = workspace(C)                                      # the right-hand side's work arrays, reused
     nfev_total = 0
     j = 0                                                    # next output time
     for s in range(edges.shape[0] - 1):
@@ -125,7 +126,7 @@ def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max
             Yout[j] = y
             j += 1
         t = a
-        _rhs(t, y, K[0], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed)
+        _rhs(t, y, K[0], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed, work)
         nfev = 1
         if not _finite(K[0]):
             return 1, nfev_total + nfev, t
@@ -135,7 +136,7 @@ def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max
         h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
         h0 = min(h0, b - a)
         ys[:] = y + h0 * K[0]
-        _rhs(t + h0, ys, K[1], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed)
+        _rhs(t + h0, ys, K[1], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed, work)
         nfev += 1
         d2 = _rms((K[1] - K[0]) / scale) / h0
         if d1 <= 1e-15 and d2 <= 1e-15:
@@ -165,11 +166,11 @@ def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max
                     _combine(K, _A[st], st, comb)
                     for i in range(n):
                         ys[i] = y[i] + h * comb[i]
-                    _rhs(t + _C[st] * h, ys, K[st], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed)
+                    _rhs(t + _C[st] * h, ys, K[st], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed, work)
                 _combine(K, _B, 6, comb)
                 for i in range(n):
                     y_new[i] = y[i] + h * comb[i]
-                _rhs(t + h, y_new, K[6], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed)
+                _rhs(t + h, y_new, K[6], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed, work)
                 nfev += 6
                 if not _finite(K[6]) or not _finite(y_new):
                     return 1, nfev_total + nfev, t
@@ -230,6 +231,7 @@ def run_member(task, y0, edges, LV0, LV1, out_times, LVout, P, C, m, k, rtol, at
         status, nfev, t_fail = integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max_nfev,
                                                 Yout)
     if status == 0:
+        work = workspace(C)
         for i in range(out_times.shape[0]):
-            derivatives(out_times[i], Yout[i], DYout[i], LVout[i], P, C, m, k, AUXout[i])
+            derivatives(out_times[i], Yout[i], DYout[i], LVout[i], P, C, m, k, AUXout[i], work)
     return status, nfev, t_fail
