@@ -21,7 +21,7 @@ import numpy as np
 
 from .base_data import N_AGES
 from .functions import smooth_min
-from .jit import jit
+from .jit import jit, unowned
 from .nodes import N_NODES, travel_times
 from .records import (AUX_OFFSETS, AUX_SIZE, LEVER_OFFSETS, constants_record, lever_matrix,
                       parameters_record)
@@ -125,9 +125,15 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel, work=None):
 
     Written node by node: the element-wise sector functions are called on numbers (no temporary arrays), the
     others write into views of the work arrays ``work`` (``workspace``; allocated here if not given)."""
+    # the arguments' arrays, and every view of them below, are used only within this call: without their
+    # owner (``jit.unowned``) the views carry no atomic reference counts
+    y, dy, lv, aux, P, C, travel = unowned((y, dy, lv, aux, P, C, travel))
+    if work is None:
+        work = workspace(C)                       # allocated here: its views keep their own references
+    else:
+        work = unowned(work)
     T, commute_weights, access_weights, service_weights, cost, choice_weights = travel
-    # parameters and constants of member m, all read here before the first loop: P and C are tuples of ~90
-    # arrays, and the compiler can drop their reference counting only where they die within one block
+    # parameters and constants of member m, all read here before the first loop
     # economy (§5.4): α, trend and wage perception times, participation, commuting η_C, construction v_C and τ_c,
     # productivity and density at t0, unemployment u*, agglomeration ε, u_max, φ_u
     alpha, tau_h, tau_w = P.capital_elasticity[m], P.trend_perception_time[m], P.wage_perception_time[m]
@@ -166,8 +172,6 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel, work=None):
     ga_class, profile_ga = age_class[GA], migration_profile[GA]
     V_classes = class_talent.shape[0]
 
-    if work is None:
-        work = workspace(C)
     rows, by_age, moves_in, commuting = work.rows, work.by_age, work.moves_in, work.commuting
     moves, entrant_moves, bonus, prob = work.moves, work.entrant_moves, work.bonus, work.prob
     pop_by_age, participation, out_rate = by_age[WA_pop_by_age], by_age[WA_participation], by_age[WA_out_rate]
