@@ -4,10 +4,10 @@
                                                          [--repeat 7] [--year 2035]
 
 Builds the inputs the way ``solve.integrate`` does, takes the state of a run at ``--year`` (a realistic
-state, not the base year's), and times ``rhs.derivatives_with`` (travel terms given, as the compiled
-integrator calls it on a segment with constant travel times) and ``rhs.derivatives`` (travel terms
-evaluated too) in a numba loop; prints ns per call, median [min–max] over ``--repeat`` repetitions.
-Run it in two checkouts side by side (``PYTHONPATH``) to compare versions.
+state, not the base year's), and times ``rhs.derivatives_with`` (travel terms and work arrays given, as
+the compiled integrator calls it on a segment with constant travel times) and ``rhs.derivatives`` (travel
+terms evaluated and work arrays allocated too) in a numba loop; prints ns per call, median [min–max] over
+``--repeat`` repetitions. Run it in two checkouts side by side (``PYTHONPATH``) to compare versions.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from simulator import load_scenario
 from simulator.model.initial import initialize
 from simulator.model.inputs import MemberLevers, stack_parameters
 from simulator.model.records import AUX_SIZE
-from simulator.model.rhs import Model, derivatives, derivatives_with, travel_terms
+from simulator.model.rhs import Model, derivatives, derivatives_with, travel_terms, workspace
 from simulator.model.state import StateLayout
 from simulator.solve import lever_table, simulate
 
@@ -30,9 +30,10 @@ from simulator.solve import lever_table, simulate
 @numba.njit
 def _loop_with(n, t, y, dy, lv, P, C, k, aux):
     travel = travel_terms(lv, P, C, 0)
+    work = workspace(C)
     s = 0.0
     for i in range(n):
-        derivatives_with(t, y, dy, lv, P, C, 0, k, aux, travel)
+        derivatives_with(t, y, dy, lv, P, C, 0, k, aux, travel, work)
         s += dy[0]
     return s
 

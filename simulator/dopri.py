@@ -22,7 +22,7 @@ import numpy as np
 
 from .model.jit import jit
 from .model.records import LEVER_OFFSETS
-from .model.rhs import derivatives_with, travel_terms
+from .model.rhs import derivatives_with, travel_terms, workspace
 from .model.nodes import PAIRS
 
 # Dormand–Prince 5(4) tableau (as scipy's RK45)
@@ -130,13 +130,13 @@ def _same_travel(lv_a, lv_b):
 
 
 @jit
-def _rhs(t, y, dy, a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed):
+def _rhs(t, y, dy, a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed, work):
     for i in range(lv.shape[0]):
         lv[i] = lv0[i] + (t - a) * lv1[i]
     if fixed:                                  # travel terms of the segment, evaluated once at its start
-        derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel)
+        derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel, work)
     else:
-        derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel_terms(lv, P, C, m))
+        derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel_terms(lv, P, C, m), work)
 
 
 @jit
@@ -153,6 +153,7 @@ def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max
     ys = np.empty(n)
     lv = np.empty(LV0.shape[1])
     aux = np.empty(0)
+    work = workspace(C)                                      # the right-hand side's work arrays, reused
     nfev_total = 0
     j = 0                                                    # next output time
     for s in range(edges.shape[0] - 1):
@@ -164,7 +165,7 @@ def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max
             Yout[j] = y
             j += 1
         t = a
-        _rhs(t, y, K[0], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed)
+        _rhs(t, y, K[0], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed, work)
         nfev = 1
         if not _finite(K[0]):
             return 1, nfev_total + nfev, t
@@ -174,7 +175,7 @@ def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max
         h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
         h0 = min(h0, b - a)
         ys[:] = y + h0 * K[0]
-        _rhs(t + h0, ys, K[1], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed)
+        _rhs(t + h0, ys, K[1], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed, work)
         nfev += 1
         d2 = _rms((K[1] - K[0]) / scale) / h0
         if d1 <= 1e-15 and d2 <= 1e-15:
@@ -200,9 +201,9 @@ def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max
                 h_abs = abs(h)
                 for st in range(1, 6):               # stages without temporaries, one pass over the state each
                     _stage_state(st, y, h, K, ys)
-                    _rhs(t + _C[st] * h, ys, K[st], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed)
+                    _rhs(t + _C[st] * h, ys, K[st], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed, work)
                 _stage_state(6, y, h, K, y_new)
-                _rhs(t + h, y_new, K[6], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed)
+                _rhs(t + h, y_new, K[6], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed, work)
                 nfev += 6
                 if not _finite(K[6]) or not _finite(y_new):
                     return 1, nfev_total + nfev, t
@@ -260,8 +261,9 @@ def run_member(task, y0, edges, LV0, LV1, out_times, LVout, P, C, m, k, rtol, at
                                                 Yout)
     if status == 0 and out_times.shape[0]:
         travel = travel_terms(LVout[0], P, C, m)
+        work = workspace(C)
         for i in range(out_times.shape[0]):
             if i and not _same_travel(LVout[i], LVout[i - 1]):
                 travel = travel_terms(LVout[i], P, C, m)
-            derivatives_with(out_times[i], Yout[i], DYout[i], LVout[i], P, C, m, k, AUXout[i], travel)
+            derivatives_with(out_times[i], Yout[i], DYout[i], LVout[i], P, C, m, k, AUXout[i], travel, work)
     return status, nfev, t_fail

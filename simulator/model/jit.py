@@ -13,6 +13,9 @@ directory named by a hash of every source file the compiled code depends on (``_
 starts a fresh cache. Directory: ``$SIMULATOR_JIT_CACHE`` if set, else ``__pycache__/jit-<hash>`` beside
 this file, else (read-only install) ``~/.cache/changchun-simulator/jit-<hash>``.
 
+``unowned`` hands the compiled right-hand side its argument arrays without their owner, so that views of
+them carry no atomic reference counts (numba's NRT); in Python it returns its argument.
+
 ``SIMULATOR_NO_JIT=1`` leaves every function as plain Python (slow; for debugging a sector in pdb).
 """
 from __future__ import annotations
@@ -88,6 +91,46 @@ def jit(func=None, **options):
         return numba.njit(cache=True, error_model="numpy", **options)(func)
     finally:
         config.CACHE_DIR = previous
+
+
+def unowned(x):
+    """``x`` (an array, or a tuple of arrays such as a parameter record) for use inside one compiled call.
+
+    In compiled code: the same arrays without their owner (the NRT meminfo pointer is null), so the views
+    taken of them carry no reference count: numba otherwise increments and decrements an atomic counter
+    for every view (``P.alpha[m]``, ``rows[W_pop]``, ``y[S_K:S_K + N]``) and for every array passed to a
+    sector function, ~15 % of an evaluation of the right-hand side. Only for arrays whose owner outlives
+    every use of the result: the arguments of the calling function, used within it (never stored or
+    returned). From Python: ``x`` itself.
+    """
+    return x
+
+
+if ENABLED:
+    from numba.core import cgutils, types
+    from numba.extending import intrinsic, overload
+
+    def _strip_owner(context, builder, ty, value):
+        if isinstance(ty, types.Array):
+            ary = context.make_array(ty)(context, builder, value=value)
+            ary.meminfo = cgutils.get_null_value(ary.meminfo.type)
+            ary.parent = cgutils.get_null_value(ary.parent.type)
+            return ary._getvalue()
+        if isinstance(ty, types.BaseTuple):
+            for i, item_type in enumerate(ty):
+                item = _strip_owner(context, builder, item_type, builder.extract_value(value, i))
+                value = builder.insert_value(value, item, i)
+        return value
+
+    @intrinsic
+    def _unowned(typingctx, x):
+        def codegen(context, builder, signature, args):
+            return _strip_owner(context, builder, signature.args[0], args[0])
+        return x(x), codegen
+
+    @overload(unowned)
+    def _unowned_overload(x):
+        return lambda x: _unowned(x)
 
 
 _announced = False

@@ -14,13 +14,14 @@ statement of the model's assembly. It works on one member: ``y``/``dy`` a member
 """
 from __future__ import annotations
 
+from collections import namedtuple
 from types import SimpleNamespace
 
 import numpy as np
 
 from .base_data import N_AGES
 from .functions import smooth_min
-from .jit import jit
+from .jit import jit, unowned
 from .nodes import N_NODES, travel_times
 from .records import (AUX_OFFSETS, AUX_SIZE, LEVER_OFFSETS, constants_record, lever_matrix,
                       parameters_record)
@@ -80,12 +81,15 @@ def travel_terms(lv, P, C, m):
 
 
 @jit
-def derivatives(t, y, dy, lv, P, C, m, k, aux):
-    """Write d(state)/dt of member ``m`` into ``dy``; if ``aux`` is not empty, the auxiliaries too."""
-    derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel_terms(lv, P, C, m))
+def derivatives(t, y, dy, lv, P, C, m, k, aux, work=None):
+    """Write d(state)/dt of member ``m`` into ``dy``; if ``aux`` is not empty, the auxiliaries too. ``work``: the
+    work arrays (``workspace``), allocated here if not given."""
+    if work is None:
+        work = workspace(C)
+    derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel_terms(lv, P, C, m), work)
 
 
-#: node arrays (N,) of one evaluation: rows of one work array (one allocation per evaluation)
+#: node arrays (N,) of one evaluation: the rows of the workspace's (N_ROWS, N) array ``rows``
 _NODE_ROWS = ("pop", "rural", "urban_share", "wage_forecast", "labour", "work_labour", "access", "tfp", "demand",
               "unemp", "employment", "gdp_core", "wage", "construction", "gdp", "gdp_nominal", "access_services",
               "workplace_income", "expected_income", "income", "floor_pp", "demand_area", "crowding", "starts",
@@ -94,17 +98,42 @@ _NODE_ROWS = ("pop", "rural", "urban_share", "wage_forecast", "labour", "work_la
               "n_students")
 globals().update({f"W_{name}": row for row, name in enumerate(_NODE_ROWS)})
 N_ROWS = len(_NODE_ROWS)
+#: node × age arrays (N, G) of one evaluation: the planes of the workspace's (N_AGE_ROWS, N, G) array ``by_age``
+_AGE_ROWS = ("pop_by_age", "participation", "out_rate", "ext_in", "in_by_age", "death_rate", "loss_rate")
+globals().update({f"WA_{name}": row for row, name in enumerate(_AGE_ROWS)})
+N_AGE_ROWS = len(_AGE_ROWS)
+
+#: the work arrays of one evaluation (``workspace``); V = number of bonus classes
+Workspace = namedtuple("Workspace", ("rows", "by_age", "moves_in", "commuting", "moves", "entrant_moves", "bonus",
+                                     "prob"))
 
 
 @jit
-def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
+def workspace(C):
+    """The work arrays of ``derivatives_with`` (contents undefined): node rows (N_ROWS, N), node × age planes
+    (N_AGE_ROWS, N, G), moves in by age (N+1, G), commuting shares (N, N), moves (N, N+1), entrant moves
+    (N+1, N), bonus (N, V) and choice probabilities (N, N+1, V). The compiled integrator allocates one per
+    member and passes it to every evaluation; without one, ``derivatives_with`` allocates its own."""
+    V = C.class_talent.shape[1]
+    return Workspace(np.empty((N_ROWS, N)), np.empty((N_AGE_ROWS, N, G)), np.empty((N + 1, G)), np.empty((N, N)),
+                     np.empty((N, N + 1)), np.empty((N + 1, N)), np.empty((N, V)), np.empty((N, N + 1, V)))
+
+
+@jit
+def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel, work=None):
     """``derivatives`` given the member's ``travel_terms`` at t.
 
     Written node by node: the element-wise sector functions are called on numbers (no temporary arrays), the
-    others write into views of one work array allocated per evaluation."""
+    others write into views of the work arrays ``work`` (``workspace``; allocated here if not given)."""
+    # the arguments' arrays, and every view of them below, are used only within this call: without their
+    # owner (``jit.unowned``) the views carry no atomic reference counts
+    y, dy, lv, aux, P, C, travel = unowned((y, dy, lv, aux, P, C, travel))
+    if work is None:
+        work = workspace(C)                       # allocated here: its views keep their own references
+    else:
+        work = unowned(work)
     T, commute_weights, access_weights, service_weights, cost, choice_weights = travel
-    # parameters and constants of member m, all read here before the first loop: P and C are tuples of ~90
-    # arrays, and the compiler can drop their reference counting only where they die within one block
+    # parameters and constants of member m, all read here before the first loop
     # economy (§5.4): α, trend and wage perception times, participation, commuting η_C, construction v_C and τ_c,
     # productivity and density at t0, unemployment u*, agglomeration ε, u_max, φ_u
     alpha, tau_h, tau_w = P.capital_elasticity[m], P.trend_perception_time[m], P.wage_perception_time[m]
@@ -143,30 +172,11 @@ def derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel):
     ga_class, profile_ga = age_class[GA], migration_profile[GA]
     V_classes = class_talent.shape[0]
 
-    NG = N * G
-    work = np.empty(N_ROWS * N + 7 * NG + (N + 1) * G + N * N + 2 * N * (N + 1) + N * V_classes
-                    + N * (N + 1) * V_classes)
-    rows = work[:N_ROWS * N].reshape((N_ROWS, N))
-    o = N_ROWS * N
-    pop_by_age = work[o:o + NG].reshape((N, G))
-    participation = work[o + NG:o + 2 * NG].reshape((N, G))
-    out_rate = work[o + 2 * NG:o + 3 * NG].reshape((N, G))
-    ext_in = work[o + 3 * NG:o + 4 * NG].reshape((N, G))
-    in_by_age = work[o + 4 * NG:o + 5 * NG].reshape((N, G))
-    death_rate = work[o + 5 * NG:o + 6 * NG].reshape((N, G))
-    loss_rate = work[o + 6 * NG:o + 7 * NG].reshape((N, G))
-    o += 7 * NG
-    moves_in = work[o:o + (N + 1) * G].reshape((N + 1, G))
-    o += (N + 1) * G
-    commuting = work[o:o + N * N].reshape((N, N))
-    o += N * N
-    moves = work[o:o + N * (N + 1)].reshape((N, N + 1))
-    o += N * (N + 1)
-    entrant_moves = work[o:o + (N + 1) * N].reshape((N + 1, N))
-    o += (N + 1) * N
-    bonus = work[o:o + N * V_classes].reshape((N, V_classes))
-    o += N * V_classes
-    prob = work[o:o + N * (N + 1) * V_classes].reshape((N, N + 1, V_classes))
+    rows, by_age, moves_in, commuting = work.rows, work.by_age, work.moves_in, work.commuting
+    moves, entrant_moves, bonus, prob = work.moves, work.entrant_moves, work.bonus, work.prob
+    pop_by_age, participation, out_rate = by_age[WA_pop_by_age], by_age[WA_participation], by_age[WA_out_rate]
+    ext_in, in_by_age = by_age[WA_ext_in], by_age[WA_in_by_age]
+    death_rate, loss_rate = by_age[WA_death_rate], by_age[WA_loss_rate]
 
     pop, rural, urban_share = rows[W_pop], rows[W_rural], rows[W_urban_share]
     P_cells = y[S_POP:S_POP + N * G * k].reshape((N, G, k))
