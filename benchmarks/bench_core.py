@@ -141,7 +141,7 @@ def floor(repeat: int) -> dict:
     import numpy as np
     import simulator.dopri as dopri
     from simulator.ensemble import load_sweep, run_sweep
-    from simulator.model.rhs import derivatives_with, travel_terms
+    from simulator.model.rhs import derivatives_with, travel_terms, workspace
 
     @numba.njit
     def libm_loop(which, x, rounds):
@@ -173,10 +173,10 @@ def floor(repeat: int) -> dict:
 
     @numba.njit
     def rhs_loop(t, y, lv, P, C, m, k, rounds):
-        dy, aux = np.empty_like(y), np.empty(0)
+        dy, aux, work = np.empty_like(y), np.empty(0), workspace(C)
         travel = travel_terms(lv, P, C, m)
         for _ in range(rounds):
-            derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel)
+            derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel, work)
         return dy[0]
 
     def best(fn, *a):
