@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model.jit import jit
+from .model.jit import jit, unowned
 from .model.records import LEVER_OFFSETS
 from .model.rhs import derivatives_with, travel_terms, workspace
 from .model.nodes import PAIRS
@@ -140,12 +140,16 @@ def _rhs(t, y, dy, a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed, work):
 
 
 @jit
-def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max_nfev, Yout):
+def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max_nfev, Yout, work):
     """Integrate member ``m`` from ``y0`` over ``edges``; states at ``out_times`` into ``Yout`` (T, size).
 
-    ``out_times`` sorted, within [edges[0], edges[-1]]; one at a breakpoint takes the state there.
+    ``out_times`` sorted, within [edges[0], edges[-1]]; one at a breakpoint takes the state there. ``work``:
+    the right-hand side's work arrays (``rhs.workspace``), reused by every evaluation.
     Returns (status, nfev, t at failure).
     """
+    # the records and the workspace, owned by the caller for the whole call, passed on without their owner: the
+    # ~100 arrays handed to every evaluation then carry no atomic reference counts (``jit.unowned``)
+    P, C, work = unowned((P, C, work))
     n = y0.shape[0]
     y = y0.copy()
     K = np.empty((7, n))
@@ -153,7 +157,6 @@ def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max
     ys = np.empty(n)
     lv = np.empty(LV0.shape[1])
     aux = np.empty(0)
-    work = workspace(C)                                      # the right-hand side's work arrays, reused
     nfev_total = 0
     j = 0                                                    # next output time
     for s in range(edges.shape[0] - 1):
@@ -255,13 +258,14 @@ def run_member(task, y0, edges, LV0, LV1, out_times, LVout, P, C, m, k, rtol, at
     none) with the lever values ``LVout`` (T, n_lever_values); with ``task`` = RATES only the latter, for the
     states already in ``Yout``. The travel terms are evaluated again only where the travel-time or
     integration levers change between output times. Returns ``integrate_member``'s (status, nfev, t at failure)."""
+    P, C = unowned((P, C))                        # owned by the Python caller for the whole call
+    work = workspace(C)                            # the right-hand side's work arrays, for every evaluation
     status, nfev, t_fail = 0, 0, edges[0]
     if task == INTEGRATE:
         status, nfev, t_fail = integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max_nfev,
-                                                Yout)
+                                                Yout, work)
     if status == 0 and out_times.shape[0]:
         travel = travel_terms(LVout[0], P, C, m)
-        work = workspace(C)
         for i in range(out_times.shape[0]):
             if i and not _same_travel(LVout[i], LVout[i - 1]):
                 travel = travel_terms(LVout[i], P, C, m)
