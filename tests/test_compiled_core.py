@@ -173,20 +173,60 @@ def test_member_segments_keeps_each_members_own_breakpoints():
     keep = member_segments(edges, LV0, LV1)
     assert keep.tolist() == [[True, False, False, False], [True, False, True, False],
                              [True, False, True, False], [True, False, False, False]]
+    # a value that drifts by less than the tolerance at each edge but more in total: the prediction runs from
+    # the last kept segment, so the drift restarts the member's steps once it exceeds the tolerance
+    drift = np.array([[[1.0], [1.0 + 0.6e-12], [1.0 + 1.2e-12], [1.0 + 1.8e-12]]])
+    assert member_segments(edges, drift, np.zeros_like(drift)).tolist() == [[True, False, True, False]]
+
+
+def _member_segments_one(edges, lv0, lv1):
+    """The per-member loop that ``member_segments`` replaced (40ec26c), the reference for the vectorized form."""
+    keep = [0]
+    for s in range(1, len(edges) - 1):
+        p = keep[-1]
+        predicted = lv0[p] + (edges[s] - edges[p]) * lv1[p]
+        scale = np.maximum(np.abs(lv0[s]), 1.0)
+        if (np.any(np.abs(lv0[s] - predicted) > 1e-12 * scale)
+                or np.any(np.abs(lv1[s] - lv1[p]) > 1e-9 * np.maximum(np.abs(lv1[p]), 1e-12 * scale))):
+            keep.append(s)
+    return keep
+
+
+def test_member_segments_equals_the_per_member_loop():
+    from simulator.solve import member_segments
+    rng = np.random.default_rng(3)
+    edges = np.sort(rng.uniform(2020, 2035, 9))
+    M, n_seg, n_lv = 40, 8, 5
+    # schedules that mostly continue their line, with random jumps, slope changes, NaN and inf
+    LV1 = np.repeat(rng.choice([0.0, 0.5], (M, 1, n_lv)), n_seg, axis=1)
+    LV1[rng.random((M, n_seg, n_lv)) < 0.05] = 2.0
+    LV0 = np.empty((M, n_seg, n_lv))
+    LV0[:, 0] = rng.uniform(0, 3, (M, n_lv))
+    for s in range(1, n_seg):
+        LV0[:, s] = LV0[:, s - 1] + (edges[s] - edges[s - 1]) * LV1[:, s - 1]
+    LV0[rng.random((M, n_seg, n_lv)) < 0.05] += 1.0
+    LV0[3, 4, 1], LV1[5, 2, 0], LV0[7, 6, 2] = np.nan, np.inf, -np.inf
+    with np.errstate(invalid="ignore"):
+        keep = member_segments(edges, LV0, LV1)
+        for m in range(M):
+            assert np.flatnonzero(keep[m]).tolist() == _member_segments_one(edges, LV0[m], LV1[m]), m
+    assert 0 < keep[:, 1:].sum() < M * (n_seg - 1)           # both kinds of edges occur
 
 
 def test_output_rates_follow_travel_time_changes():
     """The compiled entry reuses the travel terms between output times while the travel levers are unchanged
     and evaluates them again where they change (a rail step between two output years, a ramp across several):
     the auxiliaries equal the right-hand side evaluated afresh at every output time."""
+    from simulator.dopri import _TRAVEL_LEVERS
     from simulator.model.rhs import Model
     from simulator.model.state import StateLayout
     from simulator.model.nodes import PAIRS
     from simulator.solve import lever_table
-    sc = scenario_from_dict({"name": "rail", "time": {"start": 2024, "end": 2029, "output_step": 1},
+    sc = scenario_from_dict({"name": "rail", "time": {"start": 2024, "end": 2030, "output_step": 1},
                              "levers": {"travel_time": {PAIRS[1]: {"step": [[2025.5, 30.0]]},
-                                                        PAIRS[5]: {"ramp": {"start": 2026, "end": 2028.5,
-                                                                            "from": 200.0, "to": 90.0}}}}})
+                                                        PAIRS[5]: {"ramp": {"start": 2026, "end": 2027.5,
+                                                                            "from": 200.0, "to": 90.0}}},
+                                        "metro_integration": {"step": [[2029.5, 0.8]]}}})
     traj = simulate(sc)
     levers = MemberLevers([sc.effective_levers()])
     layout = StateLayout(sc.age_substages)
@@ -194,10 +234,29 @@ def test_output_rates_follow_travel_time_changes():
     times = traj.times
     sides = ["left" if t == times[-1] else "right" for t in times]
     LV = lever_table(levers, times, sides, 1)
-    same = [np.array_equal(LV[0, i], LV[0, i - 1]) for i in range(1, len(times))]
-    assert any(same) and not all(same)             # both paths: travel terms reused and evaluated again
+    travel = LV[0][:, _TRAVEL_LEVERS]
+    same = [np.array_equal(travel[i], travel[i - 1]) for i in range(1, len(times))]
+    assert same == [True, False, False, False, True, False]     # reused, then evaluated again at each change
     for i, t in enumerate(times):
         y = layout.pack({name: np.moveaxis(traj.states[name][i], 0, -1) for name in layout.shapes}, 1)
         _, aux = model.derivatives_rows(float(t), y, LV[:, i], want_auxiliaries=True)
         for name in ("commuting_flow", "attractiveness", "expected_income", "service_access"):
             assert np.array_equal(aux[name][..., 0], traj.auxiliaries[name][i, 0]), (name, t)
+
+
+def test_unowned_takes_arrays_and_refuses_other_objects():
+    """``jit.unowned`` strips the owner of arrays (and tuples of arrays and numbers); anything else would be
+    released once more than it was taken, so compiling it on a string is a typing error."""
+    import numba
+    from simulator.model.jit import ENABLED, unowned
+    if not ENABLED:
+        pytest.skip("SIMULATOR_NO_JIT: unowned is the identity")
+
+    @numba.njit
+    def total(a, pair):
+        a, pair = unowned((a, pair))
+        return a.sum() + pair[0][1] + pair[1]
+
+    assert total(np.arange(4.0), (np.ones(3), 2.0)) == 6.0 + 1.0 + 2.0
+    with pytest.raises(numba.core.errors.TypingError, match="arrays, tuples of arrays and numbers"):
+        numba.njit(lambda s: unowned(s))("text")

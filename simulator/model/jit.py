@@ -101,13 +101,16 @@ def unowned(x):
     for every view (``P.alpha[m]``, ``rows[W_pop]``, ``y[S_K:S_K + N]``) and for every array passed to a
     sector function, ~15 % of an evaluation of the right-hand side. Only for arrays whose owner outlives
     every use of the result: the arguments of the calling function, used within it (never stored or
-    returned). From Python: ``x`` itself.
+    returned). Never unown a value created in the same function (``unowned(workspace(C))``): numba may free
+    it after its last owned use while the unowned alias is still in use. Arrays, tuples of arrays and
+    numbers only (anything else is a typing error). From Python: ``x`` itself.
     """
     return x
 
 
 if ENABLED:
     from numba.core import cgutils, types
+    from numba.core.errors import TypingError
     from numba.extending import intrinsic, overload
 
     def _strip_owner(context, builder, ty, value):
@@ -122,8 +125,20 @@ if ENABLED:
                 value = builder.insert_value(value, item, i)
         return value
 
+    def _strippable(ty):
+        """Arrays, and tuples of arrays and numbers: what ``_strip_owner`` returns without a reference of
+        its own to give (a string or list passed through would be released once more than it was taken)."""
+        if isinstance(ty, types.Array):
+            return True
+        if isinstance(ty, types.BaseTuple):
+            return all(_strippable(item) for item in ty)
+        return isinstance(ty, (types.Number, types.Boolean))
+
     @intrinsic
     def _unowned(typingctx, x):
+        if not _strippable(x):
+            raise TypingError(f"unowned() takes arrays, tuples of arrays and numbers, not {x}")
+
         def codegen(context, builder, signature, args):
             return _strip_owner(context, builder, signature.args[0], args[0])
         return x(x), codegen

@@ -112,8 +112,9 @@ Workspace = namedtuple("Workspace", ("rows", "by_age", "moves_in", "commuting", 
 def workspace(C):
     """The work arrays of ``derivatives_with`` (contents undefined): node rows (N_ROWS, N), node × age planes
     (N_AGE_ROWS, N, G), moves in by age (N+1, G), commuting shares (N, N), moves (N, N+1), entrant moves
-    (N+1, N), bonus (N, V) and choice probabilities (N, N+1, V). The compiled integrator allocates one per
-    member and passes it to every evaluation; without one, ``derivatives_with`` allocates its own."""
+    (N+1, N), bonus (N, V) and choice probabilities (N, N+1, V). ``dopri.run_member`` allocates one per
+    call (a member's integration and its output evaluations); without one, ``derivatives_with`` allocates its
+    own. Every entry is written before it is read within an evaluation (none carries over)."""
     V = C.class_talent.shape[1]
     return Workspace(np.empty((N_ROWS, N)), np.empty((N_AGE_ROWS, N, G)), np.empty((N + 1, G)), np.empty((N, N)),
                      np.empty((N, N + 1)), np.empty((N + 1, N)), np.empty((N, V)), np.empty((N, N + 1, V)))
