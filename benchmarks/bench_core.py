@@ -215,6 +215,7 @@ def floor(repeat: int) -> dict:
             run_sweep(base.with_overrides(samples=40), Path(tmp) / "s", jobs=1, chunk_size=40)
         finally:
             dopri.run_member = real
+    assert captured, "run_sweep no longer calls dopri.run_member in this process: update the floor worker"
     nfev = float(np.mean([c[1] for c in captured]))
     in_situ = float(np.median([c[2] / c[1] for c in captured]))   # incl. the output evaluations, per evaluation
     a = captured[len(captured) // 2][0]
@@ -340,7 +341,7 @@ def main() -> None:
     print(f"  per evaluation: libm {b['transcendental'] * 1e6:.2f} µs ("
           + ", ".join(f"{n} × {f} {b['per_call'][f] * 1e9:.1f} ns" for f, n in TRANSCENDENTALS_PER_EVALUATION.items())
           + f") + the integrator's passes over {b['state_size']} states {b['passes'] * 1e6:.2f} µs; "
-          f"{b['nfev']:.0f} evaluations per member")
+          f"{b['nfev']:.0f} evaluations per member (mean over a 40-member sample of the same sweep)")
     print(f"  compiled now: {b['in_situ'] * 1e6:.1f} µs per evaluation in the integrator (outputs included), "
           f"derivatives_with alone {b['rhs'] * 1e6:.1f} µs")
     print(f"RHS evaluations of the baseline: old {nfev['old']} (members stacked), new {nfev['new']}")
