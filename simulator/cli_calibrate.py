@@ -33,7 +33,7 @@ With --until YEAR only observations up to YEAR are fitted and the rest are repor
 errors (a backtest, in outputs/calibration/<name>_until<YEAR>/; never installed).
 calibration/baseline.yaml fits 2020–2024 from the 2020 census; calibration/history_2010.yaml fits
 2010–2024 from the 2010 census and also compares each city's 2010→2020 census change.
-On a 2-core machine baseline.yaml takes 25–33 s with a warm compile cache (measured) and
+On a 2-core machine baseline.yaml takes 20–33 s with a warm compile cache (measured) and
 history_2010.yaml about 1.5 min (89 s measured once); see README, Timings.
 
 \b
