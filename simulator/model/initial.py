@@ -24,6 +24,7 @@ from .base_data import AGE_LOWER, age_schedules, base_year, migration_age_profil
 from .inputs import default_lever_values
 from .jit import jit
 from .nodes import N_NODES, internal_commute, travel_time_matrix
+from .records import _member_first
 from .sectors import economy, expectations, housing, migration, services
 from .state import N_PIPELINE
 
@@ -45,25 +46,28 @@ class CalibrationError(ValueError):
     """The base year cannot be closed with the given parameters (message says which and why)."""
 
 
-def each(function, members: int, *args):
-    """``function`` (a compiled sector function of one member) applied to every member; the results are
-    stacked along a new last axis. Array arguments must have the member axis last (length ``members``:
-    broadcast them first, e.g. ``np.broadcast_to(a, shape + (members,))``); scalars (0-d arrays too) are the
-    same for every member."""
+def member_arguments(function, members: int, *args):
+    """The arguments of ``function`` (a compiled sector function of one member) for each member in turn.
+    Array arguments must have the member axis last (length ``members``: broadcast them first, e.g.
+    ``np.broadcast_to(a, shape + (members,))``): a 1-d array gives each member a number, a larger one each
+    member's slice; scalars (0-d arrays too) are the same for every member."""
     for i, a in enumerate(args):
         if isinstance(a, np.ndarray) and a.ndim and a.shape[-1] != members:
-            raise ValueError(f"each({function.__name__}): argument {i} has shape {a.shape}, not member-last with "
+            raise ValueError(f"{function.__name__}: argument {i} has shape {a.shape}, not member-last with "
                              f"{members} members")
     # arrays of two or more dims once as member-first writable C copies, so that a member's slice is a C view
     # (a read-only or strided view is another argument type for numba: another compilation)
-    member_first = [np.array(np.moveaxis(a, -1, 0), order="C") if isinstance(a, np.ndarray) and a.ndim > 1 else a
+    member_first = [_member_first(a, members, a.dtype) if isinstance(a, np.ndarray) and a.ndim > 1 else a
                     for a in args]
-    results = []
     for m in range(members):
-        sliced = [(float(a) if a.ndim == 0 else float(a[m]) if a.ndim == 1 else a[m])
-                  if isinstance(a, np.ndarray) else a for a in member_first]
-        results.append(function(*sliced))
-    return np.stack(results, axis=-1)
+        yield [(float(a) if a.ndim == 0 else float(a[m]) if a.ndim == 1 else a[m])
+               if isinstance(a, np.ndarray) else a for a in member_first]
+
+
+def each(function, members: int, *args):
+    """``function`` applied to every member (arguments as ``member_arguments``); the results are stacked along
+    a new last axis."""
+    return np.stack([function(*a) for a in member_arguments(function, members, *args)], axis=-1)
 
 
 @jit
@@ -155,11 +159,9 @@ def initialize(p: SimpleNamespace, members: int, k: int, population_by_age: np.n
     # on relative wages: a damped fixed-point iteration on the wage, member by member (commuting shares are small)
     alpha = p.capital_elasticity
     wage0 = np.empty((N, M))
-    arrays = [np.array(np.moveaxis(a, -1, 0), order="C") for a in (T, LF_resident, Y_core0, x)]   # member-first
-    numbers = [np.broadcast_to(np.asarray(v, dtype=float), (M,)) for v in (
-        alpha, p.commuting_propensity, p.commuting_time_scale, p.commuting_wage_elasticity)]
-    for m in range(M):
-        wage0[:, m], change = _base_wage(*(a[m] for a in arrays), *(float(v[m]) for v in numbers))
+    for m, a in enumerate(member_arguments(_base_wage, M, T, LF_resident, Y_core0, x, alpha, p.commuting_propensity,
+                                           p.commuting_time_scale, p.commuting_wage_elasticity)):
+        wage0[:, m], change = _base_wage(*a)
         if not change < 1e-13:
             raise CalibrationError(f"the base-year commuting balance did not converge (largest wage change "
                                    f"{change:.1e}); lower commuting_propensity or commuting_wage_elasticity")
