@@ -256,19 +256,21 @@ RATES, INTEGRATE = 0, 1
 @jit
 def run_member(task, y0, edges, LV0, LV1, out_times, LVout, P, C, m, k, rtol, atol, max_nfev, Yout, DYout, AUXout):
     """Member ``m``: with ``task`` = INTEGRATE, ``integrate_member`` into ``Yout`` (T, size), then d(state)/dt
-    and the auxiliaries at the output times into ``DYout`` (T, size) and ``AUXout`` (T, n_aux, or (T, 0) for
+    and the auxiliaries at the output times into ``DYout`` (R, size) and ``AUXout`` (R, n_aux, or (R, 0) for
     none) with the lever values ``LVout`` (T, n_lever_values); with ``task`` = RATES only the latter, for the
-    states already in ``Yout``. The travel terms are evaluated again only where the travel-time or
-    integration levers change between output times. Returns ``integrate_member``'s (status, nfev, t at failure)."""
+    states already in ``Yout``. R ≤ T: the rates at the first R output times only (R = 1 when the outputs need
+    no auxiliaries: ``solve.integrate(auxiliaries=False)``). The travel terms are evaluated again only where the
+    travel-time or integration levers change between output times. Returns ``integrate_member``'s (status,
+    nfev, t at failure)."""
     P, C = unowned((P, C))                        # owned by the Python caller for the whole call
     work = workspace(C)                            # the right-hand side's work arrays, for every evaluation
     status, nfev, t_fail = 0, 0, edges[0]
     if task == INTEGRATE:
         status, nfev, t_fail = integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max_nfev,
                                                 Yout, work)
-    if status == 0 and out_times.shape[0]:
+    if status == 0 and out_times.shape[0] and DYout.shape[0]:
         travel = travel_terms(LVout[0], P, C, m)
-        for i in range(out_times.shape[0]):
+        for i in range(min(out_times.shape[0], DYout.shape[0])):
             if i and not _same_travel(LVout[i], LVout[i - 1]):
                 travel = travel_terms(LVout[i], P, C, m)
             derivatives_with(out_times[i], Yout[i], DYout[i], LVout[i], P, C, m, k, AUXout[i], travel, work)

@@ -82,6 +82,20 @@ VARIABLES: dict[str, tuple[str, str]] = {
 }
 
 
+#: the variables computed from the right-hand side's auxiliaries at the output times (``to_dataset``); the others
+#: come from the states alone (flows from accumulators, the first year's from the rates at t0)
+AUXILIARY_VARIABLES = frozenset({
+    "labour_force", "workplace_labour", "commuters", "commuting_flow", "employment", "unemployment_rate", "wage",
+    "total_factor_productivity", "vacancy_rate", "housing_crowding", "construction_output", "university_students",
+    "service_access", "attractiveness"})
+
+
+def needs_auxiliaries(variables) -> bool:
+    """Whether outputs ``variables`` need the auxiliaries (``solve.integrate(auxiliaries=...)``): true if any is
+    one of ``AUXILIARY_VARIABLES`` or not a variable of ``VARIABLES`` (e.g. a policy cost: kept safe)."""
+    return any(v in AUXILIARY_VARIABLES or v not in VARIABLES for v in variables)
+
+
 def annual_flows(traj: Trajectory, name: str) -> np.ndarray:
     """Flow per year over each output step from accumulator ``name`` (first time: rate at t0)."""
     cum = traj.states[name]
@@ -94,7 +108,9 @@ def annual_flows(traj: Trajectory, name: str) -> np.ndarray:
 
 def to_dataset(traj: Trajectory, squeeze: bool | None = None) -> xr.Dataset:
     """The trajectory as a Dataset with dims (run, time, ...); the ``run`` dim is dropped when there
-    is one member (``squeeze=None``) or when ``squeeze`` is true."""
+    is one member (``squeeze=None``) or when ``squeeze`` is true. A trajectory integrated without the
+    auxiliaries (``solve.integrate(auxiliaries=False)``) gives no ``AUXILIARY_VARIABLES``: asking for one is
+    then a KeyError, not a NaN."""
     st, aux = traj.states, traj.auxiliaries
     N = N_NODES
     by_age = st["population"].sum(-1)                             # (T, M, N, G)
@@ -172,6 +188,9 @@ def to_dataset(traj: Trajectory, squeeze: bool | None = None) -> xr.Dataset:
         "city_population": (("time", "run", "whole_city"), np.stack([pop[..., i].sum(-1) for i in city_idx], -1)),
         "city_gdp_nominal": (("time", "run", "whole_city"), np.stack([gdp_nom[..., i].sum(-1) for i in city_idx], -1)),
     }
+    if not traj.stats.get("auxiliaries", True):
+        for name in AUXILIARY_VARIABLES:
+            del data[name]
     # the history years a scenario integrates to continue from them are not reported: its output times are
     # sorted, so they are the leading ones (a view, no copy)
     first = traj.scenarios[0]
@@ -195,7 +214,8 @@ def to_dataset(traj: Trajectory, squeeze: bool | None = None) -> xr.Dataset:
             "workplace": ("workplace", list(NODES), {"long_name": "node of work (commuting destination)"}),
         },
     )
-    for name, (units, long_name) in VARIABLES.items():
+    for name in data:
+        units, long_name = VARIABLES[name]
         ds[name].attrs.update(units=units, long_name=long_name)
     ds = ds.transpose("run", "time", ...)
     if squeeze or (squeeze is None and ds.sizes["run"] == 1):

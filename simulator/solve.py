@@ -46,7 +46,9 @@ class Trajectory:
     scenarios: list
     times: np.ndarray
     states: dict[str, np.ndarray]
-    rates: dict[str, np.ndarray]          # d(state)/dt at the output times (for first-year flows)
+    # d(state)/dt (for first-year flows) and the auxiliaries at the output times; only at the first output time
+    # when integrated with ``auxiliaries=False`` (``integrate``)
+    rates: dict[str, np.ndarray]
     auxiliaries: dict[str, np.ndarray]
     constants: object
     layout: StateLayout
@@ -75,10 +77,11 @@ def check_members(scenarios) -> None:
                              "age sub-stages and solver settings")
 
 
-def simulate(scenarios, population_by_age: np.ndarray | None = None) -> Trajectory:
+def simulate(scenarios, population_by_age: np.ndarray | None = None, auxiliaries: bool = True) -> Trajectory:
     """Integrate one scenario or a list of scenarios (members) stacked in one state vector.
 
-    ``population_by_age`` (persons, (N, G)) replaces the base-year population from the data.
+    ``population_by_age`` (persons, (N, G)) replaces the base-year population from the data;
+    ``auxiliaries``: see ``integrate``.
     """
     if not isinstance(scenarios, (list, tuple)):
         scenarios = [scenarios]
@@ -86,11 +89,11 @@ def simulate(scenarios, population_by_age: np.ndarray | None = None) -> Trajecto
     check_members(scenarios)
     p = stack_parameters([s.parameters for s in scenarios])
     levers = MemberLevers([s.effective_levers() for s in scenarios])
-    return integrate(scenarios, p, levers, population_by_age)
+    return integrate(scenarios, p, levers, population_by_age, auxiliaries=auxiliaries)
 
 
 def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None = None,
-              engine: str | None = None) -> Trajectory:
+              engine: str | None = None, auxiliaries: bool = True) -> Trajectory:
     """Integrate member-stacked inputs.
 
     ``scenarios``: the member scenarios (or one template scenario whose time span, output step,
@@ -98,6 +101,10 @@ def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None =
     ``model.inputs.stack_parameters``), which fix the member count M; ``levers``: an object with
     ``values(t, side) -> {lever: (M, ...) array}`` and ``breakpoints() -> list`` (e.g.
     ``model.inputs.MemberLevers``).
+
+    ``auxiliaries=False`` skips the right-hand side at the output times after the first (15 of a baseline run's
+    192 evaluations): the Trajectory's rates and auxiliaries are then those of the first output time only, enough
+    for every variable but ``results.AUXILIARY_VARIABLES`` (``to_dataset`` leaves those out), bitwise the same.
     """
     first = scenarios[0]
     M = p.capital_elasticity.shape[-1]
@@ -135,19 +142,23 @@ def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None =
     if engine == "compiled" and method_name != "RK45":
         engine = "scipy"                      # the compiled integrator is RK45 (Dormand–Prince 5(4)) only
     t_wall = _time.perf_counter()
-    DYout = np.empty((M, len(out_times), layout.size))
-    AUXout = np.empty((M, len(out_times), AUX_SIZE))
+    # rates and auxiliaries at every output time, or (auxiliaries=False) only at the first, where the annual flows
+    # take the instantaneous rate (``results.annual_flows``)
+    rated = len(out_times) if auxiliaries else min(1, len(out_times))
+    DYout = np.empty((M, rated, layout.size))
+    AUXout = np.empty((M, rated, AUX_SIZE))
     if engine == "compiled":       # rates and auxiliaries at the output times come with each member's integration
         Yout, nfev = _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, LVout, Y0, atol, M,
                                          DYout, AUXout)
     else:
         Y, nfev = _integrate_scipy(first, model, levers, edges, out_times, y, atol)
         Yout = np.ascontiguousarray(Y.reshape(len(out_times), layout.size, M).transpose(2, 0, 1))
-        member_rates(np.array(out_times, dtype=float), Yout, DYout, AUXout, LVout, model, layout.k)
+        member_rates(np.array(out_times[:rated], dtype=float), Yout[:, :rated], DYout, AUXout, LVout[:, :rated],
+                     model, layout.k)
     wall = _time.perf_counter() - t_wall
     stats = dict(method=first.solver.method, engine=engine, rtol=first.solver.rtol, atol=first.solver.atol,
                  nfev=int(nfev), segments=len(edges) - 1, breakpoints=[float(b) for b in edges[1:-1]],
-                 members=M, state_size=layout.size, integration_seconds=wall)
+                 members=M, state_size=layout.size, integration_seconds=wall, auxiliaries=bool(auxiliaries))
     traj = Trajectory(scenarios=scenarios, times=out_times,
                       states=_member_blocks(layout, Yout), rates=_member_blocks(layout, DYout),
                       auxiliaries=_member_auxiliaries(AUXout), constants=constants, layout=layout, stats=stats)

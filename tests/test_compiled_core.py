@@ -260,3 +260,30 @@ def test_unowned_takes_arrays_and_refuses_other_objects():
     assert total(np.arange(4.0), (np.ones(3), 2.0)) == 6.0 + 1.0 + 2.0
     with pytest.raises(numba.core.errors.TypingError, match="arrays, tuples of arrays and numbers"):
         numba.njit(lambda s: unowned(s))("text")
+
+
+@pytest.mark.parametrize("engine", ["compiled", "scipy"])
+def test_outputs_without_auxiliaries_are_bitwise_the_same(engine):
+    """``integrate(auxiliaries=False)`` (sweeps and calibration whose outputs need no auxiliaries) skips the
+    right-hand side at the output times after the first: every variable outside ``AUXILIARY_VARIABLES`` is
+    bitwise the same as with them (a history run: its reported years start after the first output time), the
+    auxiliary ones are absent (a KeyError, not a NaN), and the integration itself is the same."""
+    from pathlib import Path
+    from simulator import load_scenario
+    from simulator.results import AUXILIARY_VARIABLES, needs_auxiliaries, to_dataset
+    sc = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml")
+    assert sc.history is not None
+    p, levers = stack_parameters([sc.parameters]), MemberLevers([sc.effective_levers()])
+    full = integrate([sc], p, levers, engine=engine)
+    lean = integrate([sc], p, levers, engine=engine, auxiliaries=False)
+    assert lean.stats["nfev"] == full.stats["nfev"] and lean.stats["auxiliaries"] is False
+    ds_full, ds_lean = to_dataset(full), to_dataset(lean)
+    assert set(ds_full.data_vars) - set(ds_lean.data_vars) == AUXILIARY_VARIABLES
+    for name in ds_lean.data_vars:
+        np.testing.assert_array_equal(ds_lean[name].values, ds_full[name].values, err_msg=name)
+        assert ds_lean[name].attrs == ds_full[name].attrs
+    assert lean.rates["population"].shape[0] == lean.auxiliaries["wage"].shape[0] == 1
+    with pytest.raises(KeyError):
+        ds_lean["wage"]
+    assert not needs_auxiliaries(["metro_population", "gdp_nominal", "migration_flow"])
+    assert needs_auxiliaries(["metro_population", "wage"]) and needs_auxiliaries(["policy_cost_total"])

@@ -47,6 +47,33 @@ def test_vectorized_equals_loop(small):
             np.testing.assert_allclose(res.dataset[v].isel(run=i).values, one[v].values, rtol=1e-6)
 
 
+def test_sampled_lever_table_equals_values_at_each_time(tmp_path):
+    """``SampledLevers.matrices`` (every time at once, what ``solve.lever_table`` reads) gives exactly the
+    values of ``values`` time by time: factors that set (from a start: both one-sided limits at the step),
+    scale and add, on scalar, node and pair levers."""
+    from simulator.ensemble.members import SampledLevers
+    from simulator.ensemble.sweep import design
+    from simulator.model.nodes import PAIRS
+    from simulator.model.records import lever_matrix
+    levers = {"tfp_growth": {"distribution": "uniform", "lower": 0.01, "upper": 0.04, "elements": "plan_area",
+                             "from": 2026},
+              "metro_integration": {"distribution": "uniform", "lower": 0.0, "upper": 1.0},
+              "tfr": {"distribution": "uniform", "lower": 0.8, "upper": 1.2, "apply": "scale"},
+              "travel_time": {"distribution": "uniform", "lower": -20.0, "upper": 0.0, "apply": "add",
+                              "elements": [PAIRS[0]]},
+              "extra_net_migration": {"distribution": "uniform", "lower": 0.0, "upper": 5e3, "from": 2027.5}}
+    sweep = load_sweep(write_sweep(tmp_path, levers=levers))
+    _, X = design(sweep)
+    sampled = SampledLevers(sweep.scenario, sweep.factors, X)
+    times = [2024.0, 2025.3, 2026.0, 2027.5, 2029.0, 2030.0]
+    for side in ("left", "right"):
+        table = sampled.matrices(times, side)
+        loop = np.stack([lever_matrix(sampled.values(t, side), sampled.members) for t in times], axis=1)
+        np.testing.assert_array_equal(table, loop)
+    at_step = [sampled.matrices([2026.0], side)[:, 0] for side in ("left", "right")]
+    assert not np.array_equal(at_step[0], at_step[1])          # the set value starts at its step
+
+
 def test_same_seed_identical_other_seed_differs(small, tmp_path):
     sweep, res = small
     again = run_sweep(sweep, write=False)

@@ -20,7 +20,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from simulator.model.inputs import MemberLevers, stack_parameters
+from simulator.model.inputs import MemberLevers, _width, stack_parameters
 from simulator.model.levers import LEVERS
 from simulator.model.parameters import PARAMETERS
 
@@ -82,6 +82,26 @@ class SampledLevers:
             if start is not None and not (t > start or (t == start and side == "right")):
                 continue
             _apply(out[name], elements, how, col)
+        return out
+
+    def matrices(self, times, side: str = "right") -> np.ndarray:
+        """Lever values at each of ``times`` as rows (M, T, n_lever_values) (what ``solve.lever_table`` reads):
+        the base schedules evaluated once (``MemberLevers.matrices``), repeated over the members, then each
+        factor applied to its columns at the times it acts: the arithmetic of ``values``, for all times at once."""
+        from simulator.model.records import LEVER_OFFSETS
+        times = np.asarray(times, dtype=float)
+        out = np.repeat(self.base.matrices(times, side), self.members, axis=0)
+        for name, elements, how, start, col in self.overrides:
+            active = (np.ones(times.shape, dtype=bool) if start is None
+                      else (times > start) | ((times == start) & (side == "right")))
+            if not active.any():
+                continue
+            columns = LEVER_OFFSETS[name] + (np.asarray(elements, dtype=np.int64) if elements
+                                             else np.arange(_width(LEVERS[name])))
+            at = np.ix_(np.arange(self.members), np.flatnonzero(active), columns)
+            values = col[:, None, None]
+            out[at] = (np.broadcast_to(values, out[at].shape) if how == "value"
+                       else out[at] * values if how == "scale" else out[at] + values)
         return out
 
     def breakpoints(self) -> list[float]:

@@ -76,7 +76,7 @@ class ChunkResult:
 
 
 def _integrate_rows(ctx: ChunkContext, X: np.ndarray) -> tuple[dict[str, np.ndarray], int]:
-    from simulator.results import to_dataset
+    from simulator.results import needs_auxiliaries, to_dataset
     from simulator.solve import integrate
     sc = ctx.scenario
     solver = sc.solver
@@ -88,7 +88,7 @@ def _integrate_rows(ctx: ChunkContext, X: np.ndarray) -> tuple[dict[str, np.ndar
         p = member_parameters(sc, ctx.factors, X)
         levers = SampledLevers(sc, ctx.factors, X)
     with np.errstate(all="ignore"):
-        traj = integrate([template], p, levers)
+        traj = integrate([template], p, levers, auxiliaries=needs_auxiliaries(ctx.variables))
     traj.stats["method"] = solver.method
     traj.scenarios = [sc]
     ds = to_dataset(traj, squeeze=False)

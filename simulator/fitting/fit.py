@@ -97,7 +97,9 @@ class Problem:
         scenarios = [self.scenario_for(t) for t in thetas]
         self.n_evaluations += len(scenarios)
         try:
-            return simulated_all(to_dataset(_guarded_simulate(scenarios), squeeze=False), observations)
+            # the observed quantities come from the states (a KeyError names any that would need the auxiliaries)
+            return simulated_all(to_dataset(_guarded_simulate(scenarios, auxiliaries=False), squeeze=False),
+                                 observations)
         except (CalibrationError, SolverError, FloatingPointError):
             if len(scenarios) == 1:
                 return np.full((1, len(observations)), np.nan)
@@ -120,14 +122,16 @@ class Problem:
         return np.hstack([r, prior])
 
 
-def _guarded_simulate(scenarios: list):
+def _guarded_simulate(scenarios: list, auxiliaries: bool = True):
     """``simulate`` with the integration guard (``simulator.guard``): a member whose equations give
-    NaN fails at once (and is isolated like any failed member) instead of looping forever."""
+    NaN fails at once (and is isolated like any failed member) instead of looping forever. ``auxiliaries``:
+    see ``solve.integrate``."""
     from dataclasses import replace
 
     from ..guard import RUN_MAX_RHS_EVALUATIONS, guarded_method
     method = guarded_method(scenarios[0].solver.method, RUN_MAX_RHS_EVALUATIONS)
-    traj = simulate([replace(s, solver=replace(s.solver, method=method)) for s in scenarios])
+    traj = simulate([replace(s, solver=replace(s.solver, method=method)) for s in scenarios],
+                    auxiliaries=auxiliaries)
     traj.stats["method"] = scenarios[0].solver.method
     traj.scenarios = scenarios
     return traj
