@@ -102,8 +102,8 @@ def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None =
     ``values(t, side) -> {lever: (M, ...) array}`` and ``breakpoints() -> list`` (e.g.
     ``model.inputs.MemberLevers``).
 
-    ``auxiliaries=False`` skips the right-hand side at the output times after the first (15 of a baseline run's
-    192 evaluations): the Trajectory's rates and auxiliaries are then those of the first output time only, enough
+    ``auxiliaries=False`` skips the right-hand side at the output times after the first (15 of a baseline run's 193
+    evaluations): the Trajectory's rates and auxiliaries are then those of the first output time only, enough
     for every variable but ``results.AUXILIARY_VARIABLES`` (``to_dataset`` leaves those out), bitwise the same.
     """
     first = scenarios[0]
