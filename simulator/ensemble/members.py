@@ -23,6 +23,7 @@ import numpy as np
 from simulator.model.inputs import MemberLevers, _width, stack_parameters
 from simulator.model.levers import LEVERS
 from simulator.model.parameters import PARAMETERS
+from simulator.model.records import LEVER_OFFSETS
 
 
 def _apply(arr: np.ndarray, elements: tuple, how: str, values: np.ndarray) -> None:
@@ -88,7 +89,6 @@ class SampledLevers:
         """Lever values at each of ``times`` as rows (M, T, n_lever_values) (what ``solve.lever_table`` reads):
         the base schedules evaluated once (``MemberLevers.matrices``), repeated over the members, then each
         factor applied to its columns at the times it acts: the arithmetic of ``values``, for all times at once."""
-        from simulator.model.records import LEVER_OFFSETS
         times = np.asarray(times, dtype=float)
         out = np.repeat(self.base.matrices(times, side), self.members, axis=0)
         for name, elements, how, start, col in self.overrides:
