@@ -188,7 +188,8 @@ def to_dataset(traj: Trajectory, squeeze: bool | None = None) -> xr.Dataset:
         "city_population": (("time", "run", "whole_city"), np.stack([pop[..., i].sum(-1) for i in city_idx], -1)),
         "city_gdp_nominal": (("time", "run", "whole_city"), np.stack([gdp_nom[..., i].sum(-1) for i in city_idx], -1)),
     }
-    if not traj.stats.get("auxiliaries", True):
+    with_auxiliaries = traj.stats.get("auxiliaries", True)
+    if not with_auxiliaries:
         for name in AUXILIARY_VARIABLES:
             del data[name]
     # the history years a scenario integrates to continue from them are not reported: its output times are
@@ -214,9 +215,9 @@ def to_dataset(traj: Trajectory, squeeze: bool | None = None) -> xr.Dataset:
             "workplace": ("workplace", list(NODES), {"long_name": "node of work (commuting destination)"}),
         },
     )
-    for name in data:
-        units, long_name = VARIABLES[name]
-        ds[name].attrs.update(units=units, long_name=long_name)
+    for name, (units, long_name) in VARIABLES.items():         # every variable of VARIABLES has its data
+        if with_auxiliaries or name not in AUXILIARY_VARIABLES:
+            ds[name].attrs.update(units=units, long_name=long_name)
     ds = ds.transpose("run", "time", ...)
     if squeeze or (squeeze is None and ds.sizes["run"] == 1):
         ds = ds.isel(run=0, drop=True)

@@ -194,7 +194,8 @@ def _integrate_scipy(first, model, levers, edges, out_times, y, atol):
 
 def lever_table(levers, times, sides, members: int) -> np.ndarray:
     """Lever values at ``times`` (limits from ``sides``) as rows (M, T, n_lever_values) (``records.LEVER_OFFSETS``):
-    ``levers.matrices`` when the lever object has it (``MemberLevers``), else its ``values`` one time at a time."""
+    ``levers.matrices`` when the lever object has it (``MemberLevers``, ``ensemble.members.SampledLevers``), else its
+    ``values`` one time at a time."""
     out = np.empty((members, len(times), N_LEVER_VALUES))
     matrices = getattr(levers, "matrices", None)
     if matrices is None:
@@ -263,7 +264,7 @@ def member_rates(times, Y, DY, AUX, LV, model, k) -> None:
 
 def _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, LVout, Y0, atol, M, DYout, AUXout):
     """The compiled integrator, member by member: (Y (M, T, size), RHS evaluations); the rates and
-    auxiliaries at the output times into ``DYout`` and ``AUXout`` (M, T, ·).
+    auxiliaries at the first R output times into ``DYout`` and ``AUXout`` (M, R, ·), R ≤ T (``integrate``).
 
     Budgets of a guarded method (``guard.GuardedMethod``) apply per member: RHS evaluations per segment,
     the deadline and ``before_step`` (checked before each member) and an immediate stop on non-finite values.

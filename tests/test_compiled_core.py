@@ -287,3 +287,24 @@ def test_outputs_without_auxiliaries_are_bitwise_the_same(engine):
         ds_lean["wage"]
     assert not needs_auxiliaries(["metro_population", "gdp_nominal", "migration_flow"])
     assert needs_auxiliaries(["metro_population", "wage"]) and needs_auxiliaries(["policy_cost_total"])
+
+
+def test_output_rates_only_in_the_rows_given():
+    """``run_member`` evaluates the rates at the first R output times only, R = the rows of ``DYout`` it gets
+    (``integrate(auxiliaries=False)`` gives one): rows of the caller's array beyond them stay untouched."""
+    from simulator.model.rhs import Model
+    from simulator.model.state import StateLayout
+    from simulator.solve import lever_table, member_rates
+    sc = scenario_from_dict({"name": "short", "time": {"start": 2024, "end": 2027, "output_step": 1}})
+    traj = simulate(sc)
+    layout = StateLayout(sc.age_substages)
+    model = Model(layout, stack_parameters([sc.parameters]), traj.constants, 1)
+    times = np.asarray(traj.times, dtype=float)
+    Y = np.stack([layout.pack({name: np.moveaxis(traj.states[name][i], 0, -1) for name in layout.shapes}, 1)
+                  for i in range(len(times))])[None]                                   # (1, T, size)
+    LV = lever_table(MemberLevers([sc.effective_levers()]), times, ["right"] * len(times), 1)
+    rows = np.full((1, len(times), layout.size), np.nan)
+    member_rates(times, Y, rows[:, :1], np.empty((1, 1, 0)), LV, model, layout.k)
+    first = layout.pack({name: np.moveaxis(traj.rates[name][0], 0, -1) for name in layout.shapes}, 1)
+    np.testing.assert_array_equal(rows[0, 0], first)
+    assert np.isnan(rows[0, 1:]).all()

@@ -74,22 +74,34 @@ def test_sampled_lever_table_equals_values_at_each_time(tmp_path):
     assert not np.array_equal(at_step[0], at_step[1])          # the set value starts at its step
 
 
-def test_sweep_of_auxiliary_outputs(tmp_path):
+def test_sweep_of_auxiliary_outputs(tmp_path, monkeypatch):
     """A sweep whose outputs need the right-hand side's auxiliaries at every output time (unemployment, wage)
     integrates with them (``results.needs_auxiliaries``); one without them skips those evaluations, and the
     outputs they share are bitwise the same."""
+    import simulator.solve
     from simulator.results import needs_auxiliaries
+    asked = []
+    integrate = simulator.solve.integrate
+
+    def recording(*args, **kwargs):
+        asked.append(kwargs.get("auxiliaries", True))
+        return integrate(*args, **kwargs)
+
+    monkeypatch.setattr(simulator.solve, "integrate", recording)
     with_aux = ["metro_population", "unemployment_rate", "wage"]
     assert needs_auxiliaries(with_aux) and not needs_auxiliaries(VARS)
     design = {"method": "lhs", "samples": 4, "seed": 3}
     sweep = load_sweep(write_sweep(tmp_path, design=design, outputs={"variables": with_aux}))
     res = run_sweep(sweep, write=False)
+    assert asked and all(asked)                    # the chunk of 4 (and the sweep's template run) with the auxiliaries
+    asked.clear()
     X = np.stack([res.dataset[f].values for f in sweep.factor_ids], axis=1)
     one = run(member_scenario(sweep.scenario, sweep.factors, X[2]))
     for v in with_aux:
         assert np.isfinite(res.dataset[v].values).all()
         np.testing.assert_allclose(res.dataset[v].isel(run=2).values, one[v].values, rtol=1e-6)
     lean = run_sweep(load_sweep(write_sweep(tmp_path, design=design)), write=False)
+    assert asked.count(False) == 1                 # the chunk: the default outputs need none
     np.testing.assert_array_equal(lean.dataset.metro_population.values, res.dataset.metro_population.values)
 
 

@@ -185,7 +185,8 @@ def _run(problem: Problem, thetas: np.ndarray, structural: dict[str, np.ndarray]
             s = s.with_changes(levers={"amenity_bonus": _shifted(s, "amenity_bonus", pull[i])})
         scenarios.append(s)
     problem.n_evaluations += len(scenarios)
-    return to_dataset(_guarded_simulate(scenarios), squeeze=False)
+    # every quantity read from these runs is stock- or accumulator-based: no auxiliaries (``solve.integrate``)
+    return to_dataset(_guarded_simulate(scenarios, auxiliaries=False), squeeze=False)
 
 
 def _shifted(scenario, lever: str, shift: np.ndarray) -> dict:
