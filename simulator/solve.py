@@ -102,7 +102,7 @@ def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None =
     ``values(t, side) -> {lever: (M, ...) array}`` and ``breakpoints() -> list`` (e.g.
     ``model.inputs.MemberLevers``).
 
-    ``auxiliaries=False`` skips the right-hand side at the output times after the first (15 of a baseline run's 193
+    ``auxiliaries=False`` skips the right-hand side at the output times after the first (15 of a baseline run's 172
     evaluations): the Trajectory's rates and auxiliaries are then those of the first output time only, enough
     for every variable but ``results.AUXILIARY_VARIABLES`` (``to_dataset`` leaves those out), bitwise the same.
     """
@@ -167,18 +167,38 @@ def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None =
 
 
 def _integrate_scipy(first, model, levers, edges, out_times, y, atol):
-    """``solve_ivp`` on the stacked members, segment by segment: (Y (T, size·M), RHS evaluations)."""
+    """``solve_ivp`` on the stacked members, segment by segment: (Y (T, size·M), RHS evaluations). The step size
+    carries across breakpoints as in the compiled integrator (``dopri.carried_step``): each segment after the
+    first starts with ``first_step`` = the last step not cut short to end on a breakpoint."""
     from scipy.integrate import solve_ivp          # here: scipy.integrate is not needed by the compiled engine
+    from scipy.integrate._ivp.ivp import METHODS
+    from .dopri import carried_step
     from .guard import solver_class
     method = solver_class(first.solver.method)
+    steps = {"full": 0.0, "proposed": 0.0}
+
+    class Carrying(METHODS[method] if isinstance(method, str) else method):
+        """The solver class recording its steps: the last one not cut short at ``t_bound`` and the
+        controller's next proposal (``h_abs``, where the method has one)."""
+        def step(self):
+            t_before = self.t
+            message = super().step()
+            if self.status != "failed":
+                if self.t != self.t_bound:
+                    steps["full"] = abs(self.t - t_before)
+                steps["proposed"] = getattr(self, "h_abs", None) or 0.0
+            return message
+
     saved: dict[float, np.ndarray] = {}
     nfev = 0
     for a, b in zip(edges[:-1], edges[1:]):
         seg = LeverSegment(levers, a, b)
         wanted = out_times[(out_times >= a) & (out_times <= b)]
         t_eval = np.union1d(wanted, [b])            # always end at b: the next segment starts there
+        carried = carried_step.py_func(steps["full"], steps["proposed"])      # plain Python: nothing to load
         sol = solve_ivp(lambda t, yy: model.derivatives(t, yy, seg.at(t)), (a, b), y,
-                        method=method, rtol=first.solver.rtol, atol=atol, t_eval=t_eval)
+                        method=Carrying, rtol=first.solver.rtol, atol=atol, t_eval=t_eval,
+                        **({"first_step": min(carried, b - a)} if carried > 0 else {}))
         nfev += sol.nfev
         if sol.status < 0:
             raise SolverError(f"integration failed on segment [{a:g}, {b:g}]: {sol.message}")
@@ -230,8 +250,8 @@ def _member_auxiliaries(AUXout: np.ndarray) -> dict[str, np.ndarray]:
 
 def member_segments(edges: np.ndarray, LV0: np.ndarray, LV1: np.ndarray) -> np.ndarray:
     """Which segments each member's levers change at, (M, segments) bool (the first always): the chunk's edges
-    are the union of every member's breakpoints, and a member restarts its step control only at its own, so
-    its result does not depend on the breakpoints of the other members of its chunk. An edge is the
+    are the union of every member's breakpoints, and a member's steps end (and its stages start afresh) only at its
+    own, so its result does not depend on the breakpoints of the other members of its chunk. An edge is the
     member's own when a lever jumps there (value ≠ the previous kept segment's line at the edge) or changes
     slope; else that line continues (the same schedule piece: values equal to rounding). ``LV0``/``LV1``:
     each segment's lever values at its start and slopes, (M, segments, n_lever_values)."""

@@ -78,6 +78,25 @@ def test_sector_functions_on_their_own():
     assert np.allclose(out.sum(axis=(1, 2)), [5.0, 7.0])        # ageing moves people, births add them
 
 
+def test_step_size_carries_across_a_breakpoint():
+    """At a breakpoint the step size carries on (``dopri.carried_step``) instead of restarting the step control
+    (an initial-step selection and a first step of a few hundredths of a year, 14 more evaluations here). A
+    breakpoint where no lever changes (the scipy engine stops at it; the compiled one skips it) then costs the
+    evaluation at the segment start and the one step cut short to end there: 7 evaluations."""
+    base = {"name": "plain", "time": {"start": 2024, "end": 2028, "output_step": 1}}
+    noop = {**base, "levers": {"hukou_ease": {"JL_P": {"step": [[2025.3, 0.9]]}}}}     # 0.9: the default
+    runs = []
+    for spec in (base, noop):
+        sc = scenario_from_dict(spec)
+        runs.append(integrate([sc], stack_parameters([sc.parameters]), MemberLevers([sc.effective_levers()]),
+                              engine="scipy"))
+    plain, stopped = runs
+    assert (plain.stats["segments"], stopped.stats["segments"]) == (1, 2)
+    assert stopped.stats["nfev"] - plain.stats["nfev"] == 7
+    for name in ("population", "capital_stock", "house_price"):
+        assert rel(stopped.states[name], plain.states[name]) < 1e-6, name
+
+
 def test_member_ignores_the_breakpoints_of_other_members(short):
     """A member restarts its step control only at its own lever breakpoints, not at those of the other
     members of its chunk (the chunk's segments are the union of every member's breakpoints)."""
