@@ -13,6 +13,9 @@ ratios old/new per round, printed as median [min–max] over ``--rounds``:
   (``run_sweep`` with -j 1, one chunk, files written), per member;
 * sweep_large: the same for a 1,000-member sweep in the default chunks (500 members), where the costs paid once
   per sweep (a template run, the ensemble file) weigh less, as in a real 10,000-member sweep;
+* sweep_levers: the same for 1,000 members of ``sweeps/levers.yaml`` (policy levers on the fitted parameters,
+  from 2024/2025): its members share the 2020–2024 history, which the new code integrates once per chunk
+  (``solve.shared_starts``), the old code once per member;
 * calibration: one Jacobian batch of ``sim calibrate calibration/baseline.yaml`` (the fitted free vector
   and one forward step per free parameter, ``Problem.residuals``: scenarios built, integrated together,
   observations read), per model-run;
@@ -85,9 +88,9 @@ def worker(task: str, repeat: int, members: int, out: str | None) -> dict:
                                 chunk_size=members)
                 times.append((time.process_time() - t) / members)
         return {"seconds": _median(times), "failed": int(res.failures)}
-    if task == "sweep_large":
+    if task in ("sweep_large", "sweep_levers"):
         from simulator.ensemble import load_sweep, run_sweep
-        base = load_sweep(ROOT_W / "sweeps" / "uncertainty.yaml")
+        base = load_sweep(ROOT_W / "sweeps" / ("uncertainty.yaml" if task == "sweep_large" else "levers.yaml"))
         with tempfile.TemporaryDirectory() as tmp:
             run_sweep(base.with_overrides(samples=4), Path(tmp) / "warm", jobs=1, chunk_size=4)
             t = time.process_time()
@@ -289,7 +292,7 @@ def main() -> None:
         old = Path(tmp) / "old"
         old.mkdir()
         subprocess.run(f"git archive {args.old} | tar -x -C {old}", shell=True, check=True, cwd=ROOT)
-        rows: dict[str, list] = {"single": [], "sweep": [], "sweep_large": [], "calibration": []}
+        rows: dict[str, list] = {"single": [], "sweep": [], "sweep_large": [], "sweep_levers": [], "calibration": []}
         nfev = {}
         for r in range(args.rounds):
             for task in rows:
@@ -318,6 +321,7 @@ def main() -> None:
     print(f"\n{'measure':34s} {'old (median)':>14s} {'new (median)':>14s} {'old/new median [min–max]':>26s}")
     for task, label in (("single", "run(baseline) CPU"), ("sweep", f"member-run in a {args.members}-chunk"),
                         ("sweep_large", "member-run, 1,000 in 500-chunks"),
+                        ("sweep_levers", "member-run, levers.yaml 1,000"),
                         ("calibration", "model-run in a calibration batch")):
         o = [a for a, _ in rows[task]]
         n = [b for _, b in rows[task]]

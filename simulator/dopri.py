@@ -162,13 +162,27 @@ def _rhs(t, y, dy, a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed, work):
         derivatives_with(t, y, dy, lv, P, C, m, k, aux, travel_terms(lv, P, C, m), work)
 
 
+#: the integrator's state at a segment edge besides the solution, as ``integrate_member`` records it:
+#: (h_abs, h_full, j)
+N_EDGE_STATE = 3
+
+
 @jit
-def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max_nfev, Yout, work):
+def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max_nfev, Yout, work,
+                     s_start, edge_y, edge_h):
     """Integrate member ``m`` from ``y0`` over ``edges``; states at ``out_times`` into ``Yout`` (T, size).
 
     ``out_times`` sorted, within [edges[0], edges[-1]]; one at a breakpoint takes the state there. ``work``:
     the right-hand side's work arrays (``rhs.workspace``), reused by every evaluation.
-    Returns (status, nfev, t at failure).
+
+    The integrator's state at the start of each segment s (before the outputs at edges[s]): the solution
+    ``edge_y[s]`` and ``edge_h[s]`` = (the controller's proposed step, the last step not cut short, the next
+    output index). With ``s_start`` = 0 it is recorded there (when ``edge_y`` has rows);
+    with ``s_start`` > 0 the integration resumes from it at edges[s_start] instead of starting at edges[0]
+    (``y0`` unused; ``Yout`` rows before that output index filled by the caller): what a member whose inputs
+    equal another's up to that edge does with the other's record (``solve._integrate_compiled``), to the bit
+    the same as integrating from the start.
+    Returns (status, nfev, t at failure); nfev counts the evaluations made in this call.
     """
     # the records and the workspace, owned by the caller for the whole call, passed on without their owner: the
     # ~100 arrays handed to every evaluation then carry no atomic reference counts (``jit.unowned``)
@@ -184,7 +198,14 @@ def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max
     h_abs = 0.0                                              # the controller's proposal for the next step
     h_full = 0.0                                             # the last step not cut short by a breakpoint
     j = 0                                                    # next output time
-    for s in range(edges.shape[0] - 1):
+    if s_start > 0:
+        y[:] = edge_y[s_start]
+        h_abs, h_full, j = edge_h[s_start, 0], edge_h[s_start, 1], int(edge_h[s_start, 2])
+    record = s_start == 0 and edge_y.shape[0] > 0
+    for s in range(s_start, edges.shape[0] - 1):
+        if record:
+            edge_y[s] = y
+            edge_h[s, 0], edge_h[s, 1], edge_h[s, 2] = h_abs, h_full, j
         a, b = edges[s], edges[s + 1]
         lv0, lv1 = LV0[s], LV1[s]
         fixed = _travel_fixed(lv1)
@@ -281,8 +302,10 @@ RATES, INTEGRATE = 0, 1
 
 
 @jit
-def run_member(task, y0, edges, LV0, LV1, out_times, LVout, P, C, m, k, rtol, atol, max_nfev, Yout, DYout, AUXout):
-    """Member ``m``: with ``task`` = INTEGRATE, ``integrate_member`` into ``Yout`` (T, size), then d(state)/dt
+def run_member(task, y0, edges, LV0, LV1, out_times, LVout, P, C, m, k, rtol, atol, max_nfev, Yout, DYout, AUXout,
+               s_start, edge_y, edge_h):
+    """Member ``m``: with ``task`` = INTEGRATE, ``integrate_member`` into ``Yout`` (T, size) (recording the state at
+    each edge into ``edge_y``, ``edge_h``, or resuming from it at edge ``s_start`` > 0), then d(state)/dt
     and the auxiliaries at the output times into ``DYout`` (R, size) and ``AUXout`` (R, n_aux, or (R, 0) for
     none) with the lever values ``LVout`` (T, n_lever_values); with ``task`` = RATES only the latter, for the
     states already in ``Yout``. R ≤ T: the rates at the first R output times only (R = 1 when the outputs need
@@ -294,7 +317,7 @@ def run_member(task, y0, edges, LV0, LV1, out_times, LVout, P, C, m, k, rtol, at
     status, nfev, t_fail = 0, 0, edges[0]
     if task == INTEGRATE:
         status, nfev, t_fail = integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max_nfev,
-                                                Yout, work)
+                                                Yout, work, s_start, edge_y, edge_h)
     if status == 0 and out_times.shape[0] and DYout.shape[0]:
         travel = travel_terms(LVout[0], P, C, m)
         for i in range(min(out_times.shape[0], DYout.shape[0])):

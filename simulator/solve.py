@@ -271,15 +271,50 @@ def member_segments(edges: np.ndarray, LV0: np.ndarray, LV1: np.ndarray) -> np.n
     return keep
 
 
+def shared_starts(own: np.ndarray, LV0: np.ndarray, LV1: np.ndarray, inputs: list) -> tuple[np.ndarray, np.ndarray]:
+    """Where each member can take over another member's integration instead of repeating it: (source, start),
+    (M,) each.
+
+    Members whose ``inputs`` (arrays (M, ·): parameter and constant records, initial state, atol; the most
+    distinguishing first) are equal to the bit form a group; its first member is the source of the others. A member whose levers equal its
+    source's up to an edge where both have a breakpoint of their own (``own``, ``member_segments``) would
+    integrate up to there exactly as the source did, step for step: it resumes from the source's state at the
+    latest such edge (``dopri.integrate_member``). ``start`` is that edge's position among the member's own
+    segments (the same among the source's), 0 to integrate from the beginning. In a sweep of policy levers on
+    the fitted parameters every member shares the history years before its levers differ (``sweeps/levers.yaml``:
+    2020–2024, about half of each member's evaluations).
+    """
+    M, n_seg = own.shape
+    source = np.zeros(M, dtype=np.int64)                     # the first member with equal inputs so far
+    for block in inputs:                                     # refined block by block; done once every member is alone
+        rows = np.ascontiguousarray(np.column_stack([source.astype(float), np.reshape(block, (M, -1))]), dtype=float)
+        _, first, group = np.unique(rows.view(np.dtype((np.void, rows.shape[1] * rows.itemsize))).ravel(),
+                                    return_index=True, return_inverse=True)
+        source = first[group.ravel()]
+        if len(first) == M:
+            return np.arange(M), np.zeros(M, dtype=np.int64)
+    same = np.all((LV0 == LV0[source]) & (LV1 == LV1[source]), axis=2)          # (M, segments)
+    differs = np.where(same.all(axis=1), n_seg, np.argmin(same, axis=1))         # the first segment that differs
+    both = own & own[source]
+    both[:, 0] = False
+    candidates = both & (np.arange(n_seg)[None, :] <= differs[:, None])
+    last = np.where(candidates.any(axis=1), n_seg - 1 - np.argmax(candidates[:, ::-1], axis=1), 0)
+    start = np.where(last > 0, np.cumsum(own, axis=1)[np.arange(M), last] - 1, 0)
+    start[source == np.arange(M)] = 0
+    return source, start
+
+
 def member_rates(times, Y, DY, AUX, LV, model, k) -> None:
     """d(state)/dt and the auxiliaries of every member at ``times``, through the compiled entry
     ``dopri.run_member``: Y, DY (M, T, size), AUX (M, T, n_aux or 0 for none), LV (M, T, n_lever_values)."""
     from .dopri import RATES, run_member
+    from .dopri import N_EDGE_STATE
     edges, no_atol = np.array([float(times[0]), float(times[-1])]), np.empty(0)
+    no_record = (np.empty((0, Y.shape[2])), np.empty((0, N_EDGE_STATE)))
     for m in range(Y.shape[0]):
         lv = np.ascontiguousarray(LV[m])
         run_member(RATES, np.ascontiguousarray(Y[m, 0]), edges, lv[:1], lv[:1], times, lv, model.P, model.C, m, k,
-                   0.0, no_atol, 0, np.ascontiguousarray(Y[m]), DY[m], AUX[m])
+                   0.0, no_atol, 0, np.ascontiguousarray(Y[m]), DY[m], AUX[m], 0, *no_record)
 
 
 def _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, LVout, Y0, atol, M, DYout, AUXout):
@@ -289,7 +324,7 @@ def _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, LVout,
     Budgets of a guarded method (``guard.GuardedMethod``) apply per member: RHS evaluations per segment,
     the deadline and ``before_step`` (checked before each member) and an immediate stop on non-finite values.
     """
-    from .dopri import INTEGRATE, run_member
+    from .dopri import INTEGRATE, N_EDGE_STATE, run_member
     from .guard import IntegrationError
     method = first.solver.method
     budget = getattr(method, "max_rhs_evaluations", None)
@@ -303,15 +338,27 @@ def _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, LVout,
     nfev = 0
     before_member = getattr(method, "before_step", None)      # e.g. the explorer's cancellation check
     own = member_segments(edges_arr, LV0, LV1)                   # (M, segments)
+    records_by_member = [np.column_stack([np.reshape(a, (M, -1)) for a in record]) for record in (model.P, model.C)]
+    source, start = shared_starts(own, LV0, LV1, [*records_by_member, Y0, ATOL])
+    records, no_record = {}, (np.empty((0, size)), np.empty((0, N_EDGE_STATE)))
     for m in range(M):
         if before_member is not None:
             before_member()
         if deadline is not None and _time.monotonic() > deadline:
             raise IntegrationError(f"time limit exceeded (stopped at member {m} of {M})")
         keep = np.flatnonzero(own[m])
+        if start[m]:                        # continue from the source member's state at that edge
+            edge_y, edge_h = records[source[m]]
+            j = int(edge_h[start[m], 2])
+            Yout[m, :j] = Yout[source[m], :j]
+        elif np.any(start[source == m]):     # record the state at each edge for the members that continue from it
+            edge_y, edge_h = records[m] = (np.empty((len(keep), size)), np.empty((len(keep), N_EDGE_STATE)))
+        else:
+            edge_y, edge_h = no_record
         status, n, t_fail = run_member(INTEGRATE, Y0[m], edges_arr[np.append(keep, n_seg)], LV0[m][keep],
                                        LV1[m][keep], times, LVout[m], model.P, model.C, m, layout.k,
-                                       float(first.solver.rtol), ATOL[m], max_nfev, Yout[m], DYout[m], AUXout[m])
+                                       float(first.solver.rtol), ATOL[m], max_nfev, Yout[m], DYout[m], AUXout[m],
+                                       int(start[m]), edge_y, edge_h)
         nfev += n
         if status == 1:
             raise IntegrationError(f"the model produced non-finite values near t = {t_fail:.6g} (a parameter "

@@ -97,6 +97,38 @@ def test_step_size_carries_across_a_breakpoint():
         assert rel(stopped.states[name], plain.states[name]) < 1e-6, name
 
 
+def test_members_continue_from_the_integration_they_share(short, monkeypatch):
+    """A member whose inputs equal another's up to a breakpoint of both resumes from that member's state there
+    (``solve.shared_starts``) instead of integrating the common years again, with the same result to the bit."""
+    import simulator.solve as solve
+    time = {"start": 2024, "end": 2028, "output_step": 1}
+    ramp = {"CC_P": {"ramp": {"start": 2025, "end": 2026.5, "from": 0.6, "to": 0.9}}}
+    later = scenario_from_dict({"name": "later", "time": time,           # the same until a step at 2027
+                                "levers": {"tfr": ramp, "hukou_ease": {"JL_P": {"step": [[2027.0, 0.95]]}}}})
+    other = scenario_from_dict({"name": "other", "time": time,           # no breakpoint in common with short
+                                "levers": {"tfr": {"CC_P": 0.6}, "hukou_ease": {"JL_P": {"step": [[2026.0, 0.95]]}}}})
+    param = replace(later, name="param", parameters={**later.parameters, "income_weight": np.array(2.5)})
+    members = [short, later, other, param]
+    starts = []
+    original = solve.shared_starts
+
+    def spy(*args):
+        starts.append(original(*args))
+        return starts[-1]
+    monkeypatch.setattr(solve, "shared_starts", spy)
+    shared = simulate(members)
+    source, start = starts[-1]
+    assert source.tolist() == [0, 0, 0, 3]
+    assert start[1] > 0 and start[0] == start[2] == start[3] == 0     # only ``later`` continues (from 2026.5)
+    monkeypatch.setattr(solve, "shared_starts", lambda own, *a: (np.arange(len(own)), np.zeros(len(own), int)))
+    each = simulate(members)
+    assert shared.stats["nfev"] < each.stats["nfev"]
+    for name in each.states:
+        np.testing.assert_array_equal(shared.states[name], each.states[name], err_msg=name)
+    for name in each.auxiliaries:
+        np.testing.assert_array_equal(shared.auxiliaries[name], each.auxiliaries[name], err_msg=name)
+
+
 def test_member_ignores_the_breakpoints_of_other_members(short):
     """A member restarts its step control only at its own lever breakpoints, not at those of the other
     members of its chunk (the chunk's segments are the union of every member's breakpoints)."""
@@ -196,6 +228,26 @@ def test_member_segments_keeps_each_members_own_breakpoints():
     # the last kept segment, so the drift restarts the member's steps once it exceeds the tolerance
     drift = np.array([[[1.0], [1.0 + 0.6e-12], [1.0 + 1.2e-12], [1.0 + 1.8e-12]]])
     assert member_segments(edges, drift, np.zeros_like(drift)).tolist() == [[True, False, True, False]]
+
+
+def test_shared_starts_picks_the_latest_breakpoint_in_common():
+    """The resume point is the latest edge where member and source both have a breakpoint of their own and
+    before which their levers are equal; members with other inputs form their own group."""
+    from simulator.solve import shared_starts
+    own = np.array([[True, False, True, True, False],       # 0: the source
+                    [True, False, True, True, False],       # 1: equal throughout: from edge 3 (its 3rd own segment)
+                    [True, False, True, True, False],       # 2: differs from segment 3 on, own there: from edge 3
+                    [True, False, True, False, True],       # 3: differs from segment 3 on, not own there: from edge 2
+                    [True, False, True, True, False]])      # 4: other inputs: from the start
+    LV = np.zeros((5, 5, 2))
+    LV[2, 3:] = 1.0
+    LV[3, 3:] = 2.0
+    inputs = [np.array([[0.0], [0.0], [0.0], [0.0], [1.0]])]
+    source, start = shared_starts(own, LV, np.zeros_like(LV), inputs)
+    assert source.tolist() == [0, 0, 0, 0, 4]
+    assert start.tolist() == [0, 2, 2, 1, 0]          # positions among each member's own segments
+    source, start = shared_starts(own, LV, np.zeros_like(LV), [np.arange(5.0)[:, None]])   # all alone
+    assert source.tolist() == [0, 1, 2, 3, 4] and start.tolist() == [0] * 5
 
 
 def _member_segments_one(edges, lv0, lv1):

@@ -28,7 +28,7 @@ def stack_parameters(parameter_sets: list[dict[str, np.ndarray]]) -> SimpleNames
 
 def default_lever_values(members: int) -> SimpleNamespace:
     """Every lever at its default (baseline) value, member-stacked."""
-    return SimpleNamespace(**{name: _as_member_array([spec.default_array()] * members)
+    return SimpleNamespace(**{name: np.repeat(np.asarray(spec.default_array(), dtype=float)[..., None], members, -1)
                               for name, spec in LEVERS.items()})
 
 
