@@ -111,7 +111,7 @@ def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None =
     announce_cold_cache()
     layout = StateLayout(first.age_substages)
     start = first.run_start          # a scenario that continues a history run integrates it first
-    blocks, constants = initialize(p, M, first.age_substages, population_by_age, start_year=int(start))
+    blocks, constants = initialize_distinct(p, M, first.age_substages, population_by_age, int(start))
     y = layout.pack(blocks, M)
     model = Model(layout, p, constants, M)
 
@@ -164,6 +164,45 @@ def integrate(scenarios: list, p, levers, population_by_age: np.ndarray | None =
                       auxiliaries=_member_auxiliaries(AUXout), constants=constants, layout=layout, stats=stats)
     check_nonnegative(traj)
     return traj
+
+
+def initialize_distinct(p, members: int, k: int, population_by_age, start_year: int):
+    """``initial.initialize`` for the distinct members only, its results then spread to every member: in a sweep
+    of levers on one parameter set the base-year closures (the commuting wage balance, the migration logit) are
+    solved once, not once per member. Members are distinct when any parameter differs (to the bit)."""
+    names = list(vars(p))
+    rows = np.column_stack([np.reshape(np.asarray(getattr(p, n), dtype=float), (-1, members)).T for n in names])
+    rows = np.ascontiguousarray(rows)
+    _, first, inverse = np.unique(rows.view(np.dtype((np.void, rows.shape[1] * rows.itemsize))).ravel(),
+                                  return_index=True, return_inverse=True)
+    if len(first) == members:
+        return initialize(p, members, k, population_by_age, start_year=start_year)
+    order = np.argsort(first)                                  # distinct members in the order they first appear
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    distinct, index = first[order], rank[inverse.ravel()]
+    blocks, constants = initialize(SimpleNamespace(**{n: np.asarray(getattr(p, n))[..., distinct] for n in names}),
+                                   len(distinct), k, population_by_age, start_year=start_year)
+    return _take_members(blocks, index, len(distinct)), _take_members(constants, index, len(distinct))
+
+
+#: the one array of ``initialize``'s results without a member axis (the bonus class of each age group, (G,))
+_MEMBERLESS = frozenset({"age_class"})
+
+
+def _take_members(value, index: np.ndarray, members: int, name: str = ""):
+    """The arrays of ``initialize``'s results (in dicts and namespaces) indexed by ``index`` along their last axis
+    where that is the member axis (length ``members``); ``_MEMBERLESS`` arrays, numbers, and the age schedules
+    when they are shared ((G, 1): ``ages`` of one distinct member) as they are."""
+    if name == "ages" and members == 1:
+        return value
+    if isinstance(value, dict):
+        return {key: _take_members(v, index, members, key) for key, v in value.items()}
+    if isinstance(value, SimpleNamespace):
+        return SimpleNamespace(**{key: _take_members(v, index, members, key) for key, v in vars(value).items()})
+    if isinstance(value, np.ndarray) and value.ndim and value.shape[-1] == members and name not in _MEMBERLESS:
+        return value[..., index]
+    return value
 
 
 def _integrate_scipy(first, model, levers, edges, out_times, y, atol):

@@ -129,6 +129,43 @@ def test_members_continue_from_the_integration_they_share(short, monkeypatch):
         np.testing.assert_array_equal(shared.auxiliaries[name], each.auxiliaries[name], err_msg=name)
 
 
+@pytest.mark.parametrize("distinct", [1, 2])
+def test_base_year_solved_once_per_distinct_parameter_set(short, distinct, monkeypatch):
+    """``initialize_distinct`` gives every member what ``initialize`` on all members gives (to rounding: the
+    closures are numpy reductions over member-stacked arrays), solving each distinct parameter set once."""
+    from types import SimpleNamespace
+    from simulator.model.initial import initialize
+    from simulator.solve import initialize_distinct
+    other = {**short.parameters, "income_weight": np.array(2.5), "migration_peak_age": np.array(24.0)}
+    sets = [short.parameters, other, short.parameters, short.parameters, other] if distinct == 2 else \
+        [short.parameters] * 4
+    p, M = stack_parameters(sets), len(sets)
+    calls = []
+    import simulator.solve as solve
+
+    def counting(q, members, *a, **kw):
+        calls.append(members)
+        return initialize(q, members, *a, **kw)
+    monkeypatch.setattr(solve, "initialize", counting)
+    blocks, constants = initialize_distinct(p, M, short.age_substages, None, 2024)
+    assert calls == [distinct]
+    ref_blocks, ref_constants = initialize(p, M, short.age_substages, None, start_year=2024)
+
+    def compare(a, b, where):
+        if isinstance(b, dict):
+            assert a.keys() == b.keys(), where
+            for key in b:
+                compare(a[key], b[key], f"{where}.{key}")
+        elif isinstance(b, SimpleNamespace):
+            compare(vars(a), vars(b), where)
+        else:
+            a, b = np.asarray(a), np.asarray(b)
+            assert a.shape == b.shape, where
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=0, err_msg=where)
+    compare(blocks, ref_blocks, "blocks")
+    compare(constants, ref_constants, "constants")
+
+
 def test_member_ignores_the_breakpoints_of_other_members(short):
     """A member restarts its step control only at its own lever breakpoints, not at those of the other
     members of its chunk (the chunk's segments are the union of every member's breakpoints)."""
