@@ -11,7 +11,7 @@ def run(scenario, *, max_rhs_evaluations: int | None = None, time_limit: float |
     """Simulate one scenario and return its results as an ``xarray.Dataset`` (dims time, region, …).
 
     The integration has a budget (``guard``: right-hand-side evaluations per segment, wall-clock
-    seconds, and an immediate stop on non-finite values); exceeding it raises ``SolverError``.
+    seconds, and a stop on non-finite values that no smaller step avoids); exceeding it raises ``SolverError``.
     """
     from .guard import RUN_MAX_RHS_EVALUATIONS, RUN_TIME_LIMIT, guarded_scenario
     guarded = guarded_scenario(scenario, max_rhs_evaluations or RUN_MAX_RHS_EVALUATIONS,

@@ -29,7 +29,7 @@ in-migration per year from the start year (lever extra_net_migration) that reach
 the equations and how to read the output.
 
 \b
-Examples (the decomposition alone, 9–11 s; then everything, 31–35 s, about 40 model runs; times from
+Examples (the decomposition alone, 4.4–4.5 s; then everything, 5.6 s, about 40 model runs; times from
 benchmarks/bench_gap.py on a shared 2-core machine):
   sim gap scenarios/baseline.yaml --no-requirements -o outputs/gap/baseline_decomposition
   sim gap scenarios/baseline.yaml

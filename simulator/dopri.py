@@ -14,8 +14,10 @@ breakpoint (``carried_step``), capped at the segment's length; only the first se
 as scipy does. The scipy engine carries it the same way (``solve._integrate_scipy``). Against restarting
 the step control at every breakpoint (scipy's ``solve_ivp`` called segment by segment), the shipped scenarios
 take 12–26 % fewer evaluations with a smaller error against a tight reference in each
-(``benchmarks/breakpoint_restarts.py``). Status: 0 ok, 1 non-finite values, 2 more than
-``max_nfev`` right-hand-side evaluations in one segment, 3 step size underflow.
+(``benchmarks/breakpoint_restarts.py``). A step whose stages give non-finite values (a stage state outside the
+equations' domain) is rejected like a step with too large an error (scipy's RK45 with a NaN error norm).
+Status: 0 ok, 1 non-finite values (at a segment's start, or at every step size down to the floor), 2 more
+than ``max_nfev`` right-hand-side evaluations in one segment, 3 step size underflow.
 
 ``run_member`` is the one compiled entry called from Python (``solve.integrate``): it integrates and then
 evaluates the rates and auxiliaries at the output times, or only the latter. One entry means one compiled
@@ -239,9 +241,10 @@ def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max
             if h_abs < min_step:
                 return 3, nfev_total + nfev, t
             rejected = False
+            left_domain = False                  # the last step tried gave non-finite values
             while True:
                 if h_abs < min_step:
-                    return 3, nfev_total + nfev, t
+                    return (1 if left_domain else 3), nfev_total + nfev, t
                 if nfev > max_nfev:
                     return 2, nfev_total + nfev, t
                 h = h_abs
@@ -256,9 +259,11 @@ def integrate_member(y0, edges, LV0, LV1, out_times, P, C, m, k, rtol, atol, max
                 _stage_state(6, y, h, K, y_new)
                 _rhs(t + h, y_new, K[6], a, lv0, lv1, lv, P, C, m, k, aux, travel, fixed, work)
                 nfev += 6
-                if not _finite(K[6]) or not _finite(y_new):
-                    return 1, nfev_total + nfev, t
-                error_norm = _error_norm(y, y_new, h, K, rtol, atol)
+                # a stage state outside the equations' domain (say a stock extrapolated below 0 into a log): the
+                # step is too large; rejected as scipy's RK45 does with a NaN error norm (× MIN_FACTOR). Only
+                # when no step size helps is it a failure (status 1 at the step size floor, or 2 at the budget).
+                left_domain = not (_finite(K[6]) and _finite(y_new))
+                error_norm = np.inf if left_domain else _error_norm(y, y_new, h, K, rtol, atol)
                 if error_norm < 1:
                     if error_norm == 0:
                         factor = MAX_FACTOR

@@ -2,7 +2,8 @@
 
 ``guarded_method(method, max_rhs_evaluations, deadline)`` returns a ``GuardedMethod`` for a method name.
 The compiled engine enforces its budgets itself (evaluations per segment and non-finite values inside the
-compiled integrator, the deadline between members). For the scipy engine it builds a subclass of scipy's
+compiled integrator, which rejects a step whose stages leave the equations' domain and fails only when no
+smaller step avoids them; the deadline between members). For the scipy engine it builds a subclass of scipy's
 solver class whose right-hand-side function is checked on *every* call (not only at the start of a step:
 RK45's step loop never ends once the step size is NaN, which happens as soon as the RHS returns NaN):
 

@@ -361,7 +361,8 @@ def _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, LVout,
     auxiliaries at the first R output times into ``DYout`` and ``AUXout`` (M, R, ·), R ≤ T (``integrate``).
 
     Budgets of a guarded method (``guard.GuardedMethod``) apply per member: RHS evaluations per segment,
-    the deadline and ``before_step`` (checked before each member) and an immediate stop on non-finite values.
+    the deadline and ``before_step`` (checked before each member) and a stop on non-finite values that no smaller
+    step avoids (``dopri`` rejects a step whose stages leave the equations' domain).
     """
     from .dopri import INTEGRATE, N_EDGE_STATE, run_member
     from .guard import IntegrationError

@@ -349,3 +349,23 @@ def test_objectives_and_regret_definition():
     ev.failed[1, 0] = True                                     # a failed run misses the targets
     F2, _ = objectives_from(pf, ev, L.min(0))
     assert F2[1, 1] == -0.5
+
+
+def test_rows_whose_carried_step_leaves_the_domain_still_integrate():
+    """Two rows of the shipped portfolio search (a future and a candidate with the CC–SP rail opening at 2028.5):
+    the step size carried across the opening put a stage state outside the equations' domain (non-finite values).
+    The compiled integrator rejects such a step and retries it smaller (``dopri``), so the rows integrate; they
+    failed when a non-finite stage stopped the member at once."""
+    from simulator.optimize import load_portfolio
+    from simulator.optimize.search import _futures_design, evaluate_rows
+    future = [0.484, 0.0748, 0.0362, 14.5903, 21.888, 0.3467, 0.745, 0.2255, 1.4232, 180412.3132, 0.5822, 0.0762,
+              3.9435, 0.0489, 1.0789, 1.1883, 64.1579, 19.3654, 6.2243, 0.0176, -0.2315, 0.265, -0.0125, 0.1195,
+              0.0587, -0.0956, 0.0165, 0.1305, 0.0775, 0.0607, 0.0109, 0.0198, 1.032]
+    candidates = [[14641.879, 24175.7886, 1.0, 37.9502, 2029.5, 41.2237, 11831.3491, 9054.0796, 38049255385.487],
+                  [318.8616, 2616.7193, 2.0, 54.5218, 2029.5, 45.9908, 3326.0491, 2288.7479, 40401186590.7058]]
+    pf = load_portfolio(ROOT / "sweeps" / "portfolio.yaml").with_overrides(samples=1)
+    factors, _ = _futures_design(pf)
+    assert len(factors) == len(future), "the portfolio's futures changed: update these rows"
+    data, failed, _ = evaluate_rows(pf, np.array(candidates), factors, np.array([future]))
+    assert not failed.any()
+    assert np.all(np.isfinite(data["metro_population"])) and np.all(data["metro_population"] > 5e6)
