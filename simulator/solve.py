@@ -171,19 +171,23 @@ def initialize_distinct(p, members: int, k: int, population_by_age, start_year: 
     of levers on one parameter set the base-year closures (the commuting wage balance, the migration logit) are
     solved once, not once per member. Members are distinct when any parameter differs (to the bit)."""
     names = list(vars(p))
-    rows = np.column_stack([np.reshape(np.asarray(getattr(p, n), dtype=float), (-1, members)).T for n in names])
-    rows = np.ascontiguousarray(rows)
-    _, first, inverse = np.unique(rows.view(np.dtype((np.void, rows.shape[1] * rows.itemsize))).ravel(),
-                                  return_index=True, return_inverse=True)
-    if len(first) == members:
+    first = first_equal(np.column_stack([np.reshape(np.asarray(getattr(p, n), dtype=float), (-1, members)).T
+                                         for n in names]))
+    distinct = np.flatnonzero(first == np.arange(members))      # in the order they first appear
+    if len(distinct) == members:
         return initialize(p, members, k, population_by_age, start_year=start_year)
-    order = np.argsort(first)                                  # distinct members in the order they first appear
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    distinct, index = first[order], rank[inverse.ravel()]
+    index = np.searchsorted(distinct, first)                    # each member's distinct set
     blocks, constants = initialize(SimpleNamespace(**{n: np.asarray(getattr(p, n))[..., distinct] for n in names}),
                                    len(distinct), k, population_by_age, start_year=start_year)
     return _take_members(blocks, index, len(distinct)), _take_members(constants, index, len(distinct))
+
+
+def first_equal(rows: np.ndarray) -> np.ndarray:
+    """For each row of ``rows`` (M, K), the index of the first row equal to it to the bit, (M,)."""
+    rows = np.ascontiguousarray(rows, dtype=float)
+    _, first, inverse = np.unique(rows.view(np.dtype((np.void, rows.shape[1] * rows.itemsize))).ravel(),
+                                  return_index=True, return_inverse=True)
+    return first[inverse.ravel()]
 
 
 #: the one array of ``initialize``'s results without a member axis (the bonus class of each age group, (G,))
@@ -315,8 +319,9 @@ def shared_starts(own: np.ndarray, LV0: np.ndarray, LV1: np.ndarray, inputs: lis
     (M,) each.
 
     Members whose ``inputs`` (arrays (M, ·): parameter and constant records, initial state, atol; the most
-    distinguishing first) are equal to the bit form a group; its first member is the source of the others. A member whose levers equal its
-    source's up to an edge where both have a breakpoint of their own (``own``, ``member_segments``) would
+    distinguishing first) are equal to the bit form a group; its first member is the source of the others. A
+    member whose levers equal its source's up to an edge where both have a breakpoint of their own (``own``,
+    ``member_segments``) would
     integrate up to there exactly as the source did, step for step: it resumes from the source's state at the
     latest such edge (``dopri.integrate_member``). ``start`` is that edge's position among the member's own
     segments (the same among the source's), 0 to integrate from the beginning. In a sweep of policy levers on
@@ -326,12 +331,9 @@ def shared_starts(own: np.ndarray, LV0: np.ndarray, LV1: np.ndarray, inputs: lis
     M, n_seg = own.shape
     source = np.zeros(M, dtype=np.int64)                     # the first member with equal inputs so far
     for block in inputs:                                     # refined block by block; done once every member is alone
-        rows = np.ascontiguousarray(np.column_stack([source.astype(float), np.reshape(block, (M, -1))]), dtype=float)
-        _, first, group = np.unique(rows.view(np.dtype((np.void, rows.shape[1] * rows.itemsize))).ravel(),
-                                    return_index=True, return_inverse=True)
-        source = first[group.ravel()]
-        if len(first) == M:
-            return np.arange(M), np.zeros(M, dtype=np.int64)
+        source = first_equal(np.column_stack([source, np.reshape(block, (M, -1))]))
+        if np.all(source == np.arange(M)):
+            return source, np.zeros(M, dtype=np.int64)
     same = np.all((LV0 == LV0[source]) & (LV1 == LV1[source]), axis=2)          # (M, segments)
     differs = np.where(same.all(axis=1), n_seg, np.argmin(same, axis=1))         # the first segment that differs
     both = own & own[source]
@@ -346,8 +348,7 @@ def shared_starts(own: np.ndarray, LV0: np.ndarray, LV1: np.ndarray, inputs: lis
 def member_rates(times, Y, DY, AUX, LV, model, k) -> None:
     """d(state)/dt and the auxiliaries of every member at ``times``, through the compiled entry
     ``dopri.run_member``: Y, DY (M, T, size), AUX (M, T, n_aux or 0 for none), LV (M, T, n_lever_values)."""
-    from .dopri import RATES, run_member
-    from .dopri import N_EDGE_STATE
+    from .dopri import N_EDGE_STATE, RATES, run_member
     edges, no_atol = np.array([float(times[0]), float(times[-1])]), np.empty(0)
     no_record = (np.empty((0, Y.shape[2])), np.empty((0, N_EDGE_STATE)))
     for m in range(Y.shape[0]):
@@ -381,6 +382,8 @@ def _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, LVout,
     records_by_member = [np.column_stack([np.reshape(a, (M, -1)) for a in record]) for record in (model.P, model.C)]
     source, start = shared_starts(own, LV0, LV1, [*records_by_member, Y0, ATOL])
     records, no_record = {}, (np.empty((0, size)), np.empty((0, N_EDGE_STATE)))
+    is_source = np.zeros(M, dtype=bool)
+    is_source[source[start > 0]] = True
     for m in range(M):
         if before_member is not None:
             before_member()
@@ -391,7 +394,7 @@ def _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, LVout,
             edge_y, edge_h = records[source[m]]
             j = int(edge_h[start[m], 2])
             Yout[m, :j] = Yout[source[m], :j]
-        elif np.any(start[source == m]):     # record the state at each edge for the members that continue from it
+        elif is_source[m]:                   # record the state at each edge for the members that continue from it
             edge_y, edge_h = records[m] = (np.empty((len(keep), size)), np.empty((len(keep), N_EDGE_STATE)))
         else:
             edge_y, edge_h = no_record
