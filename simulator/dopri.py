@@ -13,7 +13,7 @@ size carries on: the first step of a segment is the last step taken that was not
 breakpoint (``carried_step``), capped at the segment's length; only the first segment selects an initial step
 as scipy does. The scipy engine carries it the same way (``solve._integrate_scipy``). Against restarting
 the step control at every breakpoint (scipy's ``solve_ivp`` called segment by segment), the shipped scenarios
-take 12–26 % fewer evaluations with a smaller error against a tight reference in each
+take 12–26 % fewer evaluations with an equal or smaller error against a tight reference in each
 (``benchmarks/breakpoint_restarts.py``). A step whose stages give non-finite values (a stage state outside the
 equations' domain) is rejected like a step with too large an error (scipy's RK45 with a NaN error norm).
 Status: 0 ok, 1 non-finite values (at a segment's start, or at every step size down to the floor), 2 more

@@ -7,8 +7,10 @@ smaller step avoids them; the deadline between members). For the scipy engine it
 solver class whose right-hand-side function is checked on *every* call (not only at the start of a step:
 RK45's step loop never ends once the step size is NaN, which happens as soon as the RHS returns NaN):
 
-* a non-finite time or state (``t = nan``: the equations produced NaN/inf, e.g. a lever at a value
-  they cannot handle) → ``IntegrationError`` at once;
+* a non-finite time or accepted state (``t = nan``: the equations produced NaN/inf, e.g. a lever at a value
+  they cannot handle) → ``IntegrationError`` at once; a non-finite stage state (a step too large for the
+  equations' domain) gives NaN derivatives, so the method rejects the step and retries it smaller, as the
+  compiled integrator does;
 * more than ``max_rhs_evaluations`` calls in one segment (stiff or diverging) → ``IntegrationError``;
 * past ``deadline`` (``time.monotonic()`` seconds) → ``IntegrationError``.
 
@@ -84,9 +86,14 @@ def _guarded_class(base, max_rhs_evaluations, deadline, before_step):
 
     def __init__(self, fun, t0, y0, t_bound, *args, **kwargs):
         def checked(t, y):
-            if not np.isfinite(t) or not np.all(np.isfinite(y)):
+            if not np.isfinite(t) or not np.all(np.isfinite(getattr(self, "y", y))):
                 raise IntegrationError(f"the model produced non-finite values near t = {self.t:.6g} (a parameter "
                                        "or lever value the equations cannot handle)")
+            if not np.all(np.isfinite(y)):
+                # a stage state outside the equations' domain (the accepted state is finite): non-finite
+                # derivatives make the method reject the step and retry it smaller (RK45: × MIN_FACTOR), as the
+                # compiled integrator does
+                return np.full_like(y, np.nan)
             if budget is not None and self.nfev > budget:
                 raise IntegrationError(f"more than {budget} right-hand-side evaluations in one segment "
                                        f"(stiff or diverging run, stopped at t = {self.t:.6g})")

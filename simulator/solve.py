@@ -218,11 +218,15 @@ def _integrate_scipy(first, model, levers, edges, out_times, y, atol):
     from .dopri import carried_step
     from .guard import solver_class
     method = solver_class(first.solver.method)
-    steps = {"full": 0.0, "proposed": 0.0}
+    base = METHODS.get(method) if isinstance(method, str) else method
+    if base is None:
+        raise ValueError(f"unknown solver method {method!r}; expected one of {', '.join(sorted(METHODS))}")
+    steps = {"full": 0.0, "proposed": 0.0, "left_domain": False, "t_fail": float(edges[0])}
 
-    class Carrying(METHODS[method] if isinstance(method, str) else method):
-        """The solver class recording its steps: the last one not cut short at ``t_bound`` and the
-        controller's next proposal (``h_abs``, where the method has one)."""
+    class Carrying(base):
+        """The solver class recording its steps: the last one not cut short at ``t_bound``, the controller's
+        next proposal (``h_abs``, where the method has one), and on failure whether the last step tried gave
+        non-finite stages (RK methods' ``K``)."""
         def step(self):
             t_before = self.t
             message = super().step()
@@ -230,6 +234,9 @@ def _integrate_scipy(first, model, levers, edges, out_times, y, atol):
                 if self.t != self.t_bound:
                     steps["full"] = abs(self.t - t_before)
                 steps["proposed"] = getattr(self, "h_abs", None) or 0.0
+            else:
+                steps["left_domain"] = not np.all(np.isfinite(getattr(self, "K", 0.0)))
+                steps["t_fail"] = self.t
             return message
 
     saved: dict[float, np.ndarray] = {}
@@ -238,11 +245,16 @@ def _integrate_scipy(first, model, levers, edges, out_times, y, atol):
         seg = LeverSegment(levers, a, b)
         wanted = out_times[(out_times >= a) & (out_times <= b)]
         t_eval = np.union1d(wanted, [b])            # always end at b: the next segment starts there
-        carried = carried_step.py_func(steps["full"], steps["proposed"])      # plain Python: nothing to load
+        # the plain Python function (``py_func``; itself under SIMULATOR_NO_JIT): nothing compiled to load here
+        carried = getattr(carried_step, "py_func", carried_step)(steps["full"], steps["proposed"])
         sol = solve_ivp(lambda t, yy: model.derivatives(t, yy, seg.at(t)), (a, b), y,
                         method=Carrying, rtol=first.solver.rtol, atol=atol, t_eval=t_eval,
                         **({"first_step": min(carried, b - a)} if carried > 0 else {}))
         nfev += sol.nfev
+        if sol.status < 0 and steps["left_domain"]:     # no step size avoided non-finite values (as dopri's status 1)
+            from .guard import IntegrationError
+            raise IntegrationError(f"the model produced non-finite values near t = {steps['t_fail']:.6g} (a parameter "
+                                   "or lever value the equations cannot handle)")
         if sol.status < 0:
             raise SolverError(f"integration failed on segment [{a:g}, {b:g}]: {sol.message}")
         for tt, yy in zip(sol.t, sol.y.T):

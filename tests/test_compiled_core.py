@@ -101,8 +101,9 @@ def test_members_continue_from_the_integration_they_share(short, monkeypatch):
     """A member whose inputs equal another's up to a breakpoint of both resumes from that member's state there
     (``solve.shared_starts``) instead of integrating the common years again, with the same result to the bit."""
     import simulator.solve as solve
-    time = {"start": 2024, "end": 2028, "output_step": 1}
+    time = {"start": 2024, "end": 2028, "output_step": 0.5}              # an output at the resume edge 2026.5
     ramp = {"CC_P": {"ramp": {"start": 2025, "end": 2026.5, "from": 0.6, "to": 0.9}}}
+    short = scenario_from_dict({"name": "short", "time": time, "levers": {"tfr": ramp}})
     later = scenario_from_dict({"name": "later", "time": time,           # the same until a step at 2027
                                 "levers": {"tfr": ramp, "hukou_ease": {"JL_P": {"step": [[2027.0, 0.95]]}}}})
     other = scenario_from_dict({"name": "other", "time": time,           # no breakpoint in common with short
@@ -129,7 +130,7 @@ def test_members_continue_from_the_integration_they_share(short, monkeypatch):
         np.testing.assert_array_equal(shared.auxiliaries[name], each.auxiliaries[name], err_msg=name)
 
 
-@pytest.mark.parametrize("distinct", [1, 2])
+@pytest.mark.parametrize("distinct", [1, 2, 9])
 def test_base_year_solved_once_per_distinct_parameter_set(short, distinct, monkeypatch):
     """``initialize_distinct`` gives every member what ``initialize`` on all members gives (to rounding: the
     closures are numpy reductions over member-stacked arrays), solving each distinct parameter set once."""
@@ -137,8 +138,11 @@ def test_base_year_solved_once_per_distinct_parameter_set(short, distinct, monke
     from simulator.model.initial import initialize
     from simulator.solve import initialize_distinct
     other = {**short.parameters, "income_weight": np.array(2.5), "migration_peak_age": np.array(24.0)}
-    sets = [short.parameters, other, short.parameters, short.parameters, other] if distinct == 2 else \
-        [short.parameters] * 4
+    if distinct == 9:         # as many sets as nodes: a node axis must not be taken for the member axis
+        sets = [{**short.parameters, "income_weight": np.array(1.0 + 0.1 * i)} for i in range(9)] * 2
+    else:
+        sets = [short.parameters, other, short.parameters, short.parameters, other] if distinct == 2 else \
+            [short.parameters] * 4
     p, M = stack_parameters(sets), len(sets)
     calls = []
     import simulator.solve as solve
