@@ -216,7 +216,7 @@ def _integrate_scipy(first, model, levers, edges, out_times, y, atol):
     from scipy.integrate import solve_ivp          # here: scipy.integrate is not needed by the compiled engine
     from scipy.integrate._ivp.ivp import METHODS
     from .dopri import carried_step
-    from .guard import solver_class
+    from .guard import IntegrationError, solver_class
     method = solver_class(first.solver.method)
     base = METHODS.get(method) if isinstance(method, str) else method
     if base is None:
@@ -252,7 +252,6 @@ def _integrate_scipy(first, model, levers, edges, out_times, y, atol):
                         **({"first_step": min(carried, b - a)} if carried > 0 else {}))
         nfev += sol.nfev
         if sol.status < 0 and steps["left_domain"]:     # no step size avoided non-finite values (as dopri's status 1)
-            from .guard import IntegrationError
             raise IntegrationError(f"the model produced non-finite values near t = {steps['t_fail']:.6g} (a parameter "
                                    "or lever value the equations cannot handle)")
         if sol.status < 0:
@@ -391,8 +390,11 @@ def _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, LVout,
     nfev = 0
     before_member = getattr(method, "before_step", None)      # e.g. the explorer's cancellation check
     own = member_segments(edges_arr, LV0, LV1)                   # (M, segments)
-    records_by_member = [np.column_stack([np.reshape(a, (M, -1)) for a in record]) for record in (model.P, model.C)]
-    source, start = shared_starts(own, LV0, LV1, [*records_by_member, Y0, ATOL])
+    if M > 1:                                                    # members that can continue from another's
+        records_by_member = [np.column_stack([np.reshape(a, (M, -1)) for a in rec]) for rec in (model.P, model.C)]
+        source, start = shared_starts(own, LV0, LV1, [*records_by_member, Y0, ATOL])
+    else:
+        source, start = np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
     records, no_record = {}, (np.empty((0, size)), np.empty((0, N_EDGE_STATE)))
     is_source = np.zeros(M, dtype=bool)
     is_source[source[start > 0]] = True

@@ -123,9 +123,9 @@ class Problem:
 
 
 def _guarded_simulate(scenarios: list, auxiliaries: bool = True):
-    """``simulate`` with the integration guard (``simulator.guard``): a member whose equations give
-    NaN fails at once (and is isolated like any failed member) instead of looping forever. ``auxiliaries``:
-    see ``solve.integrate``."""
+    """``simulate`` with the integration guard (``simulator.guard``): a member whose equations give NaN that
+    no smaller step avoids fails (and is isolated like any failed member) instead of looping forever.
+    ``auxiliaries``: see ``solve.integrate``."""
     from dataclasses import replace
 
     from ..guard import RUN_MAX_RHS_EVALUATIONS, guarded_method
