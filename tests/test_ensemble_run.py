@@ -135,6 +135,34 @@ def test_resume_after_interruption_is_identical(small, tmp_path, monkeypatch):
     _equal(xr.load_dataset(resumed.path), res.dataset)
 
 
+def test_interrupted_pool_closes_its_wakeup_pipe_before_returning(small, tmp_path, monkeypatch):
+    """After Ctrl-C in a ``-j 2`` sweep, the pool's manager thread has closed its wake-up pipe when
+    ``run_sweep`` returns: otherwise concurrent.futures' exit hook may write to it while it is being
+    closed and print an 'OSError: Bad file descriptor' traceback (seen in CI). The manager's close is
+    slowed down here so that a missing join fails every time, not by chance."""
+    import time
+    from concurrent.futures import process as cf_process
+    sweep, _ = small
+    real_join = cf_process._ExecutorManagerThread.join_executor_internals
+
+    closing = []                                     # the wake-up pipes the manager threads close
+
+    def slow_join(self):
+        closing.append(self.thread_wakeup)
+        time.sleep(0.5)
+        real_join(self)
+
+    def interrupted(self, result):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cf_process._ExecutorManagerThread, "join_executor_internals", slow_join)
+    monkeypatch.setattr(store_mod.ChunkStore, "write", interrupted)
+    with pytest.raises(SweepInterrupted):
+        run_sweep(sweep, tmp_path / "out", jobs=2, chunk_size=4)
+    assert closing and all(wakeup._closed for wakeup in closing)
+    assert all(wakeup._closed for wakeup in cf_process._threads_wakeups.values())
+
+
 def test_failing_member_is_isolated(small, monkeypatch):
     sweep, res = small
     bad = float(res.dataset.income_weight.values[5])

@@ -662,7 +662,9 @@ def _signal_state(pid: int) -> str:
         return "no /proc status"
 
 
-def _start_long_sweep(tmp_path):
+def _start_long_sweep(tmp_path, baseline_traj):
+    # baseline_traj: the compiled core is in the disk cache before the subprocess starts, so that its
+    # workers do not spend the SUBPROCESS_TIMEOUT compiling it (a cold cache on a clean CI checkout)
     path = write_sweep(tmp_path, design={"method": "lhs", "samples": 4000, "seed": 2}, chunk_size=10)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "simulator.cli", "sweep", str(path), "-j", "2", "--no-progress",
@@ -680,8 +682,8 @@ def _start_long_sweep(tmp_path):
     return proc, workers
 
 
-def test_sweep_j2_sigint_exits_130_and_leaves_no_workers(tmp_path):
-    proc, workers = _start_long_sweep(tmp_path)
+def test_sweep_j2_sigint_exits_130_and_leaves_no_workers(tmp_path, baseline_traj):
+    proc, workers = _start_long_sweep(tmp_path, baseline_traj)
     proc.send_signal(signal.SIGINT)
     try:
         out, err = proc.communicate(timeout=SUBPROCESS_TIMEOUT)
@@ -698,8 +700,8 @@ def test_sweep_j2_sigint_exits_130_and_leaves_no_workers(tmp_path):
     assert list((tmp_path / "out").glob("chunks/*/chunk_*.npz"))       # finished chunks kept
 
 
-def test_sweep_j2_workers_die_with_a_killed_parent(tmp_path):
-    proc, workers = _start_long_sweep(tmp_path)
+def test_sweep_j2_workers_die_with_a_killed_parent(tmp_path, baseline_traj):
+    proc, workers = _start_long_sweep(tmp_path, baseline_traj)
     proc.kill()
     proc.communicate(timeout=SUBPROCESS_TIMEOUT)
     deadline = time.monotonic() + 20

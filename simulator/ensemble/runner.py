@@ -225,8 +225,9 @@ def _execute_processes(ctx, X, chunks, shapes, on_result, jobs, bar) -> None:
                 on_result(fut.result())
                 bar.update(b - a)
     except BaseException:
-        # the worker list first: shutdown() sets pool._processes to None
+        # the worker list and the manager thread first: shutdown() sets both attributes to None
         procs = list((getattr(pool, "_processes", None) or {}).values())   # our own workers only
+        manager = getattr(pool, "_executor_manager_thread", None)
         pool.shutdown(wait=False, cancel_futures=True)
         for proc in procs:
             if proc.is_alive():
@@ -235,6 +236,11 @@ def _execute_processes(ctx, X, chunks, shapes, on_result, jobs, bar) -> None:
             proc.join(timeout=5)
             if proc.is_alive():  # pragma: no cover - a worker ignoring SIGTERM
                 proc.kill()
+        # Let the manager thread see its dead workers and close its wake-up pipe before we return: at
+        # interpreter exit, concurrent.futures' _python_exit writes to that pipe unlocked (CPython 3.11),
+        # and a close racing the write printed an 'OSError: Bad file descriptor' traceback after Ctrl-C.
+        if manager is not None:
+            manager.join(timeout=10)
         raise
     pool.shutdown(wait=True)
 
