@@ -201,28 +201,34 @@ def floor(repeat: int) -> dict:
     transcendental = sum(TRANSCENDENTALS_PER_EVALUATION[f] * per_call[f] for f in per_call)
 
     # a 40-member chunk: RHS evaluations per member, and the compiled time per evaluation in the integrator
-    captured, real = [], dopri.run_member
+    captured, real = [], dopri.run_members
 
     def spy(*a):
-        t = time.perf_counter()
         out = real(*a)
         if a[0] == dopri.INTEGRATE:
-            captured.append((a, out[1], time.perf_counter() - t))
+            captured.append(a)
         return out
     base = load_sweep(ROOT_W / "sweeps" / "uncertainty.yaml")
     with tempfile.TemporaryDirectory() as tmp:
-        dopri.run_member = spy
+        dopri.run_members = spy
         try:
             run_sweep(base.with_overrides(samples=4), Path(tmp) / "warm", jobs=1, chunk_size=4)
             captured.clear()
             run_sweep(base.with_overrides(samples=40), Path(tmp) / "s", jobs=1, chunk_size=40)
         finally:
-            dopri.run_member = real
-    assert captured, "run_sweep no longer calls dopri.run_member in this process: update the floor worker"
-    nfev = float(np.mean([c[1] for c in captured]))
-    in_situ = float(np.median([c[2] / c[1] for c in captured]))   # incl. the output evaluations, per evaluation
-    a = captured[len(captured) // 2][0]
-    y, P, C, m, k, atol, Yout, LVout, times = a[1], a[7], a[8], a[9], a[10], a[12], a[14], a[6], a[5]
+            dopri.run_members = real
+    assert captured, "run_sweep no longer calls dopri.run_members in this process: update the floor worker"
+    a = captured[-1]                               # the chunk's call; now again member by member, timed
+    per_member = []
+    for member in range(a[1], a[2]):
+        t = time.perf_counter()
+        out = real(a[0], member, member + 1, *a[3:])
+        per_member.append((out[2], time.perf_counter() - t))
+    nfev = float(np.mean([n for n, _ in per_member]))
+    in_situ = float(np.median([sec / n for n, sec in per_member]))   # incl. the output evaluations, per evaluation
+    m = (a[1] + a[2]) // 2
+    Y0, times, LVout, P, C, k, ATOL, Yout = a[3], a[8], a[9], a[10], a[11], a[12], a[14], a[16]
+    y, atol, Yout, LVout = Y0[m], ATOL[m], Yout[m], LVout[m]
     K = np.tile(y * 1e-3, (7, 1))
     passes = best(step_passes, y, K, atol, 2000) / 2000 / 6
     j = len(times) // 2

@@ -19,10 +19,11 @@ equations' domain) is rejected like a step with too large an error (scipy's RK45
 Status: 0 ok, 1 non-finite values (at a segment's start, or at every step size down to the floor), 2 more
 than ``max_nfev`` right-hand-side evaluations in one segment, 3 step size underflow.
 
-``run_member`` is the one compiled entry called from Python (``solve.integrate``): it integrates and then
-evaluates the rates and auxiliaries at the output times, or only the latter. One entry means one compiled
-library to load from the cache in a fresh process (each entry carries its own copy of the model code:
-~0.3 s to load apiece).
+``run_members`` is the one compiled entry called from Python (``solve.integrate``): for each member of a range
+``run_member`` integrates and then evaluates the rates and auxiliaries at the output times, or only the latter.
+One entry means one compiled library to load from the cache in a fresh process (each entry carries its own copy
+of the model code: ~0.3 s to load apiece); a range of members per call means a chunk pays the ~40 µs of a
+Python call with the records' ~90 arrays once, not once per member.
 """
 from __future__ import annotations
 
@@ -330,3 +331,41 @@ def run_member(task, y0, edges, LV0, LV1, out_times, LVout, P, C, m, k, rtol, at
                 travel = travel_terms(LVout[i], P, C, m)
             derivatives_with(out_times[i], Yout[i], DYout[i], LVout[i], P, C, m, k, AUXout[i], travel, work)
     return status, nfev, t_fail
+
+
+@jit
+def run_members(task, lo, hi, Y0, edges, own, LV0, LV1, out_times, LVout, P, C, k, rtol, ATOL, max_nfev, Yout,
+                DYout, AUXout, source, start, slot, EDGE_Y, EDGE_H):
+    """``run_member`` for the members lo, …, hi − 1 of a chunk, in one compiled call; arrays member-first:
+    ``Y0``, ``ATOL`` (M, size), ``LV0``, ``LV1`` (M, segments, n_lever_values), ``LVout`` (M, T, ·), ``Yout``
+    (M, T, size), ``DYout`` (M, R, size), ``AUXout`` (M, R, n_aux).
+
+    Member m integrates over the chunk's ``edges`` where ``own[m]`` (M, segments) is true (its own
+    breakpoints, ``solve.member_segments``). ``start[m]`` > 0: m resumes at that edge from the record of
+    ``source[m]`` (``solve.shared_starts``; the source comes first in the chunk); ``slot[m]`` ≥ 0: m records
+    its state at its edges into ``EDGE_Y[slot[m]]``, ``EDGE_H[slot[m]]`` (n_slots ≥ 1, segments, ·) for the
+    members that resume from it. Stops at the first member that fails. Returns (status, that member or hi,
+    nfev of the members run, t at failure)."""
+    n_seg = own.shape[1]
+    nfev = 0
+    for m in range(lo, hi):
+        keep = np.flatnonzero(own[m])
+        member_edges = np.empty(keep.shape[0] + 1)
+        member_edges[:keep.shape[0]] = edges[keep]
+        member_edges[keep.shape[0]] = edges[n_seg]
+        if start[m] > 0:                      # continue from the source member's state at that edge
+            record = slot[source[m]]
+            rows = n_seg
+            j = int(EDGE_H[record, start[m], 2])
+            Yout[m, :j] = Yout[source[m], :j]
+        elif slot[m] >= 0:                    # record the state at each edge for the members that resume from it
+            record, rows = slot[m], n_seg
+        else:
+            record, rows = 0, 0               # no rows: nothing recorded
+        status, n, t_fail = run_member(task, Y0[m], member_edges, LV0[m][keep], LV1[m][keep], out_times, LVout[m],
+                                       P, C, m, k, rtol, ATOL[m], max_nfev, Yout[m], DYout[m], AUXout[m],
+                                       start[m], EDGE_Y[record, :rows], EDGE_H[record, :rows])
+        nfev += n
+        if status:
+            return status, m, nfev, t_fail
+    return 0, hi, nfev, edges[n_seg]

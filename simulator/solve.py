@@ -358,14 +358,24 @@ def shared_starts(own: np.ndarray, LV0: np.ndarray, LV1: np.ndarray, inputs: lis
 
 def member_rates(times, Y, DY, AUX, LV, model, k) -> None:
     """d(state)/dt and the auxiliaries of every member at ``times``, through the compiled entry
-    ``dopri.run_member``: Y, DY (M, T, size), AUX (M, T, n_aux or 0 for none), LV (M, T, n_lever_values)."""
-    from .dopri import N_EDGE_STATE, RATES, run_member
-    edges, no_atol = np.array([float(times[0]), float(times[-1])]), np.empty(0)
-    no_record = (np.empty((0, Y.shape[2])), np.empty((0, N_EDGE_STATE)))
-    for m in range(Y.shape[0]):
-        lv = np.ascontiguousarray(LV[m])
-        run_member(RATES, np.ascontiguousarray(Y[m, 0]), edges, lv[:1], lv[:1], times, lv, model.P, model.C, m, k,
-                   0.0, no_atol, 0, np.ascontiguousarray(Y[m]), DY[m], AUX[m], 0, *no_record)
+    ``dopri.run_members``: Y, DY (M, T, size), AUX (M, T, n_aux or 0 for none), LV (M, T, n_lever_values)."""
+    from .dopri import N_EDGE_STATE, RATES, run_members
+    M, size = Y.shape[0], Y.shape[2]
+    times = np.asarray(times, dtype=float)
+    LV = np.ascontiguousarray(LV)
+    # written in place: a strided view gets a contiguous copy written back (one compiled array layout)
+    dy = DY if DY.flags.c_contiguous else np.empty(DY.shape)
+    aux = AUX if AUX.flags.c_contiguous else np.empty(AUX.shape)
+    none = np.zeros(M, dtype=np.int64)
+    run_members(RATES, 0, M, np.ascontiguousarray(Y[:, 0]), np.array([times[0], times[-1]]), np.ones((M, 1), dtype=bool),
+                np.ascontiguousarray(LV[:, :1]), np.ascontiguousarray(LV[:, :1]), times, LV, model.P, model.C, k, 0.0,
+                np.empty((M, 0)), 0,
+                np.ascontiguousarray(Y), dy, aux, none, none, none - 1, np.empty((1, 0, size)),
+                np.empty((1, 0, N_EDGE_STATE)))
+    if dy is not DY:
+        DY[...] = dy
+    if aux is not AUX:
+        AUX[...] = aux
 
 
 def _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, LVout, Y0, atol, M, DYout, AUXout):
@@ -376,7 +386,7 @@ def _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, LVout,
     the deadline and ``before_step`` (checked before each member) and a stop on non-finite values that no smaller
     step avoids (``dopri`` rejects a step whose stages leave the equations' domain).
     """
-    from .dopri import INTEGRATE, N_EDGE_STATE, run_member
+    from .dopri import INTEGRATE, N_EDGE_STATE, run_members
     from .guard import IntegrationError
     method = first.solver.method
     budget = getattr(method, "max_rhs_evaluations", None)
@@ -387,7 +397,6 @@ def _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, LVout,
     times = np.array(out_times, dtype=float)
     Yout = np.empty((M, len(times), size))
     max_nfev = np.iinfo(np.int64).max // 2 if budget is None else int(budget)
-    nfev = 0
     before_member = getattr(method, "before_step", None)      # e.g. the explorer's cancellation check
     own = member_segments(edges_arr, LV0, LV1)                   # (M, segments)
     if M > 1:                                                    # members that can continue from another's
@@ -395,27 +404,22 @@ def _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, LVout,
         source, start = shared_starts(own, LV0, LV1, [*records_by_member, Y0, ATOL])
     else:
         source, start = np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
-    records, no_record = {}, (np.empty((0, size)), np.empty((0, N_EDGE_STATE)))
-    is_source = np.zeros(M, dtype=bool)
-    is_source[source[start > 0]] = True
-    for m in range(M):
+    sources = np.unique(source[start > 0])                       # members whose state at their edges others take
+    slot = np.full(M, -1, dtype=np.int64)
+    slot[sources] = np.arange(len(sources))
+    rows = n_seg if len(sources) else 0
+    EDGE_Y, EDGE_H = np.empty((max(len(sources), 1), rows, size)), np.empty((max(len(sources), 1), rows, N_EDGE_STATE))
+    # all members in one compiled call, or one at a time when a check must run between members
+    step = 1 if before_member is not None or deadline is not None else M
+    nfev = 0
+    for lo in range(0, M, step):
         if before_member is not None:
             before_member()
         if deadline is not None and _time.monotonic() > deadline:
-            raise IntegrationError(f"time limit exceeded (stopped at member {m} of {M})")
-        keep = np.flatnonzero(own[m])
-        if start[m]:                        # continue from the source member's state at that edge
-            edge_y, edge_h = records[source[m]]
-            j = int(edge_h[start[m], 2])
-            Yout[m, :j] = Yout[source[m], :j]
-        elif is_source[m]:                   # record the state at each edge for the members that continue from it
-            edge_y, edge_h = records[m] = (np.empty((len(keep), size)), np.empty((len(keep), N_EDGE_STATE)))
-        else:
-            edge_y, edge_h = no_record
-        status, n, t_fail = run_member(INTEGRATE, Y0[m], edges_arr[np.append(keep, n_seg)], LV0[m][keep],
-                                       LV1[m][keep], times, LVout[m], model.P, model.C, m, layout.k,
-                                       float(first.solver.rtol), ATOL[m], max_nfev, Yout[m], DYout[m], AUXout[m],
-                                       int(start[m]), edge_y, edge_h)
+            raise IntegrationError(f"time limit exceeded (stopped at member {lo} of {M})")
+        status, _, n, t_fail = run_members(INTEGRATE, lo, min(lo + step, M), Y0, edges_arr, own, LV0, LV1, times,
+                                           LVout, model.P, model.C, layout.k, float(first.solver.rtol), ATOL,
+                                           max_nfev, Yout, DYout, AUXout, source, start, slot, EDGE_Y, EDGE_H)
         nfev += n
         if status == 1:
             raise IntegrationError(f"the model produced non-finite values near t = {t_fail:.6g} (a parameter "
