@@ -323,22 +323,30 @@ def summary(ds: xr.Dataset, years=None) -> dict:
     return out
 
 
+#: the columns of the long table (``tidy_frame``): every dimension a variable can have, then its value
+TIDY_COLUMNS = ["variable", "units", "time", "region", "whole_city", "origin", "destination", "home", "workplace",
+                "age", "value"]
+
+
 def tidy_frame(ds: xr.Dataset):
-    """Long table: variable, units, time, region (or city/origin/destination), age, value."""
+    """Long table: variable, units, time, region (or city/origin/destination), age, value; one row per element
+    of each variable in ``VARIABLES``, its dimensions in their order (the last varying fastest), empty where a
+    variable has no such dimension."""
     import pandas as pd
-    frames = []
+    columns = {c: [] for c in TIDY_COLUMNS}
     for name in VARIABLES:
         da = ds[name]
-        df = da.to_dataframe(name="value").reset_index()
-        df = df[[c for c in df.columns if c in ("time", "region", "whole_city", "origin", "destination", "home",
-                                                 "workplace", "age", "value")]]
-        df.insert(0, "variable", name)
-        df.insert(1, "units", da.attrs["units"])
-        frames.append(df)
-    out = pd.concat(frames, ignore_index=True)
-    cols = ["variable", "units", "time", "region", "whole_city", "origin", "destination", "home", "workplace",
-            "age", "value"]
-    return out.reindex(columns=cols)
+        n = da.size
+        index = np.indices(da.shape).reshape(da.ndim, n)            # each element's position along each dim
+        for c in TIDY_COLUMNS[2:-1]:
+            if c in da.dims:
+                columns[c].append(np.asarray(ds[c].values, dtype=object)[index[da.dims.index(c)]])
+            else:
+                columns[c].append(np.full(n, None, dtype=object))
+        columns["variable"].append(np.full(n, name, dtype=object))
+        columns["units"].append(np.full(n, da.attrs["units"], dtype=object))
+        columns["value"].append(np.asarray(da.values, dtype=float).reshape(n))
+    return pd.DataFrame({c: np.concatenate(parts) for c, parts in columns.items()})
 
 
 def write_outputs(ds: xr.Dataset, directory: Path) -> dict[str, Path]:

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import xarray as xr
 from click.testing import CliRunner
@@ -71,6 +72,25 @@ def test_run_writes_outputs_with_units_and_provenance(baseline_run):
         targets["gdp_nominal"]["simulated"] - targets["gdp_nominal"]["value"])
     header = (out / "results.csv").read_text().splitlines()[0]
     assert header == "variable,units,time,region,whole_city,origin,destination,home,workplace,age,value"
+
+
+def test_long_table_rows_are_each_variables_elements(baseline_run):
+    """results.csv has one row per element of each variable, in xarray's own order (``to_dataframe``), with
+    its coordinates in the columns of its dimensions and the others empty."""
+    import pandas as pd
+    out, _ = baseline_run
+    table = pd.read_csv(out / "results.csv", keep_default_na=False)
+    with xr.open_dataset(out / "results.nc") as ds:
+        for name in ("population_by_age", "migration_flow", "city_population", "metro_population"):
+            rows = table[table.variable == name]
+            expected = ds[name].to_dataframe(name="value").reset_index()
+            assert len(rows) == ds[name].size and set(rows.units) == {ds[name].attrs["units"]}
+            np.testing.assert_array_equal(rows.value.to_numpy(), expected.value.to_numpy())
+            for column in ("region", "whole_city", "origin", "destination", "age"):
+                got = rows[column].astype(str).to_numpy()
+                want = expected[column].astype(str).to_numpy() if column in ds[name].dims else np.full(len(rows), "")
+                np.testing.assert_array_equal(got, want, err_msg=f"{name}: {column}")
+            np.testing.assert_array_equal(rows.time.to_numpy(), expected.time.to_numpy())
 
 
 def test_rerun_is_identical(baseline_run, tmp_path):
