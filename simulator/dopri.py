@@ -343,9 +343,9 @@ def run_members(task, lo, hi, Y0, edges, own, LV0, LV1, out_times, LVout, P, C, 
     Member m integrates over the chunk's ``edges`` where ``own[m]`` (M, segments) is true (its own
     breakpoints, ``solve.member_segments``). ``start[m]`` > 0: m resumes at that edge from the record of
     ``source[m]`` (``solve.shared_starts``; the source comes first in the chunk); ``slot[m]`` ≥ 0: m records
-    its state at its edges into ``EDGE_Y[slot[m]]``, ``EDGE_H[slot[m]]`` (n_slots ≥ 1, segments, ·) for the
-    members that resume from it. Stops at the first member that fails. Returns (status, that member or hi,
-    nfev of the members run, t at failure)."""
+    its state at its edges into ``EDGE_Y[slot[m]]``, ``EDGE_H[slot[m]]`` (n_slots ≥ 1, rows ≥ each source's
+    own segments, ·) for the members that resume from it. Stops at the first member that fails. Returns
+    (status, that member or hi, nfev of the members run, t at failure)."""
     n_seg = own.shape[1]
     nfev = 0
     for m in range(lo, hi):
@@ -353,15 +353,13 @@ def run_members(task, lo, hi, Y0, edges, own, LV0, LV1, out_times, LVout, P, C, 
         member_edges = np.empty(keep.shape[0] + 1)
         member_edges[:keep.shape[0]] = edges[keep]
         member_edges[keep.shape[0]] = edges[n_seg]
+        record, rows = 0, 0                   # no rows: nothing recorded
         if start[m] > 0:                      # continue from the source member's state at that edge
-            record = slot[source[m]]
-            rows = n_seg
+            record, rows = slot[source[m]], EDGE_Y.shape[1]
             j = int(EDGE_H[record, start[m], 2])
             Yout[m, :j] = Yout[source[m], :j]
         elif slot[m] >= 0:                    # record the state at each edge for the members that resume from it
-            record, rows = slot[m], n_seg
-        else:
-            record, rows = 0, 0               # no rows: nothing recorded
+            record, rows = slot[m], EDGE_Y.shape[1]
         status, n, t_fail = run_member(task, Y0[m], member_edges, LV0[m][keep], LV1[m][keep], out_times, LVout[m],
                                        P, C, m, k, rtol, ATOL[m], max_nfev, Yout[m], DYout[m], AUXout[m],
                                        start[m], EDGE_Y[record, :rows], EDGE_H[record, :rows])

@@ -345,7 +345,7 @@ def tidy_frame(ds: xr.Dataset):
                 columns[c].append(np.full(n, None, dtype=object))
         columns["variable"].append(np.full(n, name, dtype=object))
         columns["units"].append(np.full(n, da.attrs["units"], dtype=object))
-        columns["value"].append(np.asarray(da.values, dtype=float).reshape(n))
+        columns["value"].append(np.asarray(da.values).reshape(n))
     return pd.DataFrame({c: np.concatenate(parts) for c, parts in columns.items()})
 
 

@@ -130,11 +130,15 @@ def test_members_continue_from_the_integration_they_share(short, monkeypatch):
         np.testing.assert_array_equal(shared.auxiliaries[name], each.auxiliaries[name], err_msg=name)
 
 
-def test_members_one_call_at_a_time_are_the_same_to_the_bit(short):
-    """A chunk's members integrate in one compiled call (``dopri.run_members``), or one call per member when
-    the method checks something between members (the explorer's cancellation, a deadline): the same numbers,
-    with shared starts too, and the check runs once before each member."""
+@pytest.mark.parametrize("per_call", [64, 2])
+def test_members_one_call_at_a_time_are_the_same_to_the_bit(short, per_call, monkeypatch):
+    """A chunk's members integrate ``solve.MEMBERS_PER_CALL`` per compiled call (``dopri.run_members``; 2: a
+    member resumes from a source integrated in an earlier call), or one call per member when the method
+    checks something between members (the explorer's cancellation, a deadline): the same numbers, with
+    shared starts too, and the check runs once before each member."""
+    import simulator.solve as solve
     from simulator.guard import guarded_method
+    monkeypatch.setattr(solve, "MEMBERS_PER_CALL", per_call)
     time = {"start": 2024, "end": 2028, "output_step": 0.5}
     ramp = {"CC_P": {"ramp": {"start": 2025, "end": 2026.5, "from": 0.6, "to": 0.9}}}
     members = [scenario_from_dict({"name": f"m{i}", "time": time,

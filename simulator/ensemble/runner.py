@@ -224,7 +224,23 @@ def _execute_processes(ctx, X, chunks, shapes, on_result, jobs, bar) -> None:
                 i, a, b = pending.pop(fut)
                 on_result(fut.result())
                 bar.update(b - a)
+        pool.shutdown(wait=True)
     except BaseException:
+        _stop_pool(pool)
+        raise
+
+
+def _stop_pool(pool, timeout: float = 10.0) -> None:
+    """Stop ``pool`` after an interruption or an error: cancel what has not started, terminate our workers, and
+    wait (at most ``timeout`` s) until its manager thread has seen them gone and closed its wake-up pipe. Without
+    that wait, concurrent.futures' exit hook (CPython 3.11: ``_python_exit``, unlocked) may write to the pipe while
+    it is being closed and print an 'OSError: Bad file descriptor' traceback. A second Ctrl-C during these few
+    seconds is ignored (it would cut the wait short and bring that traceback back)."""
+    import signal
+    import threading
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main else None
+    try:
         # the worker list and the manager thread first: shutdown() sets both attributes to None
         procs = list((getattr(pool, "_processes", None) or {}).values())   # our own workers only
         manager = getattr(pool, "_executor_manager_thread", None)
@@ -232,17 +248,19 @@ def _execute_processes(ctx, X, chunks, shapes, on_result, jobs, bar) -> None:
         for proc in procs:
             if proc.is_alive():
                 proc.terminate()
+        deadline = time.monotonic() + timeout
         for proc in procs:
-            proc.join(timeout=5)
+            proc.join(timeout=max(deadline - time.monotonic(), 0.0))
             if proc.is_alive():  # pragma: no cover - a worker ignoring SIGTERM
                 proc.kill()
-        # Let the manager thread see its dead workers and close its wake-up pipe before we return: at
-        # interpreter exit, concurrent.futures' _python_exit writes to that pipe unlocked (CPython 3.11),
-        # and a close racing the write printed an 'OSError: Bad file descriptor' traceback after Ctrl-C.
-        if manager is not None:
-            manager.join(timeout=10)
-        raise
-    pool.shutdown(wait=True)
+                proc.join(timeout=1.0)
+        if manager is not None and manager.is_alive():
+            manager.join(timeout=max(deadline - time.monotonic(), 1.0))
+            if manager.is_alive():  # pragma: no cover - e.g. a worker terminated while sending its result
+                log.warning("the process pool's manager thread did not stop; exiting may hang")
+    finally:
+        if in_main:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _worker_init(parent: int) -> None:
