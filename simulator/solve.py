@@ -367,9 +367,9 @@ def member_rates(times, Y, DY, AUX, LV, model, k) -> None:
     dy = DY if DY.flags.c_contiguous else np.array(DY)
     aux = AUX if AUX.flags.c_contiguous else np.array(AUX)
     none = np.zeros(M, dtype=np.int64)
-    run_members(RATES, 0, M, np.ascontiguousarray(Y[:, 0]), np.array([times[0], times[-1]]), np.ones((M, 1), dtype=bool),
-                np.ascontiguousarray(LV[:, :1]), np.ascontiguousarray(LV[:, :1]), times, LV, model.P, model.C, k, 0.0,
-                np.empty((M, 0)), 0,
+    lv0 = np.ascontiguousarray(LV[:, :1])                   # (unused by RATES but for the compiled signature)
+    run_members(RATES, 0, M, np.ascontiguousarray(Y[:, 0]), np.array([times[0], times[-1]]),
+                np.ones((M, 1), dtype=bool), lv0, lv0, times, LV, model.P, model.C, k, 0.0, np.empty((M, 0)), 0,
                 np.ascontiguousarray(Y), dy, aux, none, none, none - 1, np.empty((1, 0, size)),
                 np.empty((1, 0, N_EDGE_STATE)))
     if dy is not DY:
@@ -396,7 +396,7 @@ def _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, LVout,
     method = first.solver.method
     budget = getattr(method, "max_rhs_evaluations", None)
     deadline = getattr(method, "deadline", None)
-    size, n_seg = layout.size, len(edges) - 1
+    size = layout.size
     ATOL = np.array(np.broadcast_to(atol, (size * M,)).reshape(size, M).T, order="C")
     edges_arr = np.asarray(edges, dtype=float)
     times = np.array(out_times, dtype=float)
