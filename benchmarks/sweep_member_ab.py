@@ -3,7 +3,7 @@
     python benchmarks/sweep_member_ab.py DIR [DIR ...] [--sweep sweeps/uncertainty.yaml] [--members 1000]
                                          [--chunk 500] [--rounds 3] [--repeat 3]
 
-Each DIR is a checkout (e.g. one made with ``git worktree add /tmp/old 59428c5``; the current one is the
+Each DIR is a checkout (e.g. one made with ``git worktree add ../numpy-core 59428c5``; the current one is the
 directory above this file). In every round each checkout runs, in a fresh process and in turn, ``run_sweep``
 of ``--sweep`` (this checkout's file, with ``--members`` samples, chunks of ``--chunk``, nothing written)
 ``--repeat`` times after a small warm-up sweep (compiles or loads the compiled core), and reports the least
