@@ -223,7 +223,7 @@ def floor(repeat: int) -> dict:
     for member in range(a[1], a[2]):
         t = time.perf_counter()
         out = real(a[0], member, member + 1, *a[3:])
-        per_member.append((out[2], time.perf_counter() - t))
+        per_member.append((out[1], time.perf_counter() - t))
     nfev = float(np.mean([n for n, _ in per_member]))
     in_situ = float(np.median([sec / n for n, sec in per_member]))   # incl. the output evaluations, per evaluation
     m = (a[1] + a[2]) // 2

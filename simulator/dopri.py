@@ -345,7 +345,7 @@ def run_members(task, lo, hi, Y0, edges, own, LV0, LV1, out_times, LVout, P, C, 
     ``source[m]`` (``solve.shared_starts``; the source comes first in the chunk); ``slot[m]`` ≥ 0: m records
     its state at its edges into ``EDGE_Y[slot[m]]``, ``EDGE_H[slot[m]]`` (n_slots ≥ 1, rows ≥ each source's
     own segments, ·) for the members that resume from it. Stops at the first member that fails. Returns
-    (status, that member or hi, nfev of the members run, t at failure)."""
+    (status, nfev of the members run, t at failure), as ``run_member``."""
     n_seg = own.shape[1]
     nfev = 0
     for m in range(lo, hi):
@@ -365,5 +365,5 @@ def run_members(task, lo, hi, Y0, edges, own, LV0, LV1, out_times, LVout, P, C, 
                                        start[m], EDGE_Y[record, :rows], EDGE_H[record, :rows])
         nfev += n
         if status:
-            return status, m, nfev, t_fail
-    return 0, hi, nfev, edges[n_seg]
+            return status, nfev, t_fail
+    return 0, nfev, edges[n_seg]

@@ -422,9 +422,9 @@ def _integrate_compiled(first, layout, model, LV0, LV1, edges, out_times, LVout,
             before_member()
         if deadline is not None and _time.monotonic() > deadline:
             raise IntegrationError(f"time limit exceeded (stopped at member {lo} of {M})")
-        status, _, n, t_fail = run_members(INTEGRATE, lo, min(lo + step, M), Y0, edges_arr, own, LV0, LV1, times,
-                                           LVout, model.P, model.C, layout.k, float(first.solver.rtol), ATOL,
-                                           max_nfev, Yout, DYout, AUXout, source, start, slot, EDGE_Y, EDGE_H)
+        status, n, t_fail = run_members(INTEGRATE, lo, min(lo + step, M), Y0, edges_arr, own, LV0, LV1, times,
+                                        LVout, model.P, model.C, layout.k, float(first.solver.rtol), ATOL,
+                                        max_nfev, Yout, DYout, AUXout, source, start, slot, EDGE_Y, EDGE_H)
         nfev += n
         if status == 1:
             raise IntegrationError(f"the model produced non-finite values near t = {t_fail:.6g} (a parameter "
